@@ -1,0 +1,49 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// One `mt` binary; each subcommand is its own module on MTCore (DESIGN §5).
+// Only MTCore links the system libraries; command modules never import each other.
+let commands = ["MTExport", "MTDecrypt", "MTRecover", "MTBenchmark", "MTVerify", "MTScales", "MTStats"]
+
+let package = Package(
+    name: "mt",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mt", targets: ["mt"]),
+        .executable(name: "mt-sim", targets: ["mt-sim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "MTCore", dependencies: [
+            "CCurl", "COpenSSL", "CZlib",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+    ]
+    + commands.map { .target(name: $0, dependencies: ["MTCore"]) }
+    + [
+        .executableTarget(name: "mt", dependencies: ["MTCore"] + commands.map { .target(name: $0) }),
+        .target(name: "MTSim", dependencies: [
+            "MTCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "mt-sim", dependencies: ["MTSim", "MTCore"]),
+        .target(name: "MTTestSupport", dependencies: ["MTCore"], path: "Tests/Support"),
+        .testTarget(name: "MTCoreTests", dependencies: ["MTCore", "MTTestSupport"]),
+        .testTarget(name: "MTSimTests", dependencies: ["MTSim", "MTCore", "MTTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["MTCore", "MTTestSupport"]),
+    ]
+    + commands.map { .testTarget(name: "\($0)Tests", dependencies: [.target(name: $0), "MTCore", "MTTestSupport"]) }
+)

@@ -1,0 +1,140 @@
+import Foundation
+
+/// One `mt` subcommand. The command table in `Sources/mt/main.swift` lists them; each lives in its own module
+/// and stays thin: parse its arguments, call MTCore, print.
+public protocol Command: Sendable {
+    /// The word typed after `mt`.
+    static var name: String { get }
+    /// One line for `mt help`.
+    static var summary: String { get }
+    /// The usage lines, without the leading "usage: ".
+    static var usage: String { get }
+    /// The body of `mt CMD --help`: options, then an EXIT STATUS section.
+    static var help: String { get }
+    /// Set while a command's issue has not landed: `mt` says so and exits 70.
+    static var isImplemented: Bool { get }
+
+    static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode
+}
+
+extension Command {
+    public static var isImplemented: Bool { true }
+
+    /// The full `--help` text: usage, body, and the shared exit-code table.
+    public static var fullHelp: String {
+        """
+        usage: \(usage.replacingOccurrences(of: "\n", with: "\n       "))
+
+        \(summary)
+
+        \(help)
+
+        GLOBAL OPTIONS
+          --config PATH   configuration file (see mt help config)
+          --json          machine-readable output
+          -q, --quiet     errors only on the console
+          -v, --verbose   debug messages on the console
+
+        EXIT STATUS (shared by all commands)
+        \(ExitCode.table)
+        """
+    }
+}
+
+public enum Verbosity: Int, Sendable, Comparable {
+    case quiet, normal, verbose
+    public static func < (a: Verbosity, b: Verbosity) -> Bool { a.rawValue < b.rawValue }
+}
+
+/// Options every command accepts, before or after the command word.
+public struct GlobalOptions: Sendable, Equatable {
+    public var configPath: String?
+    public var json = false
+    public var verbosity = Verbosity.normal
+    /// Accept secrets in files that group or others can read (DESIGN §4.7); for odd set-ups only.
+    public var allowReadableSecrets = false
+
+    public init(configPath: String? = nil, json: Bool = false, verbosity: Verbosity = .normal,
+                allowReadableSecrets: Bool = false) {
+        self.configPath = configPath
+        self.json = json
+        self.verbosity = verbosity
+        self.allowReadableSecrets = allowReadableSecrets
+    }
+
+    /// Takes the global options out of `arguments` wherever they stand (up to a `--`), leaving the rest in order.
+    public static func extract(from arguments: [String]) throws -> (GlobalOptions, [String]) {
+        var options = GlobalOptions()
+        var rest: [String] = []
+        var i = 0
+        while i < arguments.count {
+            let a = arguments[i]
+            if a == "--" { rest.append(contentsOf: arguments[i...]); break }
+            switch a {
+            case "--json": options.json = true
+            case "-q", "--quiet": options.verbosity = .quiet
+            case "-v", "--verbose": options.verbosity = .verbose
+            case "--allow-readable-secrets": options.allowReadableSecrets = true
+            case "--config":
+                guard i + 1 < arguments.count, !arguments[i + 1].isEmpty else {
+                    throw MTError.usage("--config needs a file path", usage: "mt [--config PATH] COMMAND ...")
+                }
+                options.configPath = arguments[i + 1]
+                i += 1
+            default:
+                if a.hasPrefix("--config=") {
+                    let v = String(a.dropFirst("--config=".count))
+                    guard !v.isEmpty else {
+                        throw MTError.usage("--config needs a file path", usage: "mt [--config PATH] COMMAND ...")
+                    }
+                    options.configPath = v
+                } else {
+                    rest.append(a)
+                }
+            }
+            i += 1
+        }
+        return (options, rest)
+    }
+}
+
+/// What a command gets from the dispatcher: global options, environment, and where to print.
+public struct CommandContext: Sendable {
+    public var global: GlobalOptions
+    public var environment: [String: String]
+    public var stdout: Output
+    public var stderr: Output
+    public var commandName: String
+
+    public init(global: GlobalOptions, environment: [String: String], stdout: Output, stderr: Output,
+                commandName: String) {
+        self.global = global
+        self.environment = environment
+        self.stdout = stdout
+        self.stderr = stderr
+        self.commandName = commandName
+    }
+
+    /// Progress bars and interactive prompts only when a person watches (never under cron).
+    public var stderrIsTerminal: Bool { stderr.isTerminal }
+
+    /// Loads the configuration along the documented lookup path (see `ConfigLocator`).
+    public func loadConfig() throws -> MTConfig {
+        try MTConfig.load(path: ConfigLocator.locate(explicit: global.configPath, environment: environment),
+                          environment: environment, allowReadableSecrets: global.allowReadableSecrets)
+    }
+
+    /// The console+file+alert logging of one server (DESIGN §3 logs).
+    public func makeLogging(for server: ServerConfig) throws -> RunLogging {
+        try RunLogging(command: commandName, server: server, verbosity: global.verbosity,
+                       console: stderr, environment: environment)
+    }
+
+    /// Console-only logging, for commands that work on files rather than a server's data directory.
+    public func consoleLogger() -> Logger {
+        RunLogging.consoleOnly(command: commandName, verbosity: global.verbosity, console: stderr)
+    }
+}
+
+import Logging
+public typealias Logger = Logging.Logger

@@ -1,0 +1,287 @@
+import Foundation
+import Yams
+
+/// The YAML address book: one block per study server (DESIGN §2), compatible with the original `server.config`.
+///
+/// A top-level block named `defaults` is not a server: its keys apply to every block that does not set them.
+public struct MTConfig: Sendable {
+    public var file: String
+    public var servers: [ServerConfig]
+    /// Unknown keys and other things worth a look, each naming file, block and key.
+    public var warnings: [String]
+
+    public static let knownKeys: Set<String> = [
+        "READY", "DELETE_MODE", "SERVER", "USER", "PASS", "PASS_FILE", "PRIVATE_FILE", "DATE_FORMAT", "TIME_FORMAT",
+        "PATH", "ALERT_EMAIL", "SMTP_SERVER", "SMTP_USER", "SMTP_PASS", "SMTP_PASS_FILE", "SMTP_FROM", "SMTP_CA_FILE",
+        "CONNECT_TIMEOUT", "TIMEOUT", "LOW_SPEED_TIME", "CONCURRENCY", "RETRIES", "CA_FILE", "ALLOW_HTTP", "CATALOGUE",
+    ]
+
+    public func server(named name: String) throws -> ServerConfig {
+        if let s = servers.first(where: { $0.name == name }) { return s }
+        let names = servers.map(\.name)
+        var hint = "servers in \(file): \(names.joined(separator: ", "))"
+        if let close = Suggest.closest(to: name, in: names) { hint = "did you mean '\(close)'? " + hint }
+        throw MTError(.config, "no server named '\(name)' in \(file)", hint: hint)
+    }
+
+    /// `.` or nothing means every server (READY ones only when `readyOnly`); otherwise the named one.
+    public func select(_ name: String?, readyOnly: Bool) throws -> [ServerConfig] {
+        guard let name, name != "." else { return readyOnly ? servers.filter(\.ready) : servers }
+        let s = try server(named: name)
+        if readyOnly && !s.ready {
+            throw MTError(.config, "\(file): server \(name): READY is false, so it is not exported",
+                          hint: "set READY: true in its block when the server should be exported")
+        }
+        return [s]
+    }
+
+    public static func load(path: String, environment: [String: String], allowReadableSecrets: Bool) throws -> MTConfig {
+        let text = try FileSystem.readString(path)
+        return try parse(text, file: path, environment: environment, allowReadableSecrets: allowReadableSecrets)
+    }
+
+    public static func parse(_ text: String, file: String, environment: [String: String],
+                             allowReadableSecrets: Bool) throws -> MTConfig {
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch {
+            throw MTError(.config, "\(file): not valid YAML: \(error)", hint: "compare with config/server.yaml.sample")
+        }
+        guard let root, case .mapping(let top) = root else {
+            throw MTError(.config, "\(file): expected one block per server (a YAML mapping at the top level)",
+                          hint: "compare with config/server.yaml.sample")
+        }
+        let folder = (absolute(file) as NSString).deletingLastPathComponent
+        var warnings: [String] = []
+        var defaults: Node.Mapping?
+        var blocks: [(String, Node.Mapping, Int)] = []
+        for (k, v) in top {
+            guard let name = k.string else { continue }
+            guard case .mapping(let m) = v else {
+                throw MTError(.config, "\(file):\(line(k)): block '\(name)' must be a mapping of KEY: value")
+            }
+            if name == "defaults" { defaults = m } else { blocks.append((name, m, line(k))) }
+        }
+        var holdsSecret = false
+        var servers: [ServerConfig] = []
+        for (name, block, _) in blocks {
+            var b = Block(name: name, file: file, folder: folder, mapping: block, defaults: defaults)
+            for key in b.keys where !knownKeys.contains(key) {
+                let hint = Suggest.closest(to: key, in: Array(knownKeys)).map { " (did you mean \($0)?)" } ?? ""
+                warnings.append("\(file):\(b.line(key)): server \(name): unknown key \(key) is ignored\(hint)")
+            }
+            if b.hasInline("PASS") || b.hasInline("SMTP_PASS") { holdsSecret = true }
+            servers.append(try b.server(environment: environment, allowReadableSecrets: allowReadableSecrets))
+        }
+        if holdsSecret {
+            try FileSystem.checkPrivate(file, what: "config file (it holds a password)", allowReadable: allowReadableSecrets)
+        }
+        if servers.isEmpty {
+            throw MTError(.config, "\(file): no server blocks", hint: "compare with config/server.yaml.sample")
+        }
+        return MTConfig(file: file, servers: servers, warnings: warnings)
+    }
+
+    static func line(_ n: Node) -> Int { (n.mark?.line ?? 0) }
+
+    static func absolute(_ p: String) -> String {
+        p.hasPrefix("/") ? p : FileManager.default.currentDirectoryPath + "/" + p
+    }
+}
+
+/// One server block with the `defaults` block underneath it.
+private struct Block {
+    let name: String
+    let file: String
+    let folder: String
+    var values: [String: Node] = [:]
+    var lines: [String: Int] = [:]
+    var inline: Set<String> = []
+
+    init(name: String, file: String, folder: String, mapping: Node.Mapping, defaults: Node.Mapping?) {
+        self.name = name
+        self.file = file
+        self.folder = folder
+        for (k, v) in defaults ?? [:] { if let key = k.string { values[key] = v; lines[key] = MTConfig.line(k) } }
+        for (k, v) in mapping {
+            if let key = k.string { values[key] = v; lines[key] = MTConfig.line(k); inline.insert(key) }
+        }
+    }
+
+    var keys: [String] { values.keys.sorted() }
+    func line(_ key: String) -> Int { lines[key] ?? 0 }
+
+    func hasInline(_ key: String) -> Bool {
+        guard let v = values[key], let s = v.string else { return false }
+        return !s.isEmpty && v.tag.description != "tag:yaml.org,2002:null"
+    }
+
+    func fail(_ key: String, _ what: String, hint: String? = nil) -> MTError {
+        MTError(.config, "\(file):\(line(key)): server \(name): \(key) \(what)", hint: hint)
+    }
+
+    func string(_ key: String) throws -> String? {
+        guard let v = values[key] else { return nil }
+        if case .scalar(let s) = v {
+            if s.tag.description == "tag:yaml.org,2002:null" || (s.string.isEmpty) { return nil }
+            if s.string == "~" || s.string == "null" { return nil }
+            return s.string
+        }
+        throw fail(key, "must be a single value")
+    }
+
+    func bool(_ key: String, default d: Bool) throws -> Bool {
+        guard let s = try string(key) else { return d }
+        switch s.lowercased() {
+        case "true", "yes", "on", "1": return true
+        case "false", "no", "off", "0": return false
+        default: throw fail(key, "must be true or false, not '\(s)'")
+        }
+    }
+
+    func int(_ key: String, default d: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let s = try string(key) else { return d }
+        guard let n = Int(s), range.contains(n) else {
+            throw fail(key, "must be a whole number from \(range.lowerBound) to \(range.upperBound), not '\(s)'")
+        }
+        return n
+    }
+
+    func list(_ key: String) throws -> [String] {
+        guard let v = values[key] else { return [] }
+        if case .sequence(let seq) = v { return seq.compactMap(\.string).filter { !$0.isEmpty } }
+        return try string(key).map { [$0] } ?? []
+    }
+
+    func resolve(_ p: String) -> String {
+        let expanded = p.hasPrefix("~/") ? (ProcessInfo.processInfo.environment["HOME"] ?? "") + p.dropFirst() : p
+        let full = expanded.hasPrefix("/") ? expanded : folder + "/" + expanded
+        return (full as NSString).standardizingPath
+    }
+
+    func secret(inline key: String, file fileKey: String, env: String?, environment: [String: String],
+                allowReadable: Bool) throws -> (Secret, String)? {
+        if let s = try string(key) { return (Secret(s), "\(key) in \(file)") }
+        if let p = try string(fileKey) {
+            let path = resolve(p)
+            guard FileSystem.exists(path) else {
+                throw fail(fileKey, "names \(path), which does not exist", hint: "create it with the password on one line, mode 600")
+            }
+            try FileSystem.checkPrivate(path, what: "password file", allowReadable: allowReadable)
+            let text = try FileSystem.readString(path)
+            let pass = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            guard !pass.isEmpty else { throw fail(fileKey, "names \(path), which is empty") }
+            return (Secret(pass.hasSuffix("\r") ? String(pass.dropLast()) : pass), path)
+        }
+        if let env, let v = environment[env], !v.isEmpty { return (Secret(v), "$\(env)") }
+        return nil
+    }
+
+    func server(environment: [String: String], allowReadableSecrets: Bool) throws -> ServerConfig {
+        guard let url = try string("SERVER") else { throw fail("SERVER", "is missing", hint: "e.g. SERVER: https://host/study/api/") }
+        guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
+            throw fail("SERVER", "must start with https:// (got '\(url)')")
+        }
+        guard let path = try string("PATH") else { throw fail("PATH", "is missing", hint: "the folder where this server's data is kept") }
+        let pass = try secret(inline: "PASS", file: "PASS_FILE", env: ServerConfig.passwordVariable(for: name),
+                              environment: environment, allowReadable: allowReadableSecrets)
+        var alert: AlertConfig?
+        let to = try list("ALERT_EMAIL")
+        if !to.isEmpty {
+            guard let smtp = try string("SMTP_SERVER") else {
+                throw fail("SMTP_SERVER", "is missing while ALERT_EMAIL is set", hint: "e.g. SMTP_SERVER: smtp://mail.example.edu:587")
+            }
+            guard smtp.hasPrefix("smtp://") || smtp.hasPrefix("smtps://") else {
+                throw fail("SMTP_SERVER", "must start with smtp:// or smtps:// (got '\(smtp)')")
+            }
+            let smtpPass = try secret(inline: "SMTP_PASS", file: "SMTP_PASS_FILE", env: nil, environment: environment,
+                                      allowReadable: allowReadableSecrets)
+            alert = AlertConfig(to: to, from: try string("SMTP_FROM") ?? "mt@\(ProcessInfo.processInfo.hostName)",
+                                smtpURL: smtp, user: try string("SMTP_USER"), password: smtpPass?.0,
+                                caFile: try string("SMTP_CA_FILE").map(resolve))
+        }
+        let dateFormat = try string("DATE_FORMAT") ?? "%b_%d_%Y"
+        let timeFormat = try string("TIME_FORMAT") ?? "%H_%M_%S"
+        for (k, f) in [("DATE_FORMAT", dateFormat), ("TIME_FORMAT", timeFormat)] where f.contains("/") {
+            throw fail(k, "must not contain '/' (it becomes part of file names)")
+        }
+        return ServerConfig(
+            name: name,
+            ready: try bool("READY", default: false),
+            deleteMode: try bool("DELETE_MODE", default: false),
+            apiBase: ServerConfig.normaliseAPIBase(url),
+            user: try string("USER") ?? "",
+            password: pass?.0,
+            passwordSource: pass?.1,
+            privateFiles: try list("PRIVATE_FILE").map(resolve),
+            dateFormat: dateFormat,
+            timeFormat: timeFormat,
+            path: resolve(path),
+            alert: alert,
+            connectTimeout: try int("CONNECT_TIMEOUT", default: 10, range: 1...600),
+            timeout: try int("TIMEOUT", default: 300, range: 1...86_400),
+            lowSpeedTime: try int("LOW_SPEED_TIME", default: 30, range: 1...3_600),
+            concurrency: try int("CONCURRENCY", default: 4, range: 1...64),
+            retries: try int("RETRIES", default: 3, range: 0...20),
+            caFile: try string("CA_FILE").map(resolve),
+            allowHTTP: try bool("ALLOW_HTTP", default: false),
+            catalogue: try string("CATALOGUE").map(resolve),
+            configFile: file)
+    }
+}
+
+/// Where the configuration is looked for, in order.
+public enum ConfigLocator {
+    public static func candidates(environment: [String: String]) -> [String] {
+        var out: [String] = []
+        if let p = environment["MT_CONFIG"], !p.isEmpty { out.append(p) }
+        out.append("config/server.yaml")
+        let xdg = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (environment["HOME"].map { $0 + "/.config" } ?? "")
+        if !xdg.isEmpty { out.append(xdg + "/mt/config.yaml") }
+        out.append("/etc/mt/config.yaml")
+        return out
+    }
+
+    public static func locate(explicit: String?, environment: [String: String]) throws -> String {
+        if let explicit {
+            guard FileSystem.exists(explicit) else {
+                throw MTError(.config, "config file \(explicit) does not exist", hint: "check the --config path")
+            }
+            return explicit
+        }
+        let all = candidates(environment: environment)
+        if let first = environment["MT_CONFIG"], !first.isEmpty, !FileSystem.exists(first) {
+            throw MTError(.config, "config file \(first) (from $MT_CONFIG) does not exist")
+        }
+        if let found = all.first(where: FileSystem.exists) { return found }
+        throw MTError(.config, "no configuration found; looked in: \(all.joined(separator: ", "))",
+                      hint: "copy config/server.yaml.sample to one of them, or pass --config PATH")
+    }
+}
+
+/// "Did you mean …?" by edit distance.
+public enum Suggest {
+    public static func closest(to word: String, in candidates: [String], maxDistance: Int = 2) -> String? {
+        let scored = candidates.map { ($0, distance(word.lowercased(), $0.lowercased())) }
+            .filter { $0.1 <= max(maxDistance, word.count / 3) }
+        return scored.min { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }?.0
+    }
+
+    /// Damerau–Levenshtein (optimal string alignment): `exprot` is one transposition from `export`.
+    public static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var d = [[Int]](repeating: [Int](repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { d[i][0] = i }
+        for j in 0...b.count { d[0][j] = j }
+        for i in 1...a.count {
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
+            }
+        }
+        return d[a.count][b.count]
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// Offline checks of a configuration (`mt config check`): everything that can be known without a network call.
+public struct ConfigCheck: Sendable {
+    public struct ServerReport: Sendable {
+        public var name: String
+        public var ready: Bool
+        public var deleteMode: Bool
+        public var apiBase: String
+        public var problems: [String] = []
+        public var notes: [String] = []
+    }
+
+    public var file: String
+    public var warnings: [String]
+    public var servers: [ServerReport]
+
+    public static func run(config: MTConfig, servers: [ServerConfig]) -> ConfigCheck {
+        ConfigCheck(file: config.file, warnings: config.warnings, servers: servers.map(check))
+    }
+
+    static func check(_ s: ServerConfig) -> ServerReport {
+        var r = ServerReport(name: s.name, ready: s.ready, deleteMode: s.deleteMode, apiBase: s.apiBase)
+        do { try HTTPClient(options: HTTPOptions(server: s)).checkURL(s.exportURL) } catch {
+            r.problems.append(error.asMTError.description)
+        }
+        if s.user.isEmpty { r.problems.append("USER is empty") }
+        if s.password == nil {
+            let msg = "no password: set PASS_FILE, or \(ServerConfig.passwordVariable(for: s.name)) in the environment"
+            if s.ready { r.problems.append(msg) } else { r.notes.append(msg) }
+        } else if let src = s.passwordSource {
+            r.notes.append("password from \(src)")
+        }
+        if FileSystem.exists(s.path) {
+            if access(s.path, W_OK) != 0 { r.problems.append("PATH \(s.path) is not writable by this user") }
+        } else {
+            let parent = (s.path as NSString).deletingLastPathComponent
+            r.notes.append("PATH \(s.path) does not exist yet; the first run creates it")
+            if FileSystem.exists(parent), access(parent, W_OK) != 0 {
+                r.problems.append("PATH \(s.path) cannot be created: \(parent) is not writable")
+            }
+        }
+        if s.privateFiles.isEmpty {
+            r.notes.append("no PRIVATE_FILE: export archives only; decrypt where the key lives (mt recover)")
+        }
+        for key in s.privateFiles {
+            do {
+                _ = try RSAPrivateKey.load(path: key, passphrase: ProcessInfo.processInfo.environment["MT_KEY_PASSPHRASE"])
+            } catch {
+                r.problems.append("PRIVATE_FILE: \(error.asMTError.description)")
+            }
+        }
+        for ca in [s.caFile, s.alert?.caFile].compactMap({ $0 }) where !FileSystem.exists(ca) {
+            r.problems.append("CA file \(ca) does not exist")
+        }
+        if s.alert == nil { r.notes.append("no ALERT_EMAIL: critical events are logged but nobody is mailed") }
+        return r
+    }
+
+    public var json: JSONValue {
+        .object([
+            ("file", .string(file)),
+            ("warnings", .array(warnings.map(JSONValue.string))),
+            ("servers", .array(servers.map { s in
+                .object([
+                    ("name", .string(s.name)), ("ready", .bool(s.ready)), ("deleteMode", .bool(s.deleteMode)),
+                    ("server", .string(s.apiBase)), ("ok", .bool(s.problems.isEmpty)),
+                    ("problems", .array(s.problems.map(JSONValue.string))), ("notes", .array(s.notes.map(JSONValue.string))),
+                ])
+            })),
+        ])
+    }
+}

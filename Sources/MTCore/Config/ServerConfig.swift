@@ -1,0 +1,74 @@
+import Foundation
+
+/// Alert e-mail settings (keys ALERT_EMAIL, SMTP_SERVER, SMTP_USER, SMTP_PASS/SMTP_PASS_FILE, SMTP_FROM).
+public struct AlertConfig: Sendable, Equatable {
+    /// Recipients.
+    public var to: [String]
+    public var from: String
+    /// `smtp://host:port` (STARTTLS when offered, required unless loopback) or `smtps://host:port` (TLS).
+    public var smtpURL: String
+    public var user: String?
+    public var password: Secret?
+    public var caFile: String?
+}
+
+/// One block of the address book (DESIGN §2), with paths resolved and the password found.
+public struct ServerConfig: Sendable, Equatable {
+    public var name: String
+    public var ready: Bool
+    public var deleteMode: Bool
+    /// The API base without a trailing slash or `/export`, e.g. `https://host/study/api`.
+    public var apiBase: String
+    public var user: String
+    public var password: Secret?
+    /// Where the password came from (PASS, PASS_FILE path, or the environment variable), for `mt config`.
+    public var passwordSource: String?
+    public var privateFiles: [String]
+    public var dateFormat: String
+    public var timeFormat: String
+    /// The server's data directory (absolute).
+    public var path: String
+    public var alert: AlertConfig?
+    public var connectTimeout: Int
+    public var timeout: Int
+    public var lowSpeedTime: Int
+    public var concurrency: Int
+    public var retries: Int
+    public var caFile: String?
+    public var allowHTTP: Bool
+    public var catalogue: String?
+    /// The config file this block came from, for messages.
+    public var configFile: String
+
+    public var exportURL: String { apiBase + "/export" }
+
+    public var logsDirectory: String { path + "/logs" }
+    public var rawDirectory: String { path + "/raw_data" }
+    public var activeDirectory: String { path + "/active_data" }
+    public var recoveredDirectory: String { path + "/recovered_data" }
+
+    /// The password, or a config error naming where it could have come from.
+    public func requirePassword() throws -> Secret {
+        guard let password else {
+            throw MTError(.config, "\(configFile): server \(name): no password (PASS, PASS_FILE or \(ServerConfig.passwordVariable(for: name)))",
+                          hint: "put it in a file readable only by you and set PASS_FILE, or export \(ServerConfig.passwordVariable(for: name))")
+        }
+        return password
+    }
+
+    /// `MT_PASS_<NAME>` with the name upper-cased and anything but letters and digits turned into `_`.
+    public static func passwordVariable(for name: String) -> String {
+        "MT_PASS_" + String(name.uppercased().unicodeScalars.map { c in
+            (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") ? Character(c) : "_"
+        })
+    }
+
+    /// Normalises both accepted forms (`…/api/` and `…/api/export`) to the API base.
+    public static func normaliseAPIBase(_ s: String) -> String {
+        var base = s.trimmingCharacters(in: .whitespaces)
+        while base.hasSuffix("/") { base.removeLast() }
+        if base.hasSuffix("/export") { base.removeLast("/export".count) }
+        while base.hasSuffix("/") { base.removeLast() }
+        return base
+    }
+}

@@ -1,0 +1,101 @@
+import CCurl
+import Foundation
+
+/// Sends the run's alert e-mail over SMTP with libcurl: STARTTLS on `smtp://` (required beyond loopback),
+/// TLS on `smtps://`, authentication when SMTP_USER is set.
+public struct AlertMailer: Sendable {
+    public let config: AlertConfig
+
+    public init(config: AlertConfig) { self.config = config }
+
+    public static func body(server: ServerConfig, messages: [String]) -> String {
+        """
+        mt on \(ProcessInfo.processInfo.hostName) logged \(messages.count) critical event(s) for server \
+        \(server.name) (\(server.apiBase)).
+
+        \(messages.joined())
+        Details are in \(server.logsDirectory)/break_down.log and DEBUG.log.
+        Nothing was deleted from the server for a scale that failed; the next run will try again.
+        """
+    }
+
+    /// The RFC 5322 message, CRLF line ends, UTF-8.
+    public func message(subject: String, body: String, date: Date = Date()) -> [UInt8] {
+        let fmt = DateFormatter()
+        fmt.locale = Locale(identifier: "en_US_POSIX")
+        fmt.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        let host = ProcessInfo.processInfo.hostName
+        let encodedSubject = subject.allSatisfy(\.isASCII) ? subject : "=?UTF-8?B?\(Base64.encode(Array(subject.utf8)))?="
+        var text = """
+        Date: \(fmt.string(from: date))
+        From: \(config.from)
+        To: \(config.to.joined(separator: ", "))
+        Subject: \(encodedSubject)
+        Message-ID: <\(UUID().uuidString)@\(host)>
+        MIME-Version: 1.0
+        Content-Type: text/plain; charset=utf-8
+        Content-Transfer-Encoding: 8bit
+
+
+        """
+        text += body
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.hasSuffix("\r") ? String($0.dropLast()) : String($0) }
+        return Array(lines.joined(separator: "\r\n").utf8) + [0x0D, 0x0A]
+    }
+
+    public func send(subject: String, body: String) throws {
+        guard let h = curl_easy_init() else { throw MTError(.software, "libcurl could not be initialised") }
+        defer { curl_easy_cleanup(h) }
+        let payload = ReadBox(bytes: message(subject: subject, body: body))
+        let unmanaged = Unmanaged.passRetained(payload)
+        defer { unmanaged.release() }
+        var rcpt: UnsafeMutablePointer<curl_slist>?
+        for to in config.to { rcpt = curl_slist_append(rcpt, "<\(to)>") }
+        defer { curl_slist_free_all(rcpt) }
+
+        let host = URLComponents(string: config.smtpURL)?.host ?? ""
+        mt_curl_setopt_string(h, CURLOPT_URL, config.smtpURL)
+        mt_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
+        mt_curl_setopt_string(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps")
+        mt_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT, 15)
+        mt_curl_setopt_long(h, CURLOPT_TIMEOUT, 60)
+        if config.smtpURL.hasPrefix("smtp://") {
+            let level = HTTPClient.isLoopback(host: host) ? CURLUSESSL_TRY : CURLUSESSL_ALL
+            mt_curl_setopt_long(h, CURLOPT_USE_SSL, Int(level.rawValue))
+        }
+        if let ca = config.caFile { mt_curl_setopt_string(h, CURLOPT_CAINFO, ca) }
+        if let user = config.user {
+            mt_curl_setopt_string(h, CURLOPT_USERNAME, user)
+            mt_curl_setopt_string(h, CURLOPT_PASSWORD, config.password?.reveal ?? "")
+        }
+        mt_curl_setopt_string(h, CURLOPT_MAIL_FROM, "<\(config.from)>")
+        mt_curl_setopt_slist(h, CURLOPT_MAIL_RCPT, rcpt)
+        mt_curl_setopt_long(h, CURLOPT_UPLOAD, 1)
+        mt_curl_setopt_pointer(h, CURLOPT_READDATA, unmanaged.toOpaque())
+        mt_curl_setopt_read(h) { ptr, size, count, user in
+            let box = Unmanaged<ReadBox>.fromOpaque(user!).takeUnretainedValue()
+            let n = min(size * count, box.bytes.count - box.offset)
+            guard n > 0, let ptr else { return 0 }
+            box.bytes.withUnsafeBytes { src in
+                UnsafeMutableRawPointer(ptr).copyMemory(from: src.baseAddress! + box.offset, byteCount: n)
+            }
+            box.offset += n
+            return n
+        }
+        var error = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        mt_curl_setopt_pointer(h, CURLOPT_ERRORBUFFER, &error)
+        let rc = curl_easy_perform(h)
+        mt_curl_setopt_pointer(h, CURLOPT_ERRORBUFFER, nil)
+        guard rc == CURLE_OK else {
+            let detail = String(cString: error)
+            throw MTError(.unavailable, "sending alert mail via \(config.smtpURL) failed: \(detail.isEmpty ? String(cString: curl_easy_strerror(rc)) : detail)")
+        }
+    }
+}
+
+final class ReadBox {
+    let bytes: [UInt8]
+    var offset = 0
+    init(bytes: [UInt8]) { self.bytes = bytes }
+}

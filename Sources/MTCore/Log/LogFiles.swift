@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+
+/// The four log files of DESIGN §3 in `PATH/logs`, each rotated at local midnight with a date suffix and kept
+/// for 366 days. `mt` runs are short (cron), so rotation also looks at the file's last change when it opens.
+public final class LogFiles: @unchecked Sendable {
+    public static let files: [(name: String, minimum: Logger.Level)] = [
+        ("DEBUG.log", .debug), ("Daily.log", .info), ("error.log", .warning), ("break_down.log", .critical),
+    ]
+    public static let retentionDays = 366
+
+    private let lock = NSLock()
+    private var handles: [(file: RotatingFile, minimum: Logger.Level)]
+
+    public init(directory: String, now: Date = Date()) throws {
+        try FileSystem.makeDirectories(directory)
+        handles = Self.files.map { (RotatingFile(path: directory + "/" + $0.name, now: now), $0.minimum) }
+    }
+
+    public func write(_ line: String, level: Logger.Level, now: Date = Date()) {
+        let bytes = Array(line.utf8)
+        lock.lock(); defer { lock.unlock() }
+        for h in handles where level >= h.minimum { h.file.append(bytes, now: now) }
+    }
+}
+
+/// One log file that rolls over to `NAME.YYYY-MM-DD` when the local day changes.
+final class RotatingFile {
+    let path: String
+    private var day: String
+    private var fd: Int32 = -1
+
+    init(path: String, now: Date) {
+        self.path = path
+        day = LocalTime.day(now)
+        rotateIfStale(now: now)
+        pruneOld(now: now)
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Rolls a file last written on an earlier day over to that day's name.
+    private func rotateIfStale(now: Date) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return }
+        let written = Date(timeIntervalSince1970: TimeInterval(st.st_mtim.tv_sec))
+        let writtenDay = LocalTime.day(written)
+        if writtenDay < LocalTime.day(now) { roll(to: writtenDay) }
+    }
+
+    private func roll(to suffixDay: String) {
+        if fd >= 0 { close(fd); fd = -1 }
+        var target = "\(path).\(suffixDay)"
+        var n = 1
+        while FileSystem.exists(target) { target = "\(path).\(suffixDay).\(n)"; n += 1 }
+        rename(path, target)
+    }
+
+    private func pruneOld(now: Date) {
+        let dir = (path as NSString).deletingLastPathComponent
+        let base = (path as NSString).lastPathComponent + "."
+        let cutoff = LocalTime.day(now.addingTimeInterval(-Double(LogFiles.retentionDays) * 86_400))
+        for name in (try? FileSystem.list(dir)) ?? [] where name.hasPrefix(base) {
+            let suffix = String(name.dropFirst(base.count).prefix(10))
+            if suffix.count == 10, suffix < cutoff { unlink(dir + "/" + name) }
+        }
+    }
+
+    func append(_ bytes: [UInt8], now: Date) {
+        let today = LocalTime.day(now)
+        if today != day {
+            roll(to: day)
+            day = today
+            pruneOld(now: now)
+        }
+        if fd < 0 {
+            fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            if fd < 0 { return } // a log that cannot be written must not stop the run; the console still shows it
+        }
+        _ = try? FileSystem.writeAll(fd, bytes, path: path)
+    }
+}

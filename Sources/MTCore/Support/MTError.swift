@@ -1,0 +1,38 @@
+/// Every failure `mt` reports: what failed, where, and what to do, with the exit code it maps to.
+///
+/// Domain code throws these directly; the dispatcher prints `description` and exits with `exitCode`.
+public struct MTError: Error, Sendable, CustomStringConvertible, Equatable {
+    public var exitCode: ExitCode
+    public var message: String
+    public var hint: String?
+
+    public init(_ exitCode: ExitCode, _ message: String, hint: String? = nil) {
+        self.exitCode = exitCode
+        self.message = message
+        self.hint = hint
+    }
+
+    public var description: String {
+        guard let hint else { return message }
+        return "\(message)\n  hint: \(hint)"
+    }
+
+    public static func usage(_ message: String, usage: String) -> MTError {
+        MTError(.usage, message, hint: "usage: \(usage)")
+    }
+}
+
+extension Error {
+    /// Any error as an MTError; unknown errors are internal ones.
+    public var asMTError: MTError {
+        if let e = self as? MTError { return e }
+        if let e = self as? HTTPTransportError {
+            return MTError(.unavailable, e.description, hint: e.isTLS
+                ? "the server's certificate was not accepted; set CA_FILE if it uses a private CA"
+                : "check the network and the SERVER address; the next run will try again")
+        }
+        if let e = self as? JSONParseError { return MTError(.dataError, "invalid JSON: \(e)") }
+        if let e = self as? CSVParseError { return MTError(.dataError, e.description) }
+        return MTError(.software, "internal error: \(self)", hint: "please report this with the command you ran")
+    }
+}

@@ -1,0 +1,2 @@
+import MTSim
+print("mt-sim: not implemented yet")

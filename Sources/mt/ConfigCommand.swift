@@ -1,0 +1,46 @@
+import MTCore
+
+/// `mt config`: show where the configuration is and check it without touching any server.
+struct ConfigCommand: Command {
+    static let name = "config"
+    static let summary = "check the configuration without contacting any server"
+    static let usage = "mt config [check|path] [SERVER]"
+    static let help = """
+        check (default)  read the configuration and check every block (or SERVER's): keys known, SERVER a
+                         valid https:// URL (or loopback http://), password found and its file private,
+                         PATH creatable and writable, PRIVATE_FILE keys readable and private, CA files present.
+                         Nothing is sent over the network.
+        path             print which configuration file would be used and where mt looked.
+
+        With --json, check prints one object per server with its findings.
+
+        EXIT STATUS: 0 all good (warnings are printed); 78 a problem was found; 77 a secret is readable by others.
+        """
+
+    static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
+        let p = ArgumentParser(arguments, command: name, usage: usage)
+        var args = try p.positionals(max: 2)
+        let verb = args.first.map { ["check", "path"].contains($0) ? $0 : "check" } ?? "check"
+        if args.first == verb { args.removeFirst() }
+        if verb == "path" {
+            let path = try ConfigLocator.locate(explicit: context.global.configPath, environment: context.environment)
+            context.stdout.line(path)
+            return .ok
+        }
+        let config = try context.loadConfig()
+        let servers = try config.select(args.first, readyOnly: false)
+        let report = ConfigCheck.run(config: config, servers: servers)
+        if context.global.json {
+            context.stdout.write(JSONWriter.bytes(report.json, pretty: true) + [0x0A])
+        } else {
+            context.stdout.line("config: \(config.file)")
+            for w in config.warnings { context.stdout.line("warning: \(w)") }
+            for s in report.servers {
+                context.stdout.line("\(s.name): \(s.problems.isEmpty ? "ok" : "\(s.problems.count) problem(s)")  READY=\(s.ready) DELETE_MODE=\(s.deleteMode)  \(s.apiBase)")
+                for p in s.problems { context.stdout.line("  problem: \(p)") }
+                for n in s.notes { context.stdout.line("  note: \(n)") }
+            }
+        }
+        return report.servers.allSatisfy(\.problems.isEmpty) ? .ok : .config
+    }
+}

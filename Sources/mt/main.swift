@@ -1,0 +1,29 @@
+import Foundation
+import MTBenchmark
+import MTCore
+import MTDecrypt
+import MTExport
+import MTRecover
+import MTScales
+import MTStats
+import MTVerify
+
+/// The command table: every `mt` subcommand, in the order `mt help` lists them.
+let commands: [any Command.Type] = [
+    ExportCommand.self,
+    DecryptCommand.self,
+    RecoverCommand.self,
+    BenchmarkCommand.self,
+    VerifyCommand.self,
+    ScalesCommand.self,
+    StatsCommand.self,
+    ConfigCommand.self,
+]
+
+signal(SIGPIPE, SIG_IGN) // a closed pipe becomes a write error, never a kill in the middle of an export
+let stdout = Output.standardOutput()
+let stderr = Output.standardError()
+let code = Dispatcher(commands: commands, stdout: stdout, stderr: stderr)
+    .run(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
+stdout.flush()
+exit(code.rawValue)

@@ -63,7 +63,7 @@ public enum EntryDecryption {
         return result
     }
 
-    static func keyMismatch(scale: String, keys: KeyRing, failed: Int) -> MTError {
+    public static func keyMismatch(scale: String, keys: KeyRing, failed: Int) -> MTError {
         MTError(.dataError, "scale \(scale): the first \(failed) value(s) all failed to decrypt with \(keys.sources.joined(separator: ", ")); stopped",
                 hint: "the key does not match the server's public key; check PRIVATE_FILE or --key (after a key rotation give every key)")
     }

@@ -1,0 +1,36 @@
+import MTCore
+
+/// Reads every input, decrypts it, and gathers what `mt decrypt` prints.
+enum FileDecryption {
+    struct Outcome {
+        var entries: [JSONValue] = []
+        var failures: [DecryptionFailure] = []
+        /// Kept only when the one input was a CSV: its own column order.
+        var csvHeader: [String]?
+    }
+
+    /// Failures printed one per line before the rest are summed up.
+    static let listed = 50
+
+    static func run(files: [String], session: DecryptionSession) throws -> Outcome {
+        var outcome = Outcome()
+        var lastScale = "stdin"
+        for file in files {
+            let input = try DecryptInput.read(path: file)
+            let result = try session.decrypt(entries: input.entries, scale: input.scale)
+            outcome.entries += result.entries
+            outcome.failures += result.failures
+            if files.count == 1 { outcome.csvHeader = input.csvHeader }
+            lastScale = input.scale
+        }
+        try session.finish(scale: lastScale)
+        return outcome
+    }
+
+    static func report(_ failures: [DecryptionFailure], to stderr: Output) {
+        guard !failures.isEmpty else { return }
+        for f in failures.prefix(listed) { stderr.line("mt decrypt: cannot decrypt \(f)") }
+        if failures.count > listed { stderr.line("mt decrypt: … and \(failures.count - listed) more") }
+        stderr.line("mt decrypt: \(failures.count) value(s) could not be decrypted; their ciphertext was kept in the output")
+    }
+}

@@ -23,7 +23,12 @@ public struct DecryptInput: Sendable {
         switch bytes[start] {
         case UInt8(ascii: "["):
             var entries: [JSONValue] = []
-            try ArchiveReader.forEachEntry(bytes: bytes, source: source) { entries.append($0) }
+            try ArchiveReader.forEachEntry(bytes: bytes, source: source) { entry in
+                guard entry.objectFields != nil else {
+                    throw MTError(.dataError, "\(source): array item \(entries.count + 1) is not an object (an entry)")
+                }
+                entries.append(entry)
+            }
             return DecryptInput(source: source, scale: scale, entries: entries)
         case UInt8(ascii: "{"):
             let values: [JSONValue]

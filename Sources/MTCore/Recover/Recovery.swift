@@ -112,7 +112,8 @@ public enum Recovery {
         try FileSystem.writeAtomically(to: report.csv, mode: 0o600) { fd in
             var out: [UInt8] = []
             out.reserveCapacity(1 << 20)
-            CSVWriter.appendRow(header, to: &out)
+            // A scale whose archives hold no entry gets an empty file, not a blank header line.
+            if !header.isEmpty { CSVWriter.appendRow(header, to: &out) }
             var batch: [JSONValue] = []
             func flushBatch() throws {
                 guard !batch.isEmpty else { return }

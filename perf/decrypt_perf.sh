@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Benchmark, not a test: `mt decrypt` end to end (read, base64, RSA, UTF-8, CSV write) against
+# `openssl speed -multi <cores> rsaN` private-key operations per second, both measured in this run.
+# Prints one ratio per key size; target >= 0.90.
+#   MT_PERF_DECRYPT_ROWS  values for 2048-bit keys (default 20000; 4096-bit keys use a quarter)
+#   MT_PERF_SECONDS       seconds per openssl speed measurement (default 5)
+#   MT_BIN                the mt binary (default .build/release/mt, built when missing)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+rows=${MT_PERF_DECRYPT_ROWS:-20000}
+secs=${MT_PERF_SECONDS:-5}
+mt=${MT_BIN:-$root/.build/release/mt}
+[ -x "$mt" ] || (cd "$root" && swift build -c release --product mt >&2)
+cores=$(nproc)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+for bits in 2048 4096; do
+  n=$rows
+  [ "$bits" = 4096 ] && n=$(( rows / 4 ))
+  (umask 077 && openssl genrsa -traditional -out "$work/key$bits.pem" "$bits" 2>/dev/null)
+  openssl rsa -in "$work/key$bits.pem" -pubout -out "$work/pub$bits.pem" 2>/dev/null
+  python3 "$root/perf/gen_encrypted.py" "$work/pub$bits.pem" "$n" "$work/in$bits.json"
+
+  ref=$(openssl speed -multi "$cores" -seconds "$secs" -mr "rsa$bits" 2>/dev/null \
+        | awk -F: '/^\+F2:/ && !/from/ { print $4 }' | tail -1)
+  start=$(date +%s.%N)
+  "$mt" decrypt --key "$work/key$bits.pem" -o "$work/out$bits.csv" "$work/in$bits.json"
+  end=$(date +%s.%N)
+  python3 - "$bits" "$n" "$start" "$end" "$ref" "$cores" <<'PY'
+import sys
+bits, n, start, end, ref, cores = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]), sys.argv[6]
+rate = n / (end - start)
+print(f"decrypt rsa{bits}: {n} values in {end - start:.2f}s = {rate:.0f} values/s; "
+      f"openssl speed -multi {cores} rsa{bits}: {ref:.0f} private ops/s; ratio {rate / ref:.2f} (target >= 0.90)")
+PY
+done

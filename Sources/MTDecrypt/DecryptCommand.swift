@@ -54,10 +54,10 @@ public struct DecryptCommand: Command {
         let value = try p.value("--value")
         let files = try p.positionals()
         if value != nil && !files.isEmpty {
-            throw MTError.usage("mt decrypt: --value takes no FILE", usage: usage)
+            throw MTError.usage("--value takes no FILE", usage: usage)
         }
         if value == nil && files.isEmpty {
-            throw MTError.usage("mt decrypt: no FILE given (use - for standard input)", usage: usage)
+            throw MTError.usage("no FILE given (use - for standard input)", usage: usage)
         }
         let keys = try loadKeys(keyPaths, server: server, context: context)
         let session = try DecryptionSession(keys: keys, extraFields: fields)
@@ -72,7 +72,10 @@ public struct DecryptCommand: Command {
             return .ok
         }
 
-        let outcome = try FileDecryption.run(files: files, session: session)
+        let stderr = context.stderr
+        let outcome = try FileDecryption.run(files: files, session: session, progress: context.stderrIsTerminal ? { label, total in
+            ProgressBar(output: stderr, label: label, total: total, unit: "entries")
+        } : nil)
         let bytes = format.render(outcome.entries, header: outcome.csvHeader)
         if let output {
             try FileSystem.writeAtomically(bytes, to: output, mode: 0o600)
@@ -92,7 +95,7 @@ public struct DecryptCommand: Command {
                 block = try config.server(named: server)
             } else {
                 guard config.servers.count == 1, let only = config.servers.first else {
-                    throw MTError.usage("mt decrypt: give --key PEM, or --server NAME to use its PRIVATE_FILE (\(config.file) has \(config.servers.count) servers)", usage: usage)
+                    throw MTError.usage("give --key PEM, or --server NAME to use its PRIVATE_FILE (\(config.file) has \(config.servers.count) servers)", usage: usage)
                 }
                 block = only
             }

@@ -12,14 +12,25 @@ enum FileDecryption {
     /// Failures printed one per line before the rest are summed up.
     static let listed = 50
 
-    static func run(files: [String], session: DecryptionSession) throws -> Outcome {
+    /// Entries decrypted between two progress updates.
+    static let batch = 16_384
+
+    /// `progress` makes a bar for one input (given its label and entry count); nil when nobody watches.
+    static func run(files: [String], session: DecryptionSession,
+                    progress: ((String, Int) -> ProgressBar)? = nil) throws -> Outcome {
         var outcome = Outcome()
         var lastScale = "stdin"
         for file in files {
             let input = try DecryptInput.read(path: file)
-            let result = try session.decrypt(entries: input.entries, scale: input.scale)
-            outcome.entries += result.entries
-            outcome.failures += result.failures
+            let bar = input.entries.count > batch ? progress?(input.source, input.entries.count) : nil
+            defer { bar?.finish() }
+            for start in stride(from: 0, to: input.entries.count, by: batch) {
+                let slice = Array(input.entries[start..<min(start + batch, input.entries.count)])
+                let result = try session.decrypt(entries: slice, scale: input.scale)
+                outcome.entries += result.entries
+                outcome.failures += result.failures
+                bar?.advance(by: slice.count)
+            }
             if files.count == 1 { outcome.csvHeader = input.csvHeader }
             lastScale = input.scale
         }

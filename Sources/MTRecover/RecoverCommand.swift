@@ -53,7 +53,7 @@ public struct RecoverCommand: Command {
         } ?? []
         let args = try p.positionals(max: 2)
         if forceStatic && forceDeleteable {
-            throw MTError.usage("mt recover: --static and --deleteable exclude each other", usage: usage)
+            throw MTError.usage("--static and --deleteable exclude each other", usage: usage)
         }
         let serverArg = args.first
         let scaleArg = args.count > 1 && args[1] != "." ? args[1] : nil

@@ -55,7 +55,7 @@ public struct RecoveryReport: Sendable {
 public enum Recovery {
     /// Failures listed one by one in the README (all are counted).
     public static let listedFailures = 200
-    static let batchSize = 2048
+    static let batchSize = 8192
 
     /// Scales that have at least one archive, sorted.
     public static func scales(layout: DataLayout) throws -> [String] {

@@ -79,6 +79,11 @@ public struct FaultSettings: Sendable, Equatable {
     public struct StatusFault: Sendable, Equatable {
         public var status: Int
         public var rate: Double
+
+        public init(status: Int, rate: Double) {
+            self.status = status
+            self.rate = rate
+        }
     }
 
     public init() {}

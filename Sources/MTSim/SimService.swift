@@ -132,21 +132,19 @@ public final class SimService: Sendable {
             guard settings.loginMode != .basic else { return .error(404, "no such page") }
             return SimResponse(status: 200, contentType: "text/html;charset=UTF-8", body: Self.loginPage)
         }
-        guard let route = route(req.method, path) else {
+        let route: Route
+        switch match(req.method, path) {
+        case .none:
             count { $0.requests["other", default: 0] += 1 }
             return .error(404, "no such resource: \(path)")
-        }
-        let kind: RequestKind
-        switch route {
-        case .list: kind = .list
-        case .fetch: kind = .fetch
-        case .delete: kind = .delete
         case .badMethod(let allow):
             count { $0.requests["other", default: 0] += 1 }
             var r = SimResponse.error(405, "method \(req.method) not allowed")
             r.headers.append(("Allow", allow))
             return r
+        case .api(let r): route = r
         }
+        let kind = route.kind
         count { $0.requests[kind.rawValue, default: 0] += 1 }
         let authorized = req.authorization == expectedAuth
         if settings.loginMode == .all || (settings.loginMode == .unauthenticated && !authorized) {
@@ -161,10 +159,15 @@ public final class SimService: Sendable {
         let (fault, latency) = faultState.withLock { s in (s.settings.decide(kind, random: &s.random), s.settings.latencyMs) }
         if fault != .none { count { $0.faults[Self.faultName(fault), default: 0] += 1 } }
         var response: SimResponse
-        if case .status(let code) = fault {
-            // The request fails before it reaches the data: a failed delete deletes nothing.
+        // Failed, hanging, reset and login-page requests never reach the data: such a delete deletes nothing.
+        switch fault {
+        case .status(let code):
             response = .error(code, "simulated failure")
-        } else {
+        case .html, .hang, .reset:
+            response = SimResponse(status: 200)
+            response.fault = fault
+        case .none, .truncate, .invalidJSON, .slow:
+            // The request is carried out; only its answer is damaged (a delete happened even if the client cannot tell).
             switch route {
             case .list:
                 response = .json(.array(store.list().map { s in
@@ -194,7 +197,6 @@ public final class SimService: Sendable {
                 case .unknownEntry: response = .error(404, "no entry \(id) in \(name)")
                 case .ledgerFailed(let why): response = .error(500, "ledger write failed: \(why)")
                 }
-            case .badMethod: fatalError("answered above")
             }
             if fault != .none { response.fault = fault }
         }
@@ -203,20 +205,32 @@ public final class SimService: Sendable {
     }
 
     enum Route {
-        case list, fetch(String), delete(String, String), badMethod(allow: String)
+        case list, fetch(String), delete(String, String)
+
+        var kind: RequestKind {
+            switch self {
+            case .list: .list
+            case .fetch: .fetch
+            case .delete: .delete
+            }
+        }
+    }
+
+    enum Match {
+        case api(Route), badMethod(allow: String), none
     }
 
     /// `{prefix}/export[/]`, `{prefix}/export/{name}`, `{prefix}/export/{name}/{id}`.
-    func route(_ method: String, _ path: String) -> Route? {
+    func match(_ method: String, _ path: String) -> Match {
         let base = settings.prefix + "/export"
-        guard path == base || path.hasPrefix(base + "/") else { return nil }
+        guard path == base || path.hasPrefix(base + "/") else { return .none }
         let rest = path.dropFirst(base.count).split(separator: "/", omittingEmptySubsequences: true)
             .map { String($0).removingPercentEncoding ?? String($0) }
         switch rest.count {
-        case 0: return method == "GET" ? .list : .badMethod(allow: "GET")
-        case 1: return method == "GET" ? .fetch(rest[0]) : .badMethod(allow: "GET")
-        case 2: return method == "DELETE" ? .delete(rest[0], rest[1]) : .badMethod(allow: "DELETE")
-        default: return nil
+        case 0: return method == "GET" ? .api(.list) : .badMethod(allow: "GET")
+        case 1: return method == "GET" ? .api(.fetch(rest[0])) : .badMethod(allow: "GET")
+        case 2: return method == "DELETE" ? .api(.delete(rest[0], rest[1])) : .badMethod(allow: "DELETE")
+        default: return .none
         }
     }
 

@@ -58,6 +58,8 @@ public struct ServiceSettings: Sendable {
     public var password = Secret("mt-sim")
     public var loginMode = LoginMode.basic
     public var seed: UInt64 = 1
+    /// `https` with `--tls`; old deployments redirect to a login page on the same scheme.
+    public var scheme = "http"
 
     public init() {}
 }
@@ -148,7 +150,7 @@ public final class SimService: Sendable {
         count { $0.requests[kind.rawValue, default: 0] += 1 }
         let authorized = req.authorization == expectedAuth
         if settings.loginMode == .all || (settings.loginMode == .unauthenticated && !authorized) {
-            return SimResponse(status: 302, headers: [("Location", "http://\(req.host ?? "127.0.0.1")/login"),
+            return SimResponse(status: 302, headers: [("Location", "\(settings.scheme)://\(req.host ?? "127.0.0.1")/login"),
                                                        ("Content-Length", "0")])
         }
         guard authorized else {

@@ -3,6 +3,7 @@ import MTCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// Everything `mt-sim` is told on its command line.
 public struct SimOptions: Sendable {
@@ -22,6 +23,8 @@ public struct SimOptions: Sendable {
     public var urlFile: String?
     public var arrivals = 0
     public var arrivalInterval = 60.0
+    /// Serve HTTPS with a self-signed certificate written to DIR/tls-cert.pem.
+    public var tls = false
 
     public init() {}
 }
@@ -35,16 +38,19 @@ public final class Simulator: Sendable {
     public let ledgerPath: String
     /// Written when the simulator made the key pair itself.
     public let privateKeyPath: String?
+    /// The self-signed certificate of `--tls` (a CA file for clients).
+    public let certificatePath: String?
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
 
     private init(service: SimService, url: String, dataDir: String, ledgerPath: String, privateKeyPath: String?,
-                 group: MultiThreadedEventLoopGroup, channel: any Channel) {
+                 certificatePath: String?, group: MultiThreadedEventLoopGroup, channel: any Channel) {
         self.service = service
         self.url = url
         self.dataDir = dataDir
         self.ledgerPath = ledgerPath
         self.privateKeyPath = privateKeyPath
+        self.certificatePath = certificatePath
         self.group = group
         self.channel = channel
     }
@@ -100,7 +106,24 @@ public final class Simulator: Sendable {
         let ledger = o.ledgerPath ?? dir + "/deletions.tsv"
         let store = EntryStore(scales: scales, ledgerPath: ledger, firstID: o.firstID)
         let arrivals = generator.map { ArrivalGenerator(generator: $0, store: store) }
-        let service = SimService(settings: o.service, store: store, faults: o.faults, arrivals: arrivals)
+        var settings = o.service
+        var tlsContext: NIOSSLContext?
+        var certificatePath: String?
+        if o.tls {
+            settings.scheme = "https"
+            let identity = try SelfSignedCertificate.make()
+            certificatePath = dir + "/tls-cert.pem"
+            try FileSystem.writeAtomically(identity.certificatePEM, to: certificatePath!, mode: 0o644)
+            do {
+                let config = TLSConfiguration.makeServerConfiguration(
+                    certificateChain: [.certificate(try NIOSSLCertificate(bytes: identity.certificatePEM, format: .pem))],
+                    privateKey: .privateKey(try NIOSSLPrivateKey(bytes: identity.privateKeyPEM, format: .pem)))
+                tlsContext = try NIOSSLContext(configuration: config)
+            } catch {
+                throw MTError(.software, "cannot set up TLS: \(error)")
+            }
+        }
+        let service = SimService(settings: settings, store: store, faults: o.faults, arrivals: arrivals)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(2, System.coreCount))
         let channel: any Channel
@@ -110,6 +133,9 @@ public final class Simulator: Sendable {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tlsContext {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
+                        }
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         try channel.pipeline.syncOperations.addHandler(SimHTTPHandler(service: service))
                     }
@@ -123,16 +149,17 @@ public final class Simulator: Sendable {
         }
         let port = channel.localAddress?.port ?? o.port
         let host = o.host.contains(":") ? "[\(o.host)]" : o.host
-        let url = "http://\(host):\(port)\(o.service.prefix)"
+        let url = "\(settings.scheme)://\(host):\(port)\(o.service.prefix)"
         if o.arrivals > 0, let arrivals {
             let n = o.arrivals
             let every = TimeAmount.milliseconds(Int64(o.arrivalInterval * 1000))
             group.next().scheduleRepeatedTask(initialDelay: every, delay: every) { _ in _ = try? arrivals.arrive(n) }
         }
         let sim = Simulator(service: service, url: url, dataDir: dir, ledgerPath: ledger, privateKeyPath: privateKeyPath,
-                            group: group, channel: channel)
+                            certificatePath: certificatePath, group: group, channel: channel)
         note("mt-sim: serving \(store.entryCount) entries in \(scales.count) scales from \(dir)")
         if let privateKeyPath { note("mt-sim: private key \(privateKeyPath)") }
+        if let certificatePath { note("mt-sim: TLS certificate \(certificatePath) (for --cacert or CA_FILE)") }
         note("mt-sim: deletion ledger \(ledger); user \(o.service.user); admin endpoints under /__sim/")
         if let f = o.urlFile {
             try FileSystem.writeAtomically(Array((url + "\n").utf8), to: f, mode: 0o644)
@@ -162,13 +189,6 @@ public final class Simulator: Sendable {
         }
         try? channel.closeFuture.wait()
         sources.forEach { $0.cancel() }
-        try? group.syncShutdownGracefully()
-    }
-
-    /// Stops serving (tests in the same process).
-    public func stop() {
-        channel.close(promise: nil)
-        try? channel.closeFuture.wait()
         try? group.syncShutdownGracefully()
     }
 }

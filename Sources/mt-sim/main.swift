@@ -36,6 +36,8 @@ let help = """
       --port N                 port (default 0: any free port)
       --prefix PATH            API prefix (default /api), e.g. /study/api
       --url-file FILE          write the base URL (newline-terminated, atomically) to FILE once listening
+      --tls                    serve HTTPS with a self-signed certificate made at start, written to
+                               DIR/tls-cert.pem (path printed) for curl --cacert or CA_FILE
       --user NAME              basic-auth user (default admin)
       --pass-file FILE         basic-auth password from FILE (first line); else $MT_SIM_PASS; else "mt-sim"
       --login-redirect MODE    old deployments: answer with a 302 to /login (an HTML page answering 200)
@@ -103,6 +105,7 @@ func parse(_ arguments: [String]) throws -> SimOptions? {
         o.service.prefix = trimmed == "/" ? "" : trimmed
     }
     o.urlFile = try p.value("--url-file")
+    o.tls = p.flag("--tls")
     if let u = try p.value("--user") { o.service.user = u }
     if let f = try p.value("--pass-file") {
         let text = try FileSystem.readString(f)

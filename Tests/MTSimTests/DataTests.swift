@@ -50,7 +50,7 @@ struct DataTests {
         #expect(r.code == 0)
         for flag in ["--generate", "--data", "--keep", "--participants", "--seed", "--first-id", "--public-key", "--catalogue",
                      "--arrivals", "--arrival-interval", "--ledger", "--host", "--port", "--prefix", "--url-file", "--user",
-                     "--pass-file", "--login-redirect", "EXIT STATUS"] + FaultSettings.keys.map({ "--" + $0 }) {
+                     "--pass-file", "--login-redirect", "--tls", "EXIT STATUS"] + FaultSettings.keys.map({ "--" + $0 }) {
             #expect(r.stdout.contains(flag), "help lacks \(flag)")
         }
     }

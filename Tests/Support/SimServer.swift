@@ -26,11 +26,14 @@ public final class SimServer: @unchecked Sendable {
     /// The private key the simulator wrote (generated studies without `--public-key`).
     public var privateKeyPath: String { dataDir + "/private.pem" }
     public var publicKeyPath: String { dataDir + "/public.pem" }
+    /// With `--tls`: the server's self-signed certificate, to trust as a CA file.
+    public var caFile: String? { url.hasPrefix("https:") ? dataDir + "/tls-cert.pem" : nil }
 
     /// Credentials for the project's HTTP client.
     public var httpOptions: HTTPOptions {
         var o = HTTPOptions(user: user, password: Secret(password))
         o.timeout = 30
+        o.caFile = caFile
         return o
     }
 

@@ -2,12 +2,13 @@
 # Benchmark, not a test: `mt decrypt` end to end (read, base64, RSA, UTF-8, CSV write) against
 # `openssl speed -multi <cores> rsaN` private-key operations per second, both measured in this run.
 # Prints one ratio per key size; target >= 0.90.
-#   MT_PERF_DECRYPT_ROWS  values for 2048-bit keys (default 20000; 4096-bit keys use a quarter)
+#   MT_PERF_DECRYPT_ROWS  values for 2048-bit keys (default 20000 × PERF_SCALE; 4096-bit keys use a quarter)
+#   PERF_SCALE            shrinks the default data set (make perf PERF_SCALE=0.1 for a quick look)
 #   MT_PERF_SECONDS       seconds per openssl speed measurement (default 5)
 #   MT_BIN                the mt binary (default .build/release/mt, built when missing)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-rows=${MT_PERF_DECRYPT_ROWS:-20000}
+rows=${MT_PERF_DECRYPT_ROWS:-$(awk -v s="${PERF_SCALE:-1}" 'BEGIN { n = int(20000 * s); print (n < 400 ? 400 : n) }')}
 secs=${MT_PERF_SECONDS:-5}
 mt=${MT_BIN:-$root/.build/release/mt}
 [ -x "$mt" ] || (cd "$root" && swift build -c release --product mt >&2)

@@ -3,11 +3,12 @@
 # sent it), split into 64 archives, half original-tool raw .json files and half gzip archives, with overlapping
 # ids. Target: peak RSS < 150 MB, i.e. bounded by the largest single archive, not the total.
 # Encrypted values come from a pool of 256 ciphertexts so that the run measures memory, not RSA.
-#   MT_PERF_RECOVER_MB  total MB of archive content (default 1024; e.g. 64 for a quick run)
+#   MT_PERF_RECOVER_MB  total MB of archive content (default 1024 × PERF_SCALE; e.g. 64 for a quick run)
+#   PERF_SCALE          shrinks the default data set (make perf PERF_SCALE=0.1 for a quick look)
 #   MT_BIN              the mt binary (default .build/release/mt, built when missing)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-total_mb=${MT_PERF_RECOVER_MB:-1024}
+total_mb=${MT_PERF_RECOVER_MB:-$(awk -v s="${PERF_SCALE:-1}" 'BEGIN { n = int(1024 * s); print (n < 64 ? 64 : n) }')}
 mt=${MT_BIN:-$root/.build/release/mt}
 [ -x "$mt" ] || (cd "$root" && swift build -c release --product mt >&2)
 work=$(mktemp -d)

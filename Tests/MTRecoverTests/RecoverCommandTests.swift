@@ -79,6 +79,7 @@ struct RecoverCommandTests {
         try f.gzipArchive("OASIS", at: 1_700_000_100, [try f.entry(99, "another scale")])
         let r = try Run.mt(["--config", f.config, "recover", "lab", "OA"])
         #expect(r.code == 0, "\(r.stderr)")
+        #expect(r.stderr.isEmpty, "no progress bar when stderr is not a terminal")
         let (header, rows) = try f.csv("OA")
         #expect(header == ["drift", "id", "noteRSA", "text"])
         #expect(rows.map { $0[1] } == ["1", "2", "4", "3", "3000000000"])
@@ -110,6 +111,12 @@ struct RecoverCommandTests {
         let all = try Run.mt(["--config", f.config, "recover", "lab", "Static", "--deleteable"])
         #expect(all.code == 0)
         #expect(try f.csv("Static").rows.map { $0[0] } == ["1", "2", "3"])
+        // --static forces newest-snapshot-only on a scale benchMark.json does not know.
+        try f.gzipArchive("Other", at: 1_700_000_000, [try f.entry(7, "a")])
+        try f.gzipArchive("Other", at: 1_700_000_001, [try f.entry(8, "b")])
+        #expect(try Run.mt(["--config", f.config, "recover", "lab", "Other", "--static"]).code == 0)
+        #expect(try f.csv("Other").rows.map { $0[0] } == ["8"])
+        #expect(try Run.mt(["--config", f.config, "recover", "--static", "--deleteable"]).code == 64)
     }
 
     @Test("every scale when none is named; --json reports what was rebuilt")

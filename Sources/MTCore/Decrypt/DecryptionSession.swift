@@ -11,7 +11,7 @@ import Foundation
 ///   the key does not match and the run stops at once instead of trying every value with every key.
 ///
 /// One session is used from one thread at a time; it parallelises internally.
-public final class DecryptionSession: @unchecked Sendable {
+public final class DecryptionSession {
     public let keys: KeyRing
     public let extraFields: Set<String>
     public let workers: Int

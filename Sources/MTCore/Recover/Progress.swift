@@ -2,7 +2,7 @@ import Foundation
 
 /// A one-line progress bar with rate and ETA, redrawn at most a few times a second. The caller creates one only
 /// when stderr is a terminal, so cron runs stay silent.
-public final class ProgressBar: @unchecked Sendable {
+public final class ProgressBar {
     private let output: Output
     private let label: String
     private let total: Int

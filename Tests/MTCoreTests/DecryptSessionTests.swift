@@ -121,6 +121,17 @@ struct DecryptSessionTests {
         #expect(r.failures[1].description.contains("id 3000000000"))
     }
 
+    @Test("a plaintext that is not UTF-8 is never turned into \"????\": the ciphertext stays, the reason says why")
+    func notUTF8() throws {
+        let dir = try TempDir(); defer { dir.remove() }
+        let keys = try DecryptKeyFiles(dir)
+        let latin1 = Base64.encode(try keys.publicKey.encrypt([0x64, 0xE9, 0x6A, 0xE0])) // "déjà" in Latin-1
+        let entries = [Self.entry(1, [("noteRSA", .string(latin1))])]
+        let r = try EntryDecryption.decrypt(entries: entries, scale: "OA", keys: try keys.ring(keys.pkcs1))
+        #expect(r.entries == entries)
+        #expect(r.failures.map(\.reason) == ["decrypted, but the plaintext is not UTF-8"])
+    }
+
     @Test("identical ciphertexts cost one RSA operation; order is the input order")
     func duplicatesAndOrder() throws {
         let dir = try TempDir(); defer { dir.remove() }

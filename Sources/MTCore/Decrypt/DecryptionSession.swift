@@ -74,7 +74,8 @@ public final class DecryptionSession {
             run(uniques, next..<end, into: outcomes)
             for i in next..<end {
                 switch outcomes[i] {
-                case .plain: anySuccess = true
+                // Bytes that are not UTF-8 still passed the padding check: the key matches, the value is odd.
+                case .plain, .notUTF8: anySuccess = true
                 case .failed: failedBeforeSuccess += 1
                 case .notBase64: break
                 }
@@ -102,6 +103,7 @@ public final class DecryptionSession {
                 case .plain(let p, let k): plain = p; lastKey = k
                 case .failed: plain = nil
                 case .notBase64: plain = nil; reason = "not base64"
+                case .notUTF8: plain = nil; reason = "decrypted, but the plaintext is not UTF-8"
                 }
             }
             var fields = fieldsOf[slot.entry] ?? entries[slot.entry].objectFields ?? []
@@ -136,6 +138,7 @@ public final class DecryptionSession {
         case .plain(let p, _): anySuccess = true; return (p, "")
         case .failed: failedBeforeSuccess += anySuccess ? 0 : 1; return (nil, "no key could decrypt it")
         case .notBase64: return (nil, "not base64")
+        case .notUTF8: anySuccess = true; return (nil, "decrypted, but the plaintext is not UTF-8")
         }
     }
 
@@ -166,8 +169,8 @@ public final class DecryptionSession {
                 for step in 0..<keys.count {
                     let k = (preferred + step) % keys.count
                     if decryptors[k] == nil { decryptors[k] = try? RSADecryptor(key: keys[k]) }
-                    guard let bytes = decryptors[k]?.decrypt(cipher),
-                          let text = String(validating: bytes, as: UTF8.self) else { continue }
+                    guard let bytes = decryptors[k]?.decrypt(cipher) else { continue }
+                    guard let text = String(validating: bytes, as: UTF8.self) else { result = .notUTF8; continue }
                     result = .plain(text, k)
                     preferred = k
                     break
@@ -187,6 +190,7 @@ enum Outcome {
     case plain(String, Int)
     case failed
     case notBase64
+    case notUTF8
 }
 
 /// Fixed slots written by exactly one worker each, read after all workers finished.

@@ -21,7 +21,7 @@ public final class SimServer: @unchecked Sendable {
     /// stdout and stderr of the server.
     public let logPath: String
     public let temp: TempDir
-    private let process: Process
+    private let process: ChildProcess
 
     /// The private key the simulator wrote (generated studies without `--public-key`).
     public var privateKeyPath: String { dataDir + "/private.pem" }
@@ -54,19 +54,11 @@ public final class SimServer: @unchecked Sendable {
         self.password = password
         logPath = temp.file("sim.log")
 
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Products.mtSim)
-        p.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["MT_SIM_PASS"] = password
-        env["MT_CATALOGUE"] = env["MT_CATALOGUE"] ?? Products.packageRoot + "/config/scales.yaml"
-        p.environment = env
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        p.standardOutput = log
-        p.standardError = log
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
+        var env: [String: String] = ["MT_SIM_PASS": password]
+        if ProcessInfo.processInfo.environment["MT_CATALOGUE"] == nil {
+            env["MT_CATALOGUE"] = Products.packageRoot + "/config/scales.yaml"
+        }
+        let p = try ChildProcess(Products.mtSim, args, environment: env, output: logPath)
         process = p
 
         let deadline = Date().addingTimeInterval(timeout)
@@ -75,10 +67,10 @@ public final class SimServer: @unchecked Sendable {
             if let s = try? String(contentsOfFile: urlFile, encoding: .utf8), s.hasSuffix("\n") {
                 found = s.trimmingCharacters(in: .whitespacesAndNewlines)
             } else if !p.isRunning || Date() > deadline {
-                if p.isRunning { p.terminate(); p.waitUntilExit() }
+                let status = Self.exitCode(p.stop(signal: SIGKILL))
                 let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
                 temp.remove()
-                throw MTError(.software, "mt-sim \(arguments.joined(separator: " ")) did not start (exit \(p.isRunning ? -1 : p.terminationStatus)): \(output)")
+                throw MTError(.software, "mt-sim \(arguments.joined(separator: " ")) did not start (exit \(status)): \(output)")
             } else {
                 usleep(20_000)
             }
@@ -95,20 +87,13 @@ public final class SimServer: @unchecked Sendable {
 
     public var isRunning: Bool { process.isRunning }
 
-    /// SIGTERM, then waits for the exit; returns the exit status.
+    /// SIGTERM (or `signal`), then waits for the exit; returns the exit code (128+N when killed by signal N).
     @discardableResult
-    public func stop() -> Int32 {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
+    public func stop(signal: Int32 = SIGTERM) -> Int32 { Self.exitCode(process.stop(signal: signal)) }
 
-    /// Sends a signal (SIGINT tests).
-    public func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
-
-    public func waitForExit() -> Int32 {
-        process.waitUntilExit()
-        return process.terminationStatus
+    /// A wait status as a shell shows it.
+    static func exitCode(_ status: Int32) -> Int32 {
+        status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 
     private func admin(_ method: String, _ path: String) throws -> JSONValue {

@@ -10,7 +10,7 @@ let help = """
     USAGE
       \(usage)
 
-    Serves GET {prefix}/export, GET {prefix}/export/{name}[?after=yyyy-MM-dd-HH-mm-ss] and
+    Serves GET {prefix}/export, GET {prefix}/export/{name}[?after=yyyy-MM-dd-HH-mm-ss (UTC)] and
     DELETE {prefix}/export/{name}/{id} with HTTP basic auth, like a MindTrails server. Prints its API base URL on
     stdout (other information on stderr) and runs until SIGINT or SIGTERM.
 

@@ -155,3 +155,26 @@ final class StatusBox: @unchecked Sendable {
     func append(_ c: Int) { lock.lock(); codes.append(c); lock.unlock() }
     var values: [Int] { lock.lock(); defer { lock.unlock() }; return codes }
 }
+
+@Suite("mt-sim credentials and ledger")
+struct CredentialTests {
+    @Test func passwordFromAFileWinsOverTheEnvironment() throws {
+        let dir = try TempDir("sim-pass")
+        defer { dir.remove() }
+        let file = try dir.write("pass", "from-the-file\n")
+        let sim = try SimServer(["--generate", "--participants", "1", "--pass-file", file, "--user", "lab@example.edu"],
+                                password: "from-the-file")
+        #expect(try sim.client().get(sim.url + "/export").status == 200)
+        let env = try HTTPClient(options: HTTPOptions(user: "lab@example.edu", password: Secret("sim-test-pass")))
+        #expect(try env.get(sim.url + "/export").status == 401)
+        #expect(!sim.log().contains("from-the-file"))
+    }
+
+    @Test func aDeleteWhoseLedgerLineCannotBeWrittenDeletesNothing() throws {
+        let sim = try SimServer(["--generate", "--participants", "2", "--ledger", "/nonexistent-mt-sim/ledger.tsv"])
+        let victim = try #require(sim.entries("OA").first).id
+        #expect(try sim.client().delete(sim.url + "/export/OA/\(victim)").status == 500)
+        #expect(try sim.entries("OA").contains { $0.id == victim })
+        #expect(try sim.counter("deletes") == 0)
+    }
+}

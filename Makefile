@@ -7,7 +7,7 @@ BINDIR   = $(PREFIX)/bin
 MANDIR   = $(PREFIX)/share/man/man1
 SHAREDIR = $(PREFIX)/share/mt
 
-.PHONY: all deps test-deps build test demo install uninstall clean perf
+.PHONY: all deps test-deps build test demo install uninstall clean perf fuzz
 
 all: build
 
@@ -30,6 +30,11 @@ demo: deps
 perf: deps
 	scripts/perf.sh
 
+# libFuzzer on every reader of outside input, 300 s per target (FUZZ_SECONDS to change).
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
 install: build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(SHAREDIR) \
 	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
@@ -48,4 +53,4 @@ uninstall:
 	cd man && for f in *.1; do rm -f $(DESTDIR)$(MANDIR)/$$f; done
 
 clean:
-	rm -rf .build
+	rm -rf .build Fuzz/.build

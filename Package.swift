@@ -11,6 +11,8 @@ let package = Package(
     products: [
         .executable(name: "mt", targets: ["mt"]),
         .executable(name: "mt-sim", targets: ["mt-sim"]),
+        // For the fuzzing package in Fuzz/ (a path dependency can only use products).
+        .library(name: "MTCore", targets: ["MTCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),

@@ -98,7 +98,7 @@ public final class Simulator: Sendable {
             generator = g
         } else {
             guard let d = o.dataDir else {
-                throw MTError(.usage, "mt-sim needs --data DIR (a folder of <Scale>.json files) or --generate",
+                throw MTError(.usage, "nothing to serve: give --data DIR (a folder of <Scale>.json files) or --generate",
                               hint: "try: mt-sim --generate")
             }
             dir = d

@@ -102,6 +102,7 @@ public struct CSVReader {
     @discardableResult
     public mutating func next(raw row: inout CSVRawRow) throws -> Bool {
         row.bytes.removeAll(keepingCapacity: true)
+        row.starts.removeAll(keepingCapacity: true)
         row.ends.removeAll(keepingCapacity: true)
         guard try fill() else { return false }
         if !started {
@@ -110,6 +111,7 @@ public struct CSVReader {
             guard try fill() else { return false }
         }
         rowLine = line
+        row.starts.append(0)
         var state = FieldState()
         while true {
             guard try fill() else {
@@ -128,7 +130,6 @@ public struct CSVReader {
             case .carriageReturn:
                 if try fill(), buffer[pos] == 0x0A { pos += 1 }
                 line += 1
-                row.ends.append(row.bytes.count)
                 return true
             }
         }
@@ -143,12 +144,20 @@ public struct CSVReader {
     }
 
     /// Consumes buffered bytes until the row ends, the buffer runs out, or a byte needs one byte of lookahead.
+    /// Unquoted text is copied in runs (separators included, outside any field's range), so a plain row costs
+    /// one copy rather than one per field.
     private mutating func scan(_ row: inout CSVRawRow, _ state: inout FieldState) -> Stop {
         var p = pos
         var lines = 0
         let e = end
         let stop: Stop = buffer.withUnsafeBufferPointer { buf in
             let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
+            // buf[run..<p] is not copied yet; buf[x] will sit at row.bytes.count + (x - run).
+            var run = p
+            func flush(_ upTo: Int) {
+                if upTo > run { row.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[run..<upTo])) }
+                run = upTo
+            }
             while p < e {
                 if state.inQuotes {
                     var j = p
@@ -156,10 +165,9 @@ public struct CSVReader {
                         if buf[j] == 0x0A { lines += 1 }
                         j += 1
                     }
-                    if j > p { row.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[p..<j])) }
-                    p = j
-                    if j == e { return .needMore }
-                    p += 1
+                    flush(j)
+                    if j == e { p = j; return .needMore }
+                    p = j + 1
                     return .quoteInQuotes
                 }
                 var j = p
@@ -168,52 +176,58 @@ public struct CSVReader {
                     if c == comma || c == 0x0A || c == 0x0D || c == quote { break }
                     j += 1
                 }
-                if j > p { row.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[p..<j])) }
                 p = j
-                if j == e { return .needMore }
-                let c = buf[p]
-                p += 1
-                switch c {
+                if j == e { break }
+                let at = row.bytes.count + (j - run)
+                p = j + 1
+                switch buf[j] {
                 case comma:
-                    row.ends.append(row.bytes.count)
-                    state.start = row.bytes.count
+                    row.ends.append(at)
+                    row.starts.append(at + 1)
+                    state.start = at + 1
                     state.quoted = false
                 case quote:
-                    if row.bytes.count == state.start && !state.quoted {
+                    if at == state.start && !state.quoted {
+                        flush(j)
+                        run = p // the opening quote is not part of the field
                         state.inQuotes = true
                         state.quoted = true
-                    } else {
-                        row.bytes.append(c)
                     }
                 case 0x0A:
+                    flush(j)
                     lines += 1
-                    row.ends.append(row.bytes.count)
+                    row.ends.append(at)
                     return .rowEnd
                 default:
+                    flush(j)
+                    row.ends.append(at)
                     return .carriageReturn
                 }
             }
+            flush(p)
             return .needMore
         }
         pos = p
         line += lines
         return stop
     }
-
 }
 
-/// One row as unescaped bytes: field `i` is `bytes[ends[i-1]..<ends[i]]` (from 0 for the first field).
+/// One row as unescaped bytes: field `i` is `bytes[starts[i]..<ends[i]]` (separators may sit between fields).
 public struct CSVRawRow: Sendable {
     public var bytes: [UInt8] = []
+    public var starts: [Int] = []
     public var ends: [Int] = []
 
     public init() {}
 
     public var count: Int { ends.count }
 
-    public func range(_ i: Int) -> Range<Int> { (i == 0 ? 0 : ends[i - 1])..<ends[i] }
+    @inline(__always)
+    public func range(_ i: Int) -> Range<Int> { starts[i]..<ends[i] }
 
-    public func isEmpty(_ i: Int) -> Bool { (i == 0 ? 0 : ends[i - 1]) == ends[i] }
+    @inline(__always)
+    public func isEmpty(_ i: Int) -> Bool { starts[i] == ends[i] }
 
     /// Field `i` as text, or nil when it is not valid UTF-8.
     public func string(_ i: Int) -> String? {
@@ -222,6 +236,7 @@ public struct CSVRawRow: Sendable {
     }
 
     /// Field `i`'s bytes, without copying.
+    @inline(__always)
     public func withField<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         let r = range(i)
         return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[r])) }

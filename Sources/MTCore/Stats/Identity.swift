@@ -33,8 +33,14 @@ public struct IdentityRule: Sendable {
     public var description: String { (["participant"] + names).joined(separator: " + ") }
 
     /// The key of `row`, built in `scratch` (fields joined by the unit separator, which CSV text never needs).
-    @inline(__always)
     public func key(_ row: TableRow, scratch: inout [UInt8]) -> String {
+        fill(row, into: &scratch)
+        return String(decoding: scratch, as: UTF8.self)
+    }
+
+    /// The key's bytes, in `scratch`.
+    @inline(__always)
+    public func fill(_ row: TableRow, into scratch: inout [UInt8]) {
         scratch.removeAll(keepingCapacity: true)
         if row.participantField >= 0 && row.participantField < row.raw.count {
             row.raw.withField(row.participantField) { scratch.append(contentsOf: $0) }
@@ -43,6 +49,5 @@ public struct IdentityRule: Sendable {
             scratch.append(0x1F)
             row.withBytes(c) { scratch.append(contentsOf: $0) }
         }
-        return String(decoding: scratch, as: UTF8.self)
     }
 }

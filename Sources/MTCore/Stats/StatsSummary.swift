@@ -31,35 +31,49 @@ public struct ScaleSummary: Sendable {
     public var warnings: [String] = []
 }
 
-/// How one column's cells are checked, prepared once per table from the catalogue's rule.
-enum CellCheck {
-    case range(lower: Int, upper: Int, codes: [Int], rule: ValueRule)
-    case values(Set<String>, booleans: Bool)
-    case other(ValueRule)
+/// How one column's cells are checked, prepared once per table from the catalogue's rule. Plain values (no
+/// references) so the per-cell loop copies nothing that needs retaining; unusual cells go to the rule itself.
+struct CellCheck {
+    enum Kind: UInt8 { case range, values, other }
+    var kind: Kind
+    var lower = 0, upper = 0
+    /// The rule's extra codes (555, -1) when there are at most three; otherwise `manyCodes` sends them to the rule.
+    var code0 = Int.min, code1 = Int.min, code2 = Int.min
+    var manyCodes = false
+    /// The rule takes true/false, so `\001`/`\000` (booleans exported as a byte) are read as true/false.
+    var booleans = false
 
     init?(_ rule: ValueRule?) {
         guard let rule else { return nil }
         switch rule.check {
         case .text: return nil
-        case let .range(lo, hi, codes): self = .range(lower: lo, upper: hi, codes: codes, rule: rule)
-        case .values(let v): self = .values(Set(v), booleans: v.contains("true") || v.contains("false"))
-        case .list: self = .other(rule)
+        case let .range(lo, hi, codes):
+            kind = .range
+            lower = lo
+            upper = hi
+            if codes.count > 0 { code0 = codes[0] }
+            if codes.count > 1 { code1 = codes[1] }
+            if codes.count > 2 { code2 = codes[2] }
+            manyCodes = codes.count > 3
+        case .values(let v):
+            kind = .values
+            booleans = v.contains("true") || v.contains("false")
+        case .list: kind = .other
         }
     }
 
-    /// Whether a non-empty cell is valid. `\001`/`\000` (booleans exported as a byte) count as true/false where
-    /// the rule takes booleans.
+    /// Valid, invalid, or nil when only the full rule can tell.
     @inline(__always)
-    func isValid(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        switch self {
-        case let .range(lo, hi, codes, rule):
-            if let n = Self.integer(b) { return (n >= lo && n <= hi) || codes.contains(n) }
-            return rule.isValid(String(decoding: b, as: UTF8.self))
-        case let .values(set, booleans):
+    func quickCheck(_ b: UnsafeBufferPointer<UInt8>) -> Bool? {
+        switch kind {
+        case .range:
+            guard let n = Self.integer(b) else { return nil }
+            if n >= lower && n <= upper || n == code0 || n == code1 || n == code2 { return true }
+            return manyCodes ? nil : false
+        case .values:
             if b.count == 1, b[0] <= 1 { return booleans }
-            return set.contains(String(decoding: b, as: UTF8.self))
-        case .other(let rule):
-            return rule.isValid(String(decoding: b, as: UTF8.self))
+            return nil
+        case .other: return nil
         }
     }
 
@@ -97,10 +111,12 @@ public enum StatsSummarizer {
             warnings.note("\(source.scale): not in the scale catalogue, so no value is checked for range")
         }
         let columns = table.columns
-        let checks: [CellCheck?] = columns.map { c in
+        let rules: [ValueRule?] = columns.map { c in
             guard let spec, catalogue.isItem(c), c != spec.participant else { return nil }
-            return CellCheck(spec.rule(for: c))
+            return spec.rule(for: c)
         }
+        let checks = rules.map(CellCheck.init)
+        let checked = checks.map { $0 != nil }
         let rsaColumns = columns.map { $0.hasSuffix("RSA") }
         let names = table.participantNames
         if names.isEmpty {
@@ -116,8 +132,9 @@ public enum StatsSummarizer {
         var outOfRange = [Int](repeating: 0, count: columns.count)
         var byteBooleans = [Int](repeating: 0, count: columns.count)
         var entries = 0
-        var keys = Set<String>()
-        var participants = Set<String>()
+        let hasParticipant = !names.isEmpty
+        let distinct = hasParticipant ? DistinctCounter() : nil
+        var batch = DistinctCounter.Batch()
         var sessionCounts: [String: Int] = [:]
         var sessionOrder: [String] = []
         var sessionParticipants = Set<String>()
@@ -125,18 +142,19 @@ public enum StatsSummarizer {
         var first: Int64?, last: Int64?
         var scratch: [UInt8] = []
         scratch.reserveCapacity(256)
-        let hasParticipant = !names.isEmpty
         var cellWarnings = StatsWarnings()
 
+        defer { if let distinct { _ = distinct.finish() } } // also on errors: the counting thread must end
         try table.forEachRow(warnings: &warnings) { row in
             entries += 1
             for c in 0..<columns.count {
                 let f = row.fieldOf[c]
                 if f < 0 || f >= row.raw.count || row.raw.isEmpty(f) { missing[c] += 1; continue }
-                if let check = checks[c] {
+                if checked[c] {
                     row.raw.withField(f) { b in
                         if b.count == 1 && b[0] <= 1 { byteBooleans[c] += 1 }
-                        if !check.isValid(b) { outOfRange[c] += 1 }
+                        let valid = checks[c]!.quickCheck(b) ?? rules[c]!.isValid(String(decoding: b, as: UTF8.self))
+                        if !valid { outOfRange[c] += 1 }
                     }
                 } else if rsaColumns[c] {
                     row.raw.withField(f) { b in
@@ -148,9 +166,17 @@ public enum StatsSummarizer {
             }
             var participant = ""
             if hasParticipant {
-                participant = row.participant
-                if !participant.isEmpty { participants.insert(participant) }
-                keys.insert(identity.key(row, scratch: &scratch))
+                identity.fill(row, into: &scratch)
+                if row.participantField >= 0 && row.participantField < row.raw.count {
+                    row.raw.withField(row.participantField) { batch.add(participant: $0, identity: scratch) }
+                    if detail { participant = row.participant }
+                } else {
+                    batch.add(participant: UnsafeBufferPointer(start: nil, count: 0), identity: scratch)
+                }
+                if batch.rows == DistinctCounter.batchRows {
+                    distinct!.submit(batch)
+                    batch = DistinctCounter.Batch()
+                }
             }
             if let s = sessionCol, !row.isEmpty(s) {
                 let session = row.string(s)
@@ -170,8 +196,14 @@ public enum StatsSummarizer {
                 }
             }
         }
+        var counted: (participants: Int, identities: Int)?
+        if let distinct {
+            if batch.rows > 0 { distinct.submit(batch) }
+            counted = distinct.finish()
+        }
         for (c, n) in byteBooleans.enumerated() where n > 0 {
-            warnings.note("\(source.scale): column \(columns[c]): \(n) cells hold the byte \\001 or \\000 (a boolean exported as a byte)\(checks[c].map { if case .values(_, true) = $0 { return "; read as true/false" } else { return "; counted out of range" } } ?? "")")
+            let reading = checks[c]?.booleans == true ? "read as true/false" : "counted out of range"
+            warnings.note("\(source.scale): column \(columns[c]): \(n) cells hold the byte \\001 or \\000 (a boolean exported as a byte); \(reading)")
         }
         let known = catalogue.sessions
         let ordered = known.filter { sessionCounts[$0] != nil } + sessionOrder.filter { !known.contains($0) }
@@ -186,9 +218,9 @@ public enum StatsSummarizer {
         }
         return ScaleSummary(
             scale: source.scale, files: source.files, columns: columns, entries: entries,
-            participants: hasParticipant ? participants.count : nil,
-            duplicates: hasParticipant ? entries - keys.count : 0, identity: identity.description,
-            missing: missing, outOfRange: checks.enumerated().map { $0.element == nil ? nil : outOfRange[$0.offset] },
+            participants: counted?.participants,
+            duplicates: counted.map { entries - $0.identities } ?? 0, identity: identity.description,
+            missing: missing, outOfRange: checked.enumerated().map { $0.element ? outOfRange[$0.offset] : nil },
             sessions: ordered.map { ($0, sessionCounts[$0]!) }, firstDate: first, lastDate: last,
             perDay: perDay, participantsPerSession: perSession, warnings: warnings.messages + cellWarnings.messages)
     }

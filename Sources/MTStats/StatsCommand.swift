@@ -116,7 +116,7 @@ public struct StatsCommand: Command {
             if let html = o.html {
                 let page = StatsReport.html(summaries, title: title, catalogue: catalogue)
                 try FileSystem.writeAtomically(Array(page.utf8), to: html, mode: 0o600)
-                if context.global.verbosity > .quiet { context.stderr.line("wrote \(html) (\(summaries.count) scales)") }
+                if context.global.verbosity > .quiet { context.stderr.line("wrote \(html) (\(summaries.count) scale\(summaries.count == 1 ? "" : "s"))") }
             } else if context.global.json {
                 context.stdout.write(JSONWriter.bytes(.array(summaries.map(\.json)), pretty: true) + [0x0A])
             } else if o.csv {

@@ -19,28 +19,31 @@ public enum ServerScales {
         _ = try server.requirePassword()
         let client = try HTTPClient(options: HTTPOptions(server: server))
         let url = server.exportURL
-        return try parse(try client.get(url), url: url, server: server.name)
+        let r = try client.get(url)
+        return try parse(status: r.status, contentType: r.contentType, location: r.header("location"), body: r.body,
+                         url: url, server: server.name)
     }
 
-    public static func parse(_ r: HTTPResponse, url: String, server: String) throws -> [RemoteScale] {
-        switch r.status {
+    public static func parse(status: Int, contentType: String?, location: String?, body: [UInt8],
+                             url: String, server: String) throws -> [RemoteScale] {
+        switch status {
         case 200: break
         case 401, 403:
-            throw MTError(.unavailable, "server \(server): GET \(url) answered \(r.status): the credentials were refused",
+            throw MTError(.unavailable, "server \(server): GET \(url) answered \(status): the credentials were refused",
                           hint: "check USER and the password (PASS_FILE or \(ServerConfig.passwordVariable(for: server)))")
         case 300..<400:
-            throw MTError(.unavailable, "server \(server): GET \(url) answered \(r.status), a redirect to \(r.header("location") ?? "elsewhere") (a login page?)",
+            throw MTError(.unavailable, "server \(server): GET \(url) answered \(status), a redirect to \(location ?? "elsewhere") (a login page?)",
                           hint: "check USER and the password, and that SERVER is the API address")
         default:
-            throw MTError(.unavailable, "server \(server): GET \(url) answered \(r.status)", hint: "check SERVER and try again later")
+            throw MTError(.unavailable, "server \(server): GET \(url) answered \(status)", hint: "check SERVER and try again later")
         }
         let notList = { (why: String) in
             MTError(.unavailable, "server \(server): GET \(url) answered 200 with \(why), not the list of scales",
                     hint: "an HTML login page usually means the credentials were refused; check USER, the password and SERVER")
         }
         let value: JSONValue
-        do { value = try JSONParser.parse(r.body) } catch {
-            let type = r.contentType.map { " (\($0))" } ?? ""
+        do { value = try JSONParser.parse(body) } catch {
+            let type = contentType.map { " (\($0))" } ?? ""
             throw notList("a body that is not JSON\(type)")
         }
         guard let rows = value.arrayValues else { throw notList("JSON that is not an array") }

@@ -24,7 +24,7 @@ public enum EntryDate {
         func expect(_ c: UInt8) -> Bool { if i < n, b[i] == c { i += 1; return true }; return false }
         skipSpaces()
         var year = 0, month = 0, day = 0
-        if i < n, b[i] >= 48, b[i] <= 57 {
+        if i + 4 < n, b[i] >= 48, b[i] <= 57, b[i + 4] == 45 {
             // ISO 8601: yyyy-MM-dd[T ]HH:mm:ss
             guard let y = number(4), expect(45), let m = number(2), expect(45), let d = number(2) else { return nil }
             year = y; month = m; day = d

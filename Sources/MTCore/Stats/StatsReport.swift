@@ -121,7 +121,8 @@ public enum StatsReport {
         let share = total > 0 ? Double(n) / Double(total) : 0
         let alpha = n == 0 ? 0 : 0.15 + 0.85 * share
         let pct = total > 0 ? String(Int((share * 100).rounded())) + "%" : ""
-        return "<td style=\"background:rgba(\(hue),\(num(alpha)))\">\(n) <small>\(pct)</small></td>"
+        let ink = alpha > 0.6 ? ";color:#fff" : ""
+        return "<td style=\"background:rgba(\(hue),\(num(alpha)))\(ink)\">\(n) <small>\(pct)</small></td>"
     }
 
     static func q(_ v: Double) -> String { "\"\(num(v))\"" }

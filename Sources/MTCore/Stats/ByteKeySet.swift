@@ -184,3 +184,35 @@ final class DistinctCounter: @unchecked Sendable {
         }
     }
 }
+
+/// Rows per value of a column with few distinct values (sessions): a linear scan of byte strings is cheaper
+/// than hashing a String per row; past 64 values it falls back to a dictionary.
+struct ValueTally {
+    private var keys: [[UInt8]] = []
+    private var counts: [Int] = []
+    private var overflow: [String: Int] = [:]
+    /// Values in order of first appearance.
+    private(set) var order: [String] = []
+
+    @inline(__always)
+    mutating func add(_ b: UnsafeBufferPointer<UInt8>) {
+        for k in keys.indices where keys[k].count == b.count && keys[k].withUnsafeBufferPointer({ $0.elementsEqual(b) }) {
+            counts[k] += 1
+            return
+        }
+        let s = String(decoding: b, as: UTF8.self)
+        if keys.count < 64 {
+            keys.append(Array(b))
+            counts.append(1)
+            order.append(s)
+        } else {
+            if overflow[s] == nil { order.append(s) }
+            overflow[s, default: 0] += 1
+        }
+    }
+
+    func count(_ value: String) -> Int? {
+        if let k = keys.firstIndex(of: Array(value.utf8)) { return counts[k] }
+        return overflow[value]
+    }
+}

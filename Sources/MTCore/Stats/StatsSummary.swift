@@ -135,8 +135,7 @@ public enum StatsSummarizer {
         let hasParticipant = !names.isEmpty
         let distinct = hasParticipant ? DistinctCounter() : nil
         var batch = DistinctCounter.Batch()
-        var sessionCounts: [String: Int] = [:]
-        var sessionOrder: [String] = []
+        var sessionCounts = ValueTally()
         var sessionParticipants = Set<String>()
         var perDay: [Int: Int] = [:]
         var first: Int64?, last: Int64?
@@ -179,12 +178,8 @@ public enum StatsSummarizer {
                 }
             }
             if let s = sessionCol, !row.isEmpty(s) {
-                let session = row.string(s)
-                if let n = sessionCounts[session] { sessionCounts[session] = n + 1 } else {
-                    sessionCounts[session] = 1
-                    sessionOrder.append(session)
-                }
-                if detail && !participant.isEmpty { sessionParticipants.insert(participant + "\u{1F}" + session) }
+                row.withBytes(s) { sessionCounts.add($0) }
+                if detail && !participant.isEmpty { sessionParticipants.insert(participant + "\u{1F}" + row.string(s)) }
             }
             if let d = dateCol, !row.isEmpty(d) {
                 if let t = row.withBytes(d, EntryDate.parse) {
@@ -206,7 +201,7 @@ public enum StatsSummarizer {
             warnings.note("\(source.scale): column \(columns[c]): \(n) cells hold the byte \\001 or \\000 (a boolean exported as a byte); \(reading)")
         }
         let known = catalogue.sessions
-        let ordered = known.filter { sessionCounts[$0] != nil } + sessionOrder.filter { !known.contains($0) }
+        let ordered = known.filter { sessionCounts.count($0) != nil } + sessionCounts.order.filter { !known.contains($0) }
         var perSession: [(String, Int)] = []
         if detail {
             var counts: [String: Int] = [:]
@@ -221,7 +216,7 @@ public enum StatsSummarizer {
             participants: counted?.participants,
             duplicates: counted.map { entries - $0.identities } ?? 0, identity: identity.description,
             missing: missing, outOfRange: checked.enumerated().map { $0.element ? outOfRange[$0.offset] : nil },
-            sessions: ordered.map { ($0, sessionCounts[$0]!) }, firstDate: first, lastDate: last,
+            sessions: ordered.map { ($0, sessionCounts.count($0)!) }, firstDate: first, lastDate: last,
             perDay: perDay, participantsPerSession: perSession, warnings: warnings.messages + cellWarnings.messages)
     }
 

@@ -144,3 +144,45 @@ final class ListServer: @unchecked Sendable {
         #expect(try Run.mt(["scales", "check", nameless]).code == 64)
     }
 }
+
+/// `mt scales SERVER` against mt-sim, the project's MindTrails-compatible server.
+@Suite struct ScalesAgainstSimTests {
+    func config(_ dir: TempDir, _ sim: SimServer) throws -> String {
+        try dir.write("mt.yaml", """
+            sim:
+              SERVER: \(sim.url)/
+              USER: \(sim.user)
+              PATH: data/
+            """)
+    }
+
+    @Test func theListIsTheServersOwn() throws {
+        let sim = try SimServer(["--generate", "--participants", "4"])
+        defer { sim.stop() }
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let c = try config(dir, sim)
+        let r = try Run.mt(["--config", c, "scales", "sim", "--json"], environment: ["MT_PASS_SIM": sim.password])
+        #expect(r.code == 0, "\(r.stderr)\n\(sim.log())")
+        let ours = try JSONParser.parse(Array(r.stdout.utf8)).arrayValues?.first?["scales"]?.arrayValues ?? []
+        let direct = try JSONParser.parse(try HTTPClient(options: sim.httpOptions).get(sim.url + "/export").body).arrayValues ?? []
+        #expect(!ours.isEmpty && ours.count == direct.count)
+        for (a, b) in zip(ours, direct) {
+            #expect(a["name"] == b["name"] && a["size"] == b["size"] && a["deleteable"] == b["deleteable"])
+            #expect(a["inCatalogue"] == .bool(true))
+        }
+        let t = try Run.mt(["--config", c, "scales"], environment: ["MT_PASS_SIM": sim.password])
+        #expect(t.stdout.contains("sim: \(direct.count) scales"))
+    }
+
+    @Test func aLoginRedirectIsNotTheList() throws {
+        let sim = try SimServer(["--generate", "--participants", "2", "--login-redirect", "unauthenticated"])
+        defer { sim.stop() }
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let r = try Run.mt(["--config", try config(dir, sim), "scales", "sim"], environment: ["MT_PASS_SIM": "wrong-pass"])
+        #expect(r.code == 69)
+        #expect(r.stderr.contains("302") && r.stderr.contains("login"))
+        #expect(!r.stderr.contains("wrong-pass"))
+    }
+}

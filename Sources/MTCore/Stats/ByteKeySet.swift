@@ -38,8 +38,6 @@ struct ByteKeySet {
         return true
     }
 
-    mutating func insert(_ key: [UInt8]) -> Bool { key.withUnsafeBufferPointer { insert($0) } }
-
     /// The key stored at `offset`: where its bytes start and how many.
     @inline(__always)
     private static func entry(_ a: UnsafeBufferPointer<UInt8>, _ offset: Int) -> (start: Int, count: Int) {

@@ -92,7 +92,7 @@ public enum StatsReport {
             return "<svg width=\"420\" height=\"60\" xmlns=\"http://www.w3.org/2000/svg\"><text x=\"10\" y=\"35\" font-size=\"13\">no sessions</text></svg>"
         }
         let top = Double(rows.map(\.1).max() ?? 1)
-        let rowH = 22.0, labelW = 90.0, barW = 250.0
+        let rowH = 22.0, labelW = 90.0, barW = 200.0
         let h = Double(rows.count) * rowH + 10
         var svg = "<svg width=\"420\" height=\"\(Int(h))\" viewBox=\"0 0 420 \(Int(h))\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\">"
         for (i, r) in rows.enumerated() {

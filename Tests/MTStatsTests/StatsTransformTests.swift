@@ -84,3 +84,21 @@ import Testing
         }
     }
 }
+
+@Suite struct StatsEncodingTests {
+    @Test func bytesThatAreNotUTF8StopTheOutputInsteadOfBeingReplaced() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let p = dir.file("MH_2020.csv")
+        try FileSystem.writeAtomically(Array("participantId,session,text\r\n1,PRE,caf".utf8) + [0xE9] + Array("\r\n".utf8), to: p)
+        do {
+            _ = try StatsTransforms.dedupe(ScaleFiles(scale: "MH", files: [p]), catalogue: Fixtures.catalogue(), keep: .first) { _ in }
+            Issue.record("expected an error")
+        } catch let e as MTError {
+            #expect(e.exitCode == .dataError && e.message.contains("MH_2020.csv: line 2") && e.message.contains("UTF-8"))
+        }
+        // The summary only counts: it goes through.
+        let s = try StatsSummarizer.summarize(ScaleFiles(scale: "MH", files: [p]), catalogue: Fixtures.catalogue())
+        #expect(s.entries == 1)
+    }
+}

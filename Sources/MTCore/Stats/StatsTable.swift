@@ -104,6 +104,18 @@ public struct TableRow {
         return raw.withField(f) { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// Table column `c` as text for output ("" when empty); bytes that are not UTF-8 stop the work rather than
+    /// being replaced in what analysts get.
+    public func text(_ c: Int) throws -> String {
+        let f = fieldOf[c]
+        guard f >= 0, f < raw.count else { return "" }
+        guard let s = raw.string(f) else {
+            throw MTError(.dataError, "\(file): line \(line): text is not valid UTF-8 (was the file saved in another encoding?)",
+                          hint: "convert the file to UTF-8, e.g. iconv -f latin1 -t utf-8")
+        }
+        return s
+    }
+
     /// The participant link ("" when absent).
     public var participant: String {
         guard participantField >= 0, participantField < raw.count else { return "" }

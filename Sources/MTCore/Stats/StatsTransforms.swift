@@ -49,7 +49,7 @@ public enum StatsTransforms {
         try table.forEachRow(warnings: &ignored) { row in
             defer { ordinal += 1 }
             guard kept[ordinal] else { return }
-            CSVWriter.appendRow(table.columns.indices.map { row.string($0) }, to: &out)
+            CSVWriter.appendRow(try table.columns.indices.map { try row.text($0) }, to: &out)
             written += 1
             if out.count >= 1 << 20 { try write(out); out.removeAll(keepingCapacity: true) }
         }
@@ -121,7 +121,7 @@ public enum StatsTransforms {
             defer { ordinal += 1 }
             guard kept[ordinal] else { return }
             var cells: [String: String] = [:]
-            for (c, name) in table.columns.enumerated() where wanted.contains(name) { cells[name] = row.string(c) }
+            for (c, name) in table.columns.enumerated() where wanted.contains(name) { cells[name] = try row.text(c) }
             rows.append((row.participant, sessionCol.map { row.string($0) } ?? "", compute(cells)))
         }
         return LongForm(names: names, rows: rows, entries: entries, warnings: warnings.messages)

@@ -111,7 +111,15 @@ public struct StatsCommand: Command {
         }
         switch o.verb {
         case "summary", "report":
-            let summaries = try sources.map { try StatsSummarizer.summarize($0, catalogue: catalogue, detail: o.verb == "report") }
+            let summaries = try sources.map { source in
+                // A bar only for a person watching, never under cron.
+                let bar = context.stderrIsTerminal && context.global.verbosity > .quiet
+                    ? ProgressBar(output: context.stderr, label: source.scale, total: StatsTable.size(of: source.files), unit: "bytes")
+                    : nil
+                defer { bar?.finish() }
+                return try StatsSummarizer.summarize(source, catalogue: catalogue, detail: o.verb == "report",
+                                                     progress: bar.map { b in { b.advance(by: $0) } })
+            }
             for s in summaries { warn(s.warnings) }
             if let html = o.html {
                 let page = StatsReport.html(summaries, title: title, catalogue: catalogue)

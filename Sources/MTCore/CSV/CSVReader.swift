@@ -16,6 +16,8 @@ public struct CSVReader {
     private let ownsFD: Bool
     private var buffer: [UInt8]
     private var pos = 0
+    /// Bytes read from the source before the current buffer.
+    private var before = 0
     private var end = 0
     private var eof = false
     private var started = false
@@ -54,10 +56,14 @@ public struct CSVReader {
 
     public func close() { if ownsFD { _ = Foundation.close(fd) } }
 
+    /// How many bytes of the source have been parsed so far (for progress bars).
+    public var bytesConsumed: Int { before + pos }
+
     /// Makes sure at least one unread byte is buffered, unless the input is exhausted.
     private mutating func fill() throws -> Bool {
         if pos < end { return true }
         if eof { return false }
+        before += end
         pos = 0
         end = 0
         while true {

@@ -103,7 +103,9 @@ extension ScaleSpec {
 
 public enum StatsSummarizer {
     /// Counts one scale's files. `detail` also counts rows per day and participants per session (the report).
-    public static func summarize(_ source: ScaleFiles, catalogue: ScaleCatalogue, detail: Bool = false) throws -> ScaleSummary {
+    /// `progress` hears of the bytes read (see `StatsTable.size(of:)` for the total).
+    public static func summarize(_ source: ScaleFiles, catalogue: ScaleCatalogue, detail: Bool = false,
+                                 progress: ((Int) -> Void)? = nil) throws -> ScaleSummary {
         let table = try StatsTable(source, catalogue: catalogue)
         let spec = catalogue.spec(for: source.scale)
         var warnings = StatsWarnings()
@@ -144,7 +146,7 @@ public enum StatsSummarizer {
         var cellWarnings = StatsWarnings()
 
         defer { if let distinct { _ = distinct.finish() } } // also on errors: the counting thread must end
-        try table.forEachRow(warnings: &warnings) { row in
+        try table.forEachRow(warnings: &warnings, progress: progress) { row in
             entries += 1
             // The per-cell loop runs twenty million times on a large file: plain pointers, no bounds checks
             // beyond the explicit ones, nothing retained.

@@ -166,6 +166,14 @@ public struct StatsTable: Sendable {
 
     public func column(_ name: String) -> Int? { columns.firstIndex(of: name) }
 
+    /// The files' total size in bytes (for progress bars).
+    public static func size(of files: [String]) -> Int {
+        files.reduce(0) { total, f in
+            var st = stat()
+            return total + (stat(f, &st) == 0 ? Int(st.st_size) : 0)
+        }
+    }
+
     /// The participant column's name(s), as found.
     public var participantNames: [String] {
         var seen: [String] = []
@@ -175,7 +183,9 @@ public struct StatsTable: Sendable {
 
     /// Calls `body` with every data row of every file, in order. Blank lines are skipped (as pandas does);
     /// ragged rows, duplicate header names and files without a header are reported to `warnings`.
-    public func forEachRow(warnings: inout StatsWarnings, _ body: (TableRow) throws -> Void) throws {
+    /// `progress` hears of the bytes parsed, every few thousand rows and at the end of each file.
+    public func forEachRow(warnings: inout StatsWarnings, progress: ((Int) -> Void)? = nil,
+                           _ body: (TableRow) throws -> Void) throws {
         var row = TableRow()
         for (k, file) in files.enumerated() {
             let header = fileHeaders[k]
@@ -193,8 +203,15 @@ public struct StatsTable: Sendable {
             var reader = try CSVReader(path: file)
             defer { reader.close() }
             try reader.next(raw: &row.raw) // the header
+            var reported = 0, rows = 0
+            defer { progress?(reader.bytesConsumed - reported) }
             while try reader.next(raw: &row.raw) {
                 row.line = reader.rowLine
+                rows += 1
+                if let progress, rows & 0x3FFF == 0 {
+                    progress(reader.bytesConsumed - reported)
+                    reported = reader.bytesConsumed
+                }
                 let n = row.raw.count
                 if n == 1 && row.raw.isEmpty(0) { continue }
                 if n != header.count {

@@ -1,89 +1,102 @@
 import Foundation
 
-/// A set of byte strings for counting distinct identities and participants over millions of rows: keys live
-/// in one arena, each behind a length prefix (no allocation per key); open addressing with linear probing;
-/// exact comparison of bytes. A slot holds the hash's top 24 bits and the key's arena offset, so a probe reads
-/// one slot and, only when the tags agree, the key itself: counting is bound by cache misses, not by hashing.
+/// A set of byte strings for counting distinct identities and participants over millions of rows, exactly.
+/// Open addressing with linear probing over 24-byte slots: the hash's top 32 bits and the key's length, then
+/// the key itself when it fits in 16 bytes (ids, "1234\u{1F}SESSION1\u{1F}"), else its offset in an arena and
+/// its first 8 bytes. A probe thus reads one slot and, for short keys, nothing else: counting is bound by
+/// cache misses, and this keeps them to about one per row.
 struct ByteKeySet {
+    /// Three words per slot: [tag << 32 | length << 1 | 1, word1, word2]; a zero first word is an empty slot.
+    private var slots: [UInt64] = [UInt64](repeating: 0, count: 3 * 1024)
+    private var capacity = 1024
+    /// Keys longer than 16 bytes, back to back.
     private var arena: [UInt8] = []
-    /// Per slot: arena offset + 1 in the low 40 bits (0 is empty), the hash's top 24 bits above.
-    private var slots: [UInt64] = [UInt64](repeating: 0, count: 1024)
     private(set) var count = 0
-
-    private static let offsetMask: UInt64 = (1 << 40) - 1
 
     /// Inserts the bytes; true when they were new.
     @discardableResult
     mutating func insert(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
         let h = Self.hash(key)
-        let tag = h & ~Self.offsetMask
-        let mask = slots.count - 1
+        let head = (h & 0xFFFF_FFFF_0000_0000) | UInt64(key.count) << 1 | 1
+        let (w1, w2) = Self.pack(key)
+        let long = key.count > 16
+        let mask = capacity - 1
         var i = Int(truncatingIfNeeded: h) & mask
-        while true {
-            let s = slots[i]
-            if s == 0 { break }
-            if s & ~Self.offsetMask == tag && equal(Int(s & Self.offsetMask) - 1, key) { return false }
-            i = (i + 1) & mask
+        let found: Bool = slots.withUnsafeBufferPointer { sl in
+            while true {
+                let b = 3 * i
+                let s0 = sl[b]
+                if s0 == 0 { return false }
+                if s0 == head {
+                    if !long {
+                        if sl[b + 1] == w1 && sl[b + 2] == w2 { return true }
+                    } else if sl[b + 2] == w1 && arenaEquals(Int(sl[b + 1]), key) {
+                        return true
+                    }
+                }
+                i = (i + 1) & mask
+            }
         }
-        slots[i] = tag | UInt64(arena.count + 1)
-        if key.count < 255 {
-            arena.append(UInt8(key.count))
+        if found { return false }
+        let b = 3 * i
+        slots[b] = head
+        if long {
+            slots[b + 1] = UInt64(arena.count)
+            slots[b + 2] = w1
+            arena.append(contentsOf: key)
         } else {
-            arena.append(255)
-            withUnsafeBytes(of: UInt32(key.count).littleEndian) { arena.append(contentsOf: $0) }
+            slots[b + 1] = w1
+            slots[b + 2] = w2
         }
-        arena.append(contentsOf: key)
         count += 1
-        if count * 4 > slots.count * 3 { grow() }
+        if count * 4 > capacity * 3 { grow() }
         return true
     }
 
-    /// The key stored at `offset`: where its bytes start and how many.
+    /// The first 16 bytes as two little-endian words, zero-padded.
     @inline(__always)
-    private static func entry(_ a: UnsafeBufferPointer<UInt8>, _ offset: Int) -> (start: Int, count: Int) {
-        let n = Int(a[offset])
-        if n < 255 { return (offset + 1, n) }
-        var len: UInt32 = 0
-        for k in 0..<4 { len |= UInt32(a[offset + 1 + k]) << (8 * UInt32(k)) }
-        return (offset + 5, Int(len))
+    private static func pack(_ key: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64) {
+        var words: (UInt64, UInt64) = (0, 0)
+        let n = min(key.count, 16)
+        if n > 0 {
+            withUnsafeMutableBytes(of: &words) { $0.baseAddress!.copyMemory(from: key.baseAddress!, byteCount: n) }
+        }
+        return (words.0.littleEndian, words.1.littleEndian)
     }
 
-    private func equal(_ offset: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+    private func arenaEquals(_ offset: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
         arena.withUnsafeBufferPointer { buf in
-            let (start, n) = Self.entry(buf, offset)
-            guard n == key.count else { return false }
-            if n == 0 { return true }
-            // Short keys: a word-wise loop beats calling memcmp.
-            let x = UnsafeRawPointer(buf.baseAddress! + start), y = UnsafeRawPointer(key.baseAddress!)
-            var i = 0
-            while i + 8 <= n {
-                if x.loadUnaligned(fromByteOffset: i, as: UInt64.self) != y.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
-                i += 8
-            }
-            while i < n {
-                if x.load(fromByteOffset: i, as: UInt8.self) != y.load(fromByteOffset: i, as: UInt8.self) { return false }
-                i += 1
-            }
-            return true
+            memcmp(buf.baseAddress! + offset, key.baseAddress!, key.count) == 0
         }
     }
 
-    /// Doubles the table, rehashing the keys from the arena (no stored hashes: less memory per key).
+    /// Doubles the table, rehashing every key from its slot or the arena.
     private mutating func grow() {
-        var bigger = [UInt64](repeating: 0, count: slots.count * 2)
-        let mask = bigger.count - 1
-        arena.withUnsafeBufferPointer { buf in
-            var offset = 0
-            while offset < buf.count {
-                let (start, n) = Self.entry(buf, offset)
-                let h = Self.hash(UnsafeBufferPointer(rebasing: buf[start..<start + n]))
+        let old = slots
+        capacity *= 2
+        slots = [UInt64](repeating: 0, count: 3 * capacity)
+        let mask = capacity - 1
+        var bytes = [UInt8](repeating: 0, count: 16)
+        arena.withUnsafeBufferPointer { a in
+            for k in 0..<(old.count / 3) where old[3 * k] != 0 {
+                let head = old[3 * k], w1 = old[3 * k + 1], w2 = old[3 * k + 2]
+                let n = Int((head & 0xFFFF_FFFF) >> 1)
+                let h: UInt64
+                if n > 16 {
+                    h = Self.hash(UnsafeBufferPointer(rebasing: a[Int(w1)..<Int(w1) + n]))
+                } else {
+                    withUnsafeBytes(of: (w1.littleEndian, w2.littleEndian)) { raw in
+                        for x in 0..<n { bytes[x] = raw[x] }
+                    }
+                    h = bytes.withUnsafeBufferPointer { Self.hash(UnsafeBufferPointer(rebasing: $0[0..<n])) }
+                }
                 var i = Int(truncatingIfNeeded: h) & mask
-                while bigger[i] != 0 { i = (i + 1) & mask }
-                bigger[i] = (h & ~Self.offsetMask) | UInt64(offset + 1)
-                offset = start + n
+                while slots[3 * i] != 0 { i = (i + 1) & mask }
+                slots[3 * i] = head
+                slots[3 * i + 1] = w1
+                slots[3 * i + 2] = w2
             }
         }
-        slots = bigger
     }
 
     /// 64-bit multiply-mix over 8-byte words; well spread for short keys such as ids and sessions.
@@ -194,7 +207,8 @@ struct ValueTally {
 
     @inline(__always)
     mutating func add(_ b: UnsafeBufferPointer<UInt8>) {
-        for k in keys.indices where keys[k].count == b.count && keys[k].withUnsafeBufferPointer({ $0.elementsEqual(b) }) {
+        for k in keys.indices where keys[k].count == b.count
+            && (b.count == 0 || keys[k].withUnsafeBufferPointer({ memcmp($0.baseAddress!, b.baseAddress!, b.count) }) == 0) {
             counts[k] += 1
             return
         }

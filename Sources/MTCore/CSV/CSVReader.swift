@@ -108,7 +108,6 @@ public struct CSVReader {
     @discardableResult
     public mutating func next(raw row: inout CSVRawRow) throws -> Bool {
         row.bytes.removeAll(keepingCapacity: true)
-        row.starts.removeAll(keepingCapacity: true)
         row.ends.removeAll(keepingCapacity: true)
         guard try fill() else { return false }
         if !started {
@@ -117,7 +116,6 @@ public struct CSVReader {
             guard try fill() else { return false }
         }
         rowLine = line
-        row.starts.append(0)
         var state = FieldState()
         while true {
             guard try fill() else {
@@ -189,7 +187,6 @@ public struct CSVReader {
                 switch buf[j] {
                 case comma:
                     row.ends.append(at)
-                    row.starts.append(at + 1)
                     state.start = at + 1
                     state.quoted = false
                 case quote:
@@ -219,10 +216,10 @@ public struct CSVReader {
     }
 }
 
-/// One row as unescaped bytes: field `i` is `bytes[starts[i]..<ends[i]]` (separators may sit between fields).
+/// One row as unescaped bytes. Fields are separated by exactly one byte (the comma, kept in `bytes`; quotes
+/// are not), so field `i` is `bytes[ends[i-1]+1..<ends[i]]`, from 0 for the first.
 public struct CSVRawRow: Sendable {
     public var bytes: [UInt8] = []
-    public var starts: [Int] = []
     public var ends: [Int] = []
 
     public init() {}
@@ -230,10 +227,13 @@ public struct CSVRawRow: Sendable {
     public var count: Int { ends.count }
 
     @inline(__always)
-    public func range(_ i: Int) -> Range<Int> { starts[i]..<ends[i] }
+    public func start(_ i: Int) -> Int { i == 0 ? 0 : ends[i - 1] + 1 }
 
     @inline(__always)
-    public func isEmpty(_ i: Int) -> Bool { starts[i] == ends[i] }
+    public func range(_ i: Int) -> Range<Int> { start(i)..<ends[i] }
+
+    @inline(__always)
+    public func isEmpty(_ i: Int) -> Bool { start(i) == ends[i] }
 
     /// Field `i` as text, or nil when it is not valid UTF-8.
     public func string(_ i: Int) -> String? {

@@ -124,19 +124,19 @@ struct ByteKeySet {
 
 /// Counts distinct participants and identities on a second thread while the reading thread parses and checks
 /// cells: hashing millions of keys is memory-bound, parsing is not, so the two overlap well on two cores.
-/// The reader hands over batches of (participant, identity) byte pairs; an empty participant is not counted.
+/// The reader hands over batches of identity keys, each with the length of its participant prefix; an empty
+/// participant is not counted.
 final class DistinctCounter: @unchecked Sendable {
     struct Batch {
+        /// Identity keys back to back; each begins with its participant.
         var bytes: [UInt8] = []
-        /// Per row two ends in `bytes`: the participant's, then the identity's.
-        var ends: [Int] = []
-        var rows: Int { ends.count / 2 }
+        /// Per row: the key's end in `bytes` << 32 | the participant's length.
+        var marks: [UInt64] = []
+        var rows: Int { marks.count }
 
-        mutating func add(participant: UnsafeBufferPointer<UInt8>, identity: [UInt8]) {
-            bytes.append(contentsOf: participant)
-            ends.append(bytes.count)
+        mutating func add(identity: [UInt8], participantLength: Int) {
             bytes.append(contentsOf: identity)
-            ends.append(bytes.count)
+            marks.append(UInt64(bytes.count) << 32 | UInt64(participantLength))
         }
     }
 
@@ -185,11 +185,11 @@ final class DistinctCounter: @unchecked Sendable {
             condition.unlock()
             batch.bytes.withUnsafeBufferPointer { buf in
                 var start = 0
-                for r in 0..<batch.rows {
-                    let pEnd = batch.ends[2 * r], kEnd = batch.ends[2 * r + 1]
-                    if pEnd > start { participants.insert(UnsafeBufferPointer(rebasing: buf[start..<pEnd])) }
-                    identities.insert(UnsafeBufferPointer(rebasing: buf[pEnd..<kEnd]))
-                    start = kEnd
+                for m in batch.marks {
+                    let end = Int(m >> 32), length = Int(m & 0xFFFF_FFFF)
+                    if length > 0 { participants.insert(UnsafeBufferPointer(rebasing: buf[start..<start + length])) }
+                    identities.insert(UnsafeBufferPointer(rebasing: buf[start..<end]))
+                    start = end
                 }
             }
         }

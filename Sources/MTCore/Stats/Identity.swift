@@ -38,16 +38,19 @@ public struct IdentityRule: Sendable {
         return String(decoding: scratch, as: UTF8.self)
     }
 
-    /// The key's bytes, in `scratch`.
+    /// The key's bytes, in `scratch`; returns the participant's length (the key's prefix).
     @inline(__always)
-    public func fill(_ row: TableRow, into scratch: inout [UInt8]) {
+    @discardableResult
+    public func fill(_ row: TableRow, into scratch: inout [UInt8]) -> Int {
         scratch.removeAll(keepingCapacity: true)
         if row.participantField >= 0 && row.participantField < row.raw.count {
             row.raw.withField(row.participantField) { scratch.append(contentsOf: $0) }
         }
+        let participantLength = scratch.count
         for c in columns {
             scratch.append(0x1F)
             row.withBytes(c) { scratch.append(contentsOf: $0) }
         }
+        return participantLength
     }
 }

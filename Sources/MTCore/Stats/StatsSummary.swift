@@ -153,22 +153,22 @@ public enum StatsSummarizer {
             let n = row.raw.count
             var ciphertextIn: [Int] = []
             row.raw.bytes.withUnsafeBufferPointer { bytes in
-            row.raw.starts.withUnsafeBufferPointer { starts in
             row.raw.ends.withUnsafeBufferPointer { ends in
             row.fieldOf.withUnsafeBufferPointer { fieldOf in
                 for c in 0..<fieldOf.count {
                     let f = fieldOf[c]
-                    if f < 0 || f >= n || starts[f] == ends[f] { missing[c] += 1; continue }
+                    guard f >= 0 && f < n else { missing[c] += 1; continue }
+                    let start = f == 0 ? 0 : ends[f - 1] + 1
+                    if start == ends[f] { missing[c] += 1; continue }
                     if checked[c] {
-                        let b = UnsafeBufferPointer(rebasing: bytes[starts[f]..<ends[f]])
+                        let b = UnsafeBufferPointer(rebasing: bytes[start..<ends[f]])
                         if b.count == 1 && b[0] <= 1 { byteBooleans[c] += 1 }
                         let valid = checks[c]!.quickCheck(b) ?? rules[c]!.isValid(String(decoding: b, as: UTF8.self))
                         if !valid { outOfRange[c] += 1 }
-                    } else if rsaColumns[c] && Self.looksLikeCiphertext(UnsafeBufferPointer(rebasing: bytes[starts[f]..<ends[f]])) {
+                    } else if rsaColumns[c] && Self.looksLikeCiphertext(UnsafeBufferPointer(rebasing: bytes[start..<ends[f]])) {
                         ciphertextIn.append(c)
                     }
                 }
-            }
             }
             }
             }
@@ -177,13 +177,9 @@ public enum StatsSummarizer {
             }
             var participant = ""
             if hasParticipant {
-                identity.fill(row, into: &scratch)
-                if row.participantField >= 0 && row.participantField < row.raw.count {
-                    row.raw.withField(row.participantField) { batch.add(participant: $0, identity: scratch) }
-                    if detail { participant = row.participant }
-                } else {
-                    batch.add(participant: UnsafeBufferPointer(start: nil, count: 0), identity: scratch)
-                }
+                let participantLength = identity.fill(row, into: &scratch)
+                batch.add(identity: scratch, participantLength: participantLength)
+                if detail && participantLength > 0 { participant = row.participant }
                 if batch.rows == DistinctCounter.batchRows {
                     distinct!.submit(batch)
                     batch = DistinctCounter.Batch()

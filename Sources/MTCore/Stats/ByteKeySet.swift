@@ -145,8 +145,8 @@ final class DistinctCounter: @unchecked Sendable {
     private var queue: [Batch] = []
     private var closed = false
     private var finished = false
-    private var participants = ByteKeySet()
-    private var identities = ByteKeySet()
+    /// Written by the counting thread when it ends, read after `finish` saw it end.
+    private var counts = (participants: 0, identities: 0)
 
     init() {
         Thread { [self] in run() }.start()
@@ -167,14 +167,18 @@ final class DistinctCounter: @unchecked Sendable {
         condition.broadcast()
         while !finished { condition.wait() }
         condition.unlock()
-        return (participants.count, identities.count)
+        return counts
     }
 
     private func run() {
+        // The sets are this thread's locals: no shared access to check on every insert.
+        var participants = ByteKeySet()
+        var identities = ByteKeySet()
         while true {
             condition.lock()
             while queue.isEmpty && !closed { condition.wait() }
             if queue.isEmpty {
+                counts = (participants.count, identities.count)
                 finished = true
                 condition.broadcast()
                 condition.unlock()

@@ -85,15 +85,10 @@ public final class SimServer: @unchecked Sendable {
 
     public var isRunning: Bool { process.isRunning }
 
-    /// SIGTERM, then waits for the exit (SIGKILL after 10 s); returns the exit status.
+    /// SIGTERM (or `signal`), then waits for the exit (SIGKILL after 10 s); returns the exit code
+    /// (128+N when killed by signal N).
     @discardableResult
-    public func stop() -> Int32 { process.stop() }
-
-    /// Sends a signal (SIGINT tests).
-    public func signal(_ sig: Int32) { process.send(sig) }
-
-    /// Waits for the server to exit by itself (after `signal`); -1 if it is still running after 30 s.
-    public func waitForExit() -> Int32 { process.wait(timeout: 30) ?? -1 }
+    public func stop(signal: Int32 = SIGTERM) -> Int32 { process.stop(signal: signal) }
 
     private func admin(_ method: String, _ path: String) throws -> JSONValue {
         let client = try HTTPClient(options: httpOptions)
@@ -142,6 +137,23 @@ public final class SimServer: @unchecked Sendable {
             }
             return (String(parts[0]), id)
         }
+    }
+
+    /// Writes an `mt` config file (0600) with one READY block for this simulator: SERVER, USER, a PASS_FILE
+    /// (0600) beside the config, PATH `dataPath`, PRIVATE_FILE when the simulator made the key, CA_FILE with
+    /// `--tls`, and `extra` lines (e.g. `DELETE_MODE: true`). Returns the config's path.
+    public func writeConfig(in dir: String, name: String = "sim", dataPath: String, extra: [String] = []) throws -> String {
+        let passFile = dir + "/\(name).pass"
+        try FileSystem.writeAtomically(Array((password + "\n").utf8), to: passFile, mode: 0o600)
+        func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        var lines = ["\(name):", "  READY: true", "  SERVER: \(q(url))", "  USER: \(q(user))", "  PASS_FILE: \(q(passFile))",
+                     "  PATH: \(q(dataPath))"]
+        if FileSystem.exists(privateKeyPath) { lines.append("  PRIVATE_FILE: \(q(privateKeyPath))") }
+        if let caFile { lines.append("  CA_FILE: \(q(caFile))") }
+        lines += extra.map { "  " + $0 }
+        let path = dir + "/\(name).yaml"
+        try FileSystem.writeAtomically(Array((lines.joined(separator: "\n") + "\n").utf8), to: path, mode: 0o600)
+        return path
     }
 
     /// The server's output so far (for failure messages).

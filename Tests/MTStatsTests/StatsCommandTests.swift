@@ -235,3 +235,78 @@ enum PNGCheck {
                           "blue": colors.get(bytes([59, 110, 165]), 0), "orange": colors.get(bytes([224, 138, 44]), 0)}))
         """#
 }
+
+/// The issue's "done when": a study from mt-sim, its archives rebuilt by mt recover, then mt stats summary on the
+/// recovered CSVs agrees with pandas on every scale.
+@Suite struct StatsOnRecoveredDataTests {
+    @Test(.enabled(if: Tools.pandas, "pandas is not installed (pip install pandas): the comparison with pandas is skipped"))
+    func summaryOfRecoveredCSVsAgreesWithPandas() throws {
+        let sim = try SimServer(["--generate", "--participants", "12"])
+        sim.stop() // only its generated study is needed
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let raw = dir.file("data/raw_data")
+        try FileSystem.makeDirectories(raw)
+        var scales: [String] = []
+        let catalogue = try Fixtures.catalogue()
+        for name in try FileSystem.list(sim.dataDir) where name.hasSuffix(".json") {
+            let scale = String(name.dropLast(5))
+            guard catalogue.spec(for: scale) != nil else { continue } // the simulator's own settings
+            scales.append(scale)
+            // The original tool's raw file name: <Scale>_<Mon_DD_YYYY>_<HH_MM_SS>.json
+            try FileSystem.writeAtomically(try FileSystem.read(sim.dataDir + "/" + name), to: "\(raw)/\(scale)_Nov_29_2026_10_00_00.json")
+        }
+        #expect(scales.count > 20)
+        let config = try dir.write("mt.yaml", """
+            lab:
+              SERVER: https://study.example.edu/api/
+              USER: admin
+              PRIVATE_FILE: \(sim.privateKeyPath)
+              PATH: data/
+            """)
+        let recover = try Run.mt(["--config", config, "recover", "lab"])
+        #expect(recover.code == 0, "\(recover.stderr)\n\(recover.stdout)")
+        let r = try Run.mt(["--config", config, "stats", "summary", "lab", "--recovered", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let ours = try JSONParser.parse(Array(r.stdout.utf8)).arrayValues ?? []
+        #expect(ours.count == scales.count)
+
+        let csvs = try FileSystem.list(dir.file("data/recovered_data")).filter { $0.hasSuffix(".csv") }.map { dir.file("data/recovered_data/" + $0) }
+        let script = try dir.write("pandas_all.py", """
+            import json, os, re, sys
+            import pandas as pd
+            out = []
+            for f in sorted(sys.argv[1:]):
+                scale = re.sub(r"_recovered_.*$", "", os.path.basename(f))
+                df = pd.read_csv(f, dtype=str, keep_default_na=False, na_values=[""])
+                names = ["participant"] if scale == "ExpectancyBias" else ["participantRSA", "participantDAO", "participantId", "participant"]
+                p = next(c for c in names if c in df.columns)
+                c = df.columns
+                rest = [] if "session" not in c else (["session", "tag"] + (["sessionId"] if "sessionId" in c else []) if "tag" in c
+                        else (["session", "trial_index"] if "trial_index" in c else ["session"]))
+                miss = df.isnull().sum()
+                out.append({"scale": scale, "entries": len(df), "participants": int(df[p].nunique()),
+                            "duplicates": len(df) - len(df.drop_duplicates(subset=[p] + rest)),
+                            "missing": {k: int(miss[k]) for k in c},
+                            "sessions": {k: int(v) for k, v in df["session"].value_counts().items()} if "session" in c else {}})
+            print(json.dumps(out))
+            """)
+        let py = try Run.program("/usr/bin/env", ["python3", script] + csvs)
+        #expect(py.code == 0, "\(py.stderr)")
+        let theirs = try JSONParser.parse(Array(py.stdout.utf8)).arrayValues ?? []
+        #expect(theirs.count == ours.count)
+        func dict(_ v: JSONValue?) -> [String: Int64?] {
+            Dictionary(uniqueKeysWithValues: (v?.objectFields ?? []).map { ($0.0, $0.1.int64Value) })
+        }
+        for t in theirs {
+            guard let o = ours.first(where: { $0["scale"] == t["scale"] }) else {
+                Issue.record("mt stats has no \(t["scale"]!)")
+                continue
+            }
+            let scale = t["scale"]?.stringValue ?? "?"
+            for key in ["entries", "participants", "duplicates"] { #expect(o[key] == t[key], "\(scale) \(key)") }
+            #expect(dict(o["missing"]) == dict(t["missing"]), "\(scale) missing")
+            #expect(dict(o["sessions"]) == dict(t["sessions"]), "\(scale) sessions")
+        }
+    }
+}

@@ -20,7 +20,7 @@ public struct ScaleFiles: Sendable, Equatable {
         }
         var groups: [String: [String]] = [:]
         for name in try FileSystem.list(dir) {
-            guard let s = CSVName.scale(of: name) else { continue }
+            guard let s = Self.scale(ofFile: name) else { continue }
             groups[s, default: []].append(dir + "/" + name)
         }
         if let scale {
@@ -35,6 +35,12 @@ public struct ScaleFiles: Sendable, Equatable {
         return groups.keys.sorted().map { ScaleFiles(scale: $0, files: groups[$0]!.sorted()) }
     }
 
+    /// The scale of `<Scale>_<DATE>.csv`, and of mt recover's `<Scale>_recovered_<DATE>.csv`.
+    public static func scale(ofFile name: String) -> String? {
+        guard let s = CSVName.scale(of: name) else { return nil }
+        return s.hasSuffix("_recovered") ? String(s.dropLast("_recovered".count)) : s
+    }
+
     /// CSV paths given by hand, grouped by the scale of their names (`<Scale>_<DATE>.csv`; otherwise the name
     /// without `.csv`), in the order given; `scale` puts them all in one table.
     public static func paths(_ paths: [String], scale: String?) throws -> [ScaleFiles] {
@@ -43,7 +49,7 @@ public struct ScaleFiles: Sendable, Equatable {
         for p in paths {
             guard FileSystem.exists(p) else { throw MTError(.noInput, "\(p) does not exist") }
             let base = (p as NSString).lastPathComponent
-            let s = scale ?? CSVName.scale(of: base) ?? (base.hasSuffix(".csv") ? String(base.dropLast(4)) : base)
+            let s = scale ?? Self.scale(ofFile: base) ?? (base.hasSuffix(".csv") ? String(base.dropLast(4)) : base)
             if groups[s] == nil { order.append(s) }
             groups[s, default: []].append(p)
         }

@@ -120,7 +120,9 @@ enum CatalogueText {
         for s in scales {
             let size = s.size.map(String.init) ?? "?"
             let del = s.deleteable.map { $0 ? "yes" : "no" } ?? "?"
-            out += "  \(pad(s.name, w))  \(lpad(size, 8))  \(pad(del, 10))  \(catalogue.spec(for: s.name) == nil ? "unknown" : "yes")\n"
+            let known = catalogue.spec(for: s.name) == nil ? "unknown" : "yes"
+            let unsafe = SafeName.isValidScale(s.name) ? "" : "  (unsafe name: mt export skips it)"
+            out += "  \(pad(printable(s.name), w))  \(lpad(size, 8))  \(pad(del, 10))  \(known)\(unsafe)\n"
         }
         return out
     }
@@ -136,6 +138,14 @@ enum CatalogueText {
                 ])
             })),
         ])
+    }
+
+    /// A name from the network as text that cannot drive the terminal: control characters shown as \u{…}.
+    static func printable(_ s: String) -> String {
+        s.unicodeScalars.map { c in
+            c.properties.generalCategory == .control || c.properties.generalCategory == .format
+                ? "\\u{\(String(c.value, radix: 16))}" : String(c)
+        }.joined()
     }
 
     static func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }

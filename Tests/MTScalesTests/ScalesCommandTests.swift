@@ -12,7 +12,7 @@ final class ListServer: @unchecked Sendable {
 
     static let script = #"""
         import base64, http.server, os, sys
-        LIST = b'[{"name":"OA","size":12,"deleteable":true},{"name":"Demographic","size":3,"deleteable":false},{"name":"NewThing","size":0,"deleteable":true}]'
+        LIST = b'[{"name":"OA","size":12,"deleteable":true},{"name":"Demographic","size":3,"deleteable":false},{"name":"NewThing","size":0,"deleteable":true},{"name":"../x\\u001b[31m","size":1}]'
         class H(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
             def log_message(self, *a): pass
@@ -72,7 +72,9 @@ final class ListServer: @unchecked Sendable {
         let c = try config(dir, port: server.port, paths: ["good"])
         let t = try Run.mt(["--config", c, "scales", "good"])
         #expect(t.code == 0, "\(t.stderr)")
-        #expect(t.stdout.contains("good: 3 scales"))
+        #expect(t.stdout.contains("good: 4 scales"))
+        #expect(t.stdout.contains("../x\\u{1b}[31m") && t.stdout.contains("unsafe name"))
+        #expect(!t.stdout.contains("\u{1B}"))
         #expect(t.stdout.range(of: #"OA\s+12\s+yes\s+yes"#, options: .regularExpression) != nil)
         #expect(t.stdout.range(of: #"Demographic\s+3\s+no\s+yes"#, options: .regularExpression) != nil)
         #expect(t.stdout.range(of: #"NewThing\s+0\s+yes\s+unknown"#, options: .regularExpression) != nil)

@@ -75,10 +75,10 @@ _mt() {
             if [ "$nargs" -eq 0 ]; then opts="$opts set reset import $(_mt_servers)"; else opts="$opts $(_mt_scales)"; fi ;;
         verify) opts="--remote"
             [ "$nargs" -eq 0 ] && opts="$opts . $(_mt_servers)" ;;
-        scales) opts="--local"
+        scales) opts="--local --scale"
             if [ "$nargs" -eq 0 ]; then opts="$opts show check $(_mt_servers)"; else opts="$opts $(_mt_scales)"; fi
             COMPREPLY=($(compgen -W "$opts" -- "$cur") $(compgen -f -X '!*.csv' -- "$cur")); return ;;
-        stats) opts="--recovered --csv --output -o --keep --html"
+        stats) opts="--recovered --scale --csv --scores --keep --output -o --html"
             if [ "$nargs" -eq 0 ]; then opts="$opts summary score wide dedupe report"; else opts="$opts $(_mt_servers) $(_mt_scales)"; fi
             COMPREPLY=($(compgen -W "$opts" -- "$cur") $(compgen -f -X '!*.csv' -- "$cur")); return ;;
         config) [ "$nargs" -eq 0 ] && opts="check path" || opts="$(_mt_servers)" ;;

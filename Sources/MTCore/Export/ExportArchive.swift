@@ -1,0 +1,81 @@
+import Foundation
+
+/// Raw archives as `mt export` makes them (DESIGN §4.1): the server's bytes gzip'd, durable, read back and
+/// checked before anything that depends on them (a CSV row, a DELETE) happens.
+public enum ExportArchive {
+    /// Writes `body` as a new archive of `scale`, verifies it holds every id of `ids`, and records its checksum.
+    /// Returns the archive's name. A failure leaves no archive name behind for deletes to rely on.
+    public static func write(body: [UInt8], scale: String, ids: [Int64], time: Date, layout: DataLayout) throws -> ArchiveName {
+        try SafeName.checkScale(scale, server: layout.root)
+        try FileSystem.makeDirectories(layout.raw)
+        var name = ArchiveName.new(scale: scale, time: time)
+        // Two fetches within a microsecond (a clock step) must not overwrite each other: archives are never rewritten.
+        while FileSystem.exists(layout.archivePath(name)) {
+            name = ArchiveName.new(scale: scale, time: name.time.addingTimeInterval(1e-6))
+        }
+        let path = layout.archivePath(name)
+        try FileSystem.writeAtomically(Gzip.compress(body), to: path, mode: 0o600)
+        let sha = try verify(path: path, body: body, ids: ids)
+        try ChecksumLedger(layout: layout).append(archive: name.fileName, sha256: sha)
+        return name
+    }
+
+    /// Reads an archive back from disk: gzip CRC and length, the bytes equal what the server sent, the JSON
+    /// parses, and every id in `ids` is inside. Returns the SHA-256 of the file.
+    @discardableResult
+    public static func verify(path: String, body: [UInt8]?, ids: [Int64]) throws -> String {
+        let file = try FileSystem.read(path)
+        let plain = try Gzip.decompress(file, source: path)
+        if let body, plain != body {
+            throw MTError(.ioError, "\(path): the archive read back differs from what the server sent",
+                          hint: "the disk returned other bytes than were written; check it before the next run")
+        }
+        let held = try entryIDs(json: plain, source: path)
+        if let missing = ids.first(where: { !held.contains($0) }) {
+            throw MTError(.dataError, "\(path): id \(missing) is not in the archive read back")
+        }
+        return SHA256.hex(file)
+    }
+
+    /// Every `id` of a JSON array of entries.
+    static func entryIDs(json: [UInt8], source: String) throws -> Set<Int64> {
+        let value: JSONValue
+        do { value = try JSONParser.parse(json) } catch {
+            throw MTError(.dataError, "\(source): not valid JSON after decompression (\(error))")
+        }
+        guard let rows = value.arrayValues else { throw MTError(.dataError, "\(source): not a JSON array of entries") }
+        return Set(rows.compactMap { $0["id"]?.int64Value })
+    }
+
+    /// The entries of an archive of either kind (new gzip or the original's plain JSON).
+    public static func entries(of name: ArchiveName, layout: DataLayout) throws -> [JSONValue] {
+        let path = layout.archivePath(name)
+        var bytes = try FileSystem.read(path)
+        if name.kind == .gzip { bytes = try Gzip.decompress(bytes, source: path) }
+        let value: JSONValue
+        do { value = try JSONParser.parse(bytes) } catch {
+            throw MTError(.dataError, "\(path): not valid JSON (\(error))", hint: "run mt verify")
+        }
+        guard let rows = value.arrayValues else { throw MTError(.dataError, "\(path): not a JSON array of entries") }
+        return rows
+    }
+
+    /// Which of `ids` earlier archives of `scale` hold (newest first, stopping once all are found). Unreadable
+    /// archives are skipped and named in `unreadable`: they prove nothing.
+    public static func held(ids: Set<Int64>, scale: String, excluding: String?, layout: DataLayout)
+        throws -> (held: Set<Int64>, unreadable: [String]) {
+        var found = Set<Int64>()
+        var unreadable: [String] = []
+        for name in try layout.archives(scale: scale).reversed() where name.fileName != excluding {
+            guard found.count < ids.count else { break }
+            do {
+                for e in try entries(of: name, layout: layout) {
+                    if let id = e["id"]?.int64Value, ids.contains(id) { found.insert(id) }
+                }
+            } catch {
+                unreadable.append(name.fileName)
+            }
+        }
+        return (found, unreadable)
+    }
+}

@@ -66,7 +66,7 @@ public struct ExportCommand: Command {
             context.stdout.write(JSONWriter.bytes(report.json, pretty: true) + [0x0A])
         } else if report.exit == .tempFail && report.servers.allSatisfy({ $0.scales.isEmpty }) {
             // Locked out: the one info line is all (cron must not mail every 5 minutes while a long run works).
-        } else if report.exit != .ok || context.stderrIsTerminal || context.global.verbosity == .verbose {
+        } else if report.exit != .ok || context.stderrIsTerminal || context.stdout.isTerminal || context.global.verbosity == .verbose {
             context.stdout.write(report.table)
         }
         return report.exit

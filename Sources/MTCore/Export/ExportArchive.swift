@@ -9,9 +9,12 @@ public enum ExportArchive {
         try SafeName.checkScale(scale, server: layout.root)
         try FileSystem.makeDirectories(layout.raw)
         var name = ArchiveName.new(scale: scale, time: time)
-        // Two fetches within a microsecond (a clock step) must not overwrite each other: archives are never rewritten.
+        // Two fetches stamped alike (a clock step) must not overwrite each other: archives are never rewritten.
+        // Steps of 10 µs: a Date near 2026 holds about 0.2 µs of precision, so 1 µs could round to the same name.
+        var step = 1
         while FileSystem.exists(layout.archivePath(name)) {
-            name = ArchiveName.new(scale: scale, time: name.time.addingTimeInterval(1e-6))
+            name = ArchiveName.new(scale: scale, time: time.addingTimeInterval(Double(step) * 1e-5))
+            step += 1
         }
         let path = layout.archivePath(name)
         try FileSystem.writeAtomically(Gzip.compress(body), to: path, mode: 0o600)

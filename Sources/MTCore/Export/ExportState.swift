@@ -20,6 +20,14 @@ public struct ExportScaleState: Sendable, Equatable {
         /// Rows with `after < id <= through` are appended.
         public var after: Int64
         public var through: Int64
+
+        public init(archive: String, csv: String, offset: Int64, after: Int64, through: Int64) {
+            self.archive = archive
+            self.csv = csv
+            self.offset = offset
+            self.after = after
+            self.through = through
+        }
     }
 
     /// Highest id whose row is in the active CSVs (nil: none yet).

@@ -6,14 +6,15 @@
 #   connection opened and closed per request; no process start per request, so the baseline is not inflated).
 # mt export: the whole job (fetch, gzip archive, fsync, read-back, ledger, deletes, benchmark) with its
 #   kept-alive connections, at CONCURRENCY 4 (the default) and 16.
-# Usage: perf/export_perf.sh [ENTRIES] [LATENCY_MS]
+# Usage: perf/export_perf.sh [ENTRIES] [LATENCY_MS]   (MT_BIN/MT_SIM_BIN: prebuilt binaries; PERF_SCALE shrinks N)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-N=${1:-5000}
+N=${1:-$(python3 -c "print(max(100, int(5000 * float('${PERF_SCALE:-1}'))))")}
 LAT=${2:-5}
-swift build -c release --product mt >/dev/null
-swift build -c release --product mt-sim >/dev/null
-BIN=$(swift build -c release --show-bin-path)
+if [ -z "${MT_BIN:-}" ] || [ -z "${MT_SIM_BIN:-}" ]; then
+    swift build -c release >/dev/null
+    MT_BIN=$PWD/.build/release/mt MT_SIM_BIN=$PWD/.build/release/mt-sim
+fi
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mt-export-perf.XXXXXX")
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
@@ -32,7 +33,7 @@ PY
 
 start_sim() { # $1 = name; prints the API base
     cp -r "$WORK/study" "$WORK/$1-study"
-    "$BIN/mt-sim" --data "$WORK/$1-study" --pass-file "$WORK/pass" --latency-ms "$LAT" \
+    "$MT_SIM_BIN" --data "$WORK/$1-study" --pass-file "$WORK/pass" --latency-ms "$LAT" \
         --ledger "$WORK/$1-ledger.tsv" --url-file "$WORK/$1.url" >/dev/null 2>"$WORK/$1.log" &
     PIDS+=($!)
     for _ in $(seq 200); do [ -s "$WORK/$1.url" ] && break; sleep 0.05; done
@@ -75,7 +76,7 @@ perf:
 YAML
     chmod 600 "$WORK/mt$1.yaml"
     local t0 t1; t0=$(now)
-    "$BIN/mt" --config "$WORK/mt$1.yaml" export -q
+    "$MT_BIN" --config "$WORK/mt$1.yaml" export -q
     t1=$(now)
     local deleted; deleted=$(wc -l < "$WORK/mt$1-ledger.tsv")
     [ "$deleted" -eq "$N" ] || { echo "mt export deleted $deleted of $N" >&2; exit 1; }

@@ -168,6 +168,8 @@ struct ServerExport {
                     let plain = try decrypt(fetched.entries, scale: scale, keys: keys, outcome: &outcome, log: log)
                     try Self.local { try csv.replace(plain, csvName: csvName) }
                     outcome.written += plain.count
+                    // Later incremental (after=) fetches append only what is above this snapshot.
+                    if let top = fetched.ids.max() { state.csvHigh = max(state.csvHigh ?? top, top) }
                 }
             } else if let archive, let top = fetched.ids.max() {
                 let high = state.csvHigh ?? Int64.min

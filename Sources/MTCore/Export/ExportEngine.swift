@@ -78,7 +78,7 @@ struct ServerExport {
             benchmark = empty
             if !options.dryRun {
                 try Self.local { try empty.write(path: layout.benchmark) }
-                logging.logger.critical("no benchmark file at \(layout.benchmark): created an empty one; every entry on the server counts as new (if this server was exported before, restore the old benchmMark.json)")
+                logging.logger.critical("no benchmark file at \(layout.benchmark): created an empty one; every entry on the server counts as new (if this server was exported before, restore the old benchMark.json)")
             }
         }
     }

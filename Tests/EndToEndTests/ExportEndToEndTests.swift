@@ -284,6 +284,36 @@ func total(_ json: JSONValue, _ field: String) -> Int {
         #expect(try f.sim.ledger().isEmpty)
     }
 
+    /// Text survives byte for byte from the server's JSON to the archive and the CSV.
+    @Test func textIsKeptByteForByte() throws {
+        let study = try TempDir("mt-export-study")
+        defer { study.remove() }
+        _ = try TestKeys.generate(in: study.path, name: "private")
+        let text = "naïve, \"quoted\"\r\nline 2; 日本語 🎉 perché"
+        let rows = JSONValue.array([
+            .object([("id", .int(1)), ("date", .string("Sun, 29 Nov 2026 03:40:12 +0000")), ("text", .string(text))]),
+            .object([("id", .int(2)), ("date", .string("Sun, 29 Nov 2026 03:41:12 +0000")), ("text", .string("€"))]),
+        ])
+        _ = try study.write("OA.json", JSONWriter.string(rows))
+        _ = try study.write("deleteable.json", "{}")
+        let f = try ExportFixture(["--data", study.path])
+        try FileSystem.makeDirectories(f.layout.active)
+        try Benchmark().write(path: f.layout.benchmark)
+        let r = try f.export(".", "all")
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(Set(try f.sim.ledger().map(\.id)) == [1, 2])
+        let archive = try #require(try f.layout.archives(scale: "OA").first)
+        #expect(try Gzip.decompress(FileSystem.read(f.layout.archivePath(archive))) == FileSystem.read(study.path + "/OA.json"))
+        let csv = try #require(try f.layout.activeCSVs(scale: "OA").first)
+        var reader = try CSVReader(path: csv)
+        defer { reader.close() }
+        let header = try #require(try reader.next())
+        let first = try #require(try reader.next())
+        #expect(first[header.firstIndex(of: "text")!] == text)
+        #expect(f.smtp.messages().isEmpty)
+        try f.checkDeletedAreSafe()
+    }
+
     /// kill -9 at random moments, then a rerun: nothing deleted is lost, nothing is written twice.
     @Test func killNineAtRandomMomentsLosesNothing() throws {
         let f = try ExportFixture(["--generate", "--participants", "1"])

@@ -100,6 +100,16 @@ private func response(_ status: Int = 200, _ body: String, type: String = "appli
         #expect(try layout.archives(scale: "OA").count == 2)
     }
 
+    @Test(arguments: ["../x", "a/b", ".hidden", "", "OA\u{0}", "名前"])
+    func unsafeScaleNamesNeverBecomePaths(scale: String) throws {
+        let dir = try TempDir(); defer { dir.remove() }
+        let layout = DataLayout(root: dir.path + "/data")
+        #expect(throws: MTError.self) {
+            try ExportArchive.write(body: Array("[]".utf8), scale: scale, ids: [], time: Date(), layout: layout)
+        }
+        #expect(try FileSystem.list(dir.path) == [])
+    }
+
     @Test func verificationCatchesDamageAndMissingIDs() throws {
         let dir = try TempDir(); defer { dir.remove() }
         let layout = DataLayout(root: dir.path)

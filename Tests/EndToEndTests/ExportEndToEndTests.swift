@@ -177,28 +177,37 @@ func total(_ json: JSONValue, _ field: String) -> Int {
         #expect(f.smtp.messages().isEmpty)
     }
 
+    /// First run after the original tool: its benchmark and its plain JSON archives. Entries at or below the
+    /// benchmark still on the server are reported; those an earlier archive holds unchanged are deleted.
     @Test func leftoversHeldByEarlierArchivesAreDeletedAndReported() throws {
         let f = try ExportFixture()
-        #expect(try f.export("--no-delete").code == 0)
-        // A benchmark above everything on the server: every entry is a leftover, and earlier archives hold them.
-        var b = try #require(try Benchmark.read(path: f.layout.benchmark))
-        for k in b.marks.keys { b.marks[k]!.current += 1 }
-        try b.write(path: f.layout.benchmark)
-        let r = try f.export()
+        let oa = try FileSystem.read(f.sim.dataDir + "/OA.json")
+        let ids = (try JSONParser.parse(oa).arrayValues ?? []).compactMap { $0["id"]?.int64Value }.sorted()
+        #expect(ids.count >= 3)
+        let held = Array(ids.dropLast()) // the newest entry came after the original's last run
+        try FileSystem.makeDirectories(f.layout.raw)
+        let legacy = JSONValue.array((try JSONParser.parse(oa).arrayValues ?? []).filter { held.contains($0["id"]!.int64Value!) })
+        try FileSystem.writeAtomically(JSONWriter.bytes(legacy), to: f.layout.raw + "/OA_Apr_03_2018_14_05_09.json")
+        try FileSystem.makeDirectories(f.layout.active)
+        try Benchmark(marks: ["OA": .init(current: ids.last!, deleteable: true)]).write(path: f.layout.benchmark)
+        let r = try f.export("sim", "OA")
         #expect(r.code == 1, "\(r.stderr)")
-        #expect(try !f.sim.ledger().isEmpty)
-        try f.checkDeletedAreSafe()
+        #expect(Set(try f.sim.ledger().map(\.id)) == Set(held))
         let mails = f.smtp.messages()
-        #expect(mails.count == 2) // benchmark created on the first run, leftovers on the second
+        #expect(mails.count == 1)
         #expect(mails.last?.contains("still on the server") == true)
+        // The newest one is in no earlier archive: it stays, and the next run reports it again.
+        #expect(try f.exportJSON("sim", "OA").1["servers"]?.arrayValues?.first?["scales"]?.arrayValues?.first?["left"] == .int(1))
     }
 
-    @Test func idsRestartingBelowTheBenchmarkAreReportedNotDeleted() throws {
+    @Test func idsRestartingBelowTheMarkAreReportedNotDeleted() throws {
         let f = try ExportFixture()
         #expect(try f.export().code == 0)
-        var b = try #require(try Benchmark.read(path: f.layout.benchmark))
-        for k in b.marks.keys { b.marks[k]!.current = 1_000_000 }
-        try b.write(path: f.layout.benchmark)
+        // As if every scale had been exported and deleted up to a million: new entries fall below that.
+        for file in try FileSystem.list(f.data + "/state") {
+            let p = f.data + "/state/" + file
+            try FileSystem.writeAtomically(JSONWriter.bytes(try JSONParser.parse(FileSystem.read(p)).setting("deleteMark", to: .int(1_000_000))), to: p)
+        }
         let before = try f.sim.ledger().count
         let added = try f.sim.addArrivals(10)
         #expect(added.count == 10)
@@ -311,6 +320,40 @@ func total(_ json: JSONValue, _ field: String) -> Int {
         let first = try #require(try reader.next())
         #expect(first[header.firstIndex(of: "text")!] == text)
         #expect(f.smtp.messages().isEmpty)
+        try f.checkDeletedAreSafe()
+    }
+
+    /// The exact state a kill between "journal committed" and "append committed" leaves: a torn CSV tail and a
+    /// pending journal. The rerun cuts the tail, replays the rows from the archive, then deletes.
+    @Test func anInterruptedCSVAppendIsFinishedFromTheArchive() throws {
+        let f = try ExportFixture(["--generate", "--participants", "4"])
+        #expect(try f.export("sim", "OA", "--no-delete").code == 0)
+        let csvPath = try #require(try f.layout.activeCSVs(scale: "OA").first)
+        let full = try FileSystem.read(csvPath)
+        var reader = try CSVReader(path: csvPath)
+        var rows: [[String]] = []
+        while let row = try reader.next() { rows.append(row) }
+        reader.close()
+        #expect(rows.count >= 4)
+        let idColumn = try #require(rows[0].firstIndex(of: "id"))
+        let ids = rows.dropFirst().map { Int64($0[idColumn])! }
+        // Two rows were committed; the rest was being appended when the run died, 5 bytes of it reached the disk.
+        let offset = rows.prefix(3).reduce(0) { $0 + CSVWriter.row($1).count }
+        try FileSystem.writeAtomically(Array(full.prefix(offset + 5)), to: csvPath)
+        let statePath = f.data + "/state/export_OA.json"
+        let archive = try #require(try f.layout.archives(scale: "OA").first)
+        var state = try JSONParser.parse(FileSystem.read(statePath))
+        state = state.setting("csvHigh", to: .int(ids[1]))
+        state = state.setting("pending", to: .object([
+            ("archive", .string(archive.fileName)), ("csv", .string((csvPath as NSString).lastPathComponent)),
+            ("offset", .int(offset)), ("after", .int(ids[1])), ("through", .int(ids.max()!)),
+        ]))
+        try FileSystem.writeAtomically(JSONWriter.bytes(state), to: statePath)
+
+        let r = try f.export("sim", "OA")
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(try FileSystem.read(csvPath) == full)
+        #expect(Set(try f.sim.ledger().map(\.id)) == Set(ids))
         try f.checkDeletedAreSafe()
     }
 

@@ -137,12 +137,16 @@ private func response(_ status: Int = 200, _ body: String, type: String = "appli
         let first = try ExportArchive.write(body: Array(#"[{"id": 3}]"#.utf8), scale: "OA", ids: [3], time: Date(timeIntervalSince1970: 1_800_000_000), layout: layout)
         let current = try ExportArchive.write(body: Array(#"[{"id": 1}, {"id": 3}, {"id": 4}]"#.utf8), scale: "OA", ids: [1, 3, 4], time: Date(timeIntervalSince1970: 1_800_000_100), layout: layout)
         _ = try ExportArchive.write(body: Array(#"[{"id": 4}]"#.utf8), scale: "OAX", ids: [4], time: Date(), layout: layout)
-        let r = try ExportArchive.held(ids: [1, 3, 4], scale: "OA", excluding: current.fileName, layout: layout)
+        func entry(_ id: Int) -> JSONValue { .object([("id", .int(id))]) }
+        let r = try ExportArchive.held([1: entry(1), 3: entry(3), 4: entry(4)], scale: "OA", excluding: current.fileName, layout: layout)
         #expect(r.held == [1, 3])
         #expect(r.unreadable.isEmpty)
+        // The same id with other content (a server whose ids restarted) is not held.
+        let reused = try ExportArchive.held([1: .object([("id", .int(1)), ("x", .int(2))])], scale: "OA", excluding: current.fileName, layout: layout)
+        #expect(reused.held.isEmpty)
         // A damaged earlier archive proves nothing.
         try FileSystem.writeAtomically(Array("garbage".utf8), to: layout.archivePath(first))
-        let damaged = try ExportArchive.held(ids: [3], scale: "OA", excluding: current.fileName, layout: layout)
+        let damaged = try ExportArchive.held([3: entry(3)], scale: "OA", excluding: current.fileName, layout: layout)
         #expect(damaged.held.isEmpty)
         #expect(damaged.unreadable == [first.fileName])
     }

@@ -78,17 +78,18 @@ public enum ExportArchive {
         return rows
     }
 
-    /// Which of `ids` earlier archives of `scale` hold (newest first, stopping once all are found). Unreadable
-    /// archives are skipped and named in `unreadable`: they prove nothing.
-    public static func held(ids: Set<Int64>, scale: String, excluding: String?, layout: DataLayout)
+    /// Which of `entries` (id → entry) earlier archives of `scale` hold, identical (newest first, stopping once
+    /// all are found). An id alone proves nothing when a server's ids restarted: the old archive would hold
+    /// another entry under the same id. Unreadable archives are skipped and named in `unreadable`.
+    public static func held(_ entries: [Int64: JSONValue], scale: String, excluding: String?, layout: DataLayout)
         throws -> (held: Set<Int64>, unreadable: [String]) {
         var found = Set<Int64>()
         var unreadable: [String] = []
         for name in try layout.archives(scale: scale).reversed() where name.fileName != excluding {
-            guard found.count < ids.count else { break }
+            guard found.count < entries.count else { break }
             do {
-                for e in try entries(of: name, layout: layout) {
-                    if let id = e["id"]?.int64Value, ids.contains(id) { found.insert(id) }
+                for e in try self.entries(of: name, layout: layout) {
+                    if let id = e["id"]?.int64Value, let wanted = entries[id], wanted == e { found.insert(id) }
                 }
             } catch {
                 unreadable.append(name.fileName)

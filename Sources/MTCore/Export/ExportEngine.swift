@@ -184,7 +184,8 @@ struct ServerExport {
         }
 
         if canDelete, let archive {
-            try delete(fetched, info: info, archive: archive, state: state, outcome: &outcome, log: log)
+            try delete(fetched, info: info, archive: archive, state: &state, outcome: &outcome, log: log)
+            if let top = fetched.ids.max() { state.deleteMark = max(state.deleteMark ?? top, top) }
         }
 
         if let top = fetched.ids.max() {
@@ -203,7 +204,7 @@ struct ServerExport {
     }
 
     /// The deletes of one scale: leftovers checked against earlier archives first (DESIGN §4.4).
-    func delete(_ fetched: ExportValidation.Entries, info: ScaleInfo, archive: String, state: ExportScaleState,
+    func delete(_ fetched: ExportValidation.Entries, info: ScaleInfo, archive: String, state: inout ExportScaleState,
                 outcome: inout ScaleOutcome, log: Logger) throws {
         let scale = info.name
         var keep = Set<Int64>()
@@ -212,28 +213,40 @@ struct ServerExport {
             let high = state.csvHigh ?? Int64.min
             keep.formUnion(fetched.ids.filter { $0 > high })
         }
-        if let bench = benchmark.marks[scale]?.current {
+        // A scale this version of mt has handled before: its own mark; otherwise (first run after the original
+        // tool) the benchmark the original left.
+        let heldBack = Set(state.heldBack).intersection(fetched.ids)
+        let mark = state.lastFetch == nil ? benchmark.marks[scale]?.current : state.deleteMark
+        if let bench = mark {
             let leftovers = fetched.ids.filter { $0 <= bench }
             if !leftovers.isEmpty {
+                var byID: [Int64: JSONValue] = [:]
+                for e in fetched.entries { if let id = e["id"]?.int64Value, id <= bench { byID[id] = e } }
                 let (held, unreadable) = try Self.local {
-                    try ExportArchive.held(ids: Set(leftovers), scale: scale, excluding: archive, layout: layout)
+                    try ExportArchive.held(byID, scale: scale, excluding: archive, layout: layout)
                 }
                 let orphans = leftovers.filter { !held.contains($0) }
-                log.critical("\(leftovers.count) entries at or below the benchmark \(bench) are still on the server (\(Self.idList(leftovers))); \(held.count) of them are in earlier archives and are deleted now")
+                log.critical("\(leftovers.count) entries at or below \(bench), the highest id already archived and deleted, are still on the server (\(Self.idList(leftovers))); \(held.subtracting(heldBack).count) of them are in earlier archives, unchanged, and are deleted now")
                 if !unreadable.isEmpty {
                     log.error("earlier archives that could not be read while looking for leftovers: \(unreadable.joined(separator: ", "))")
                 }
                 if !orphans.isEmpty {
                     let top = fetched.ids.max() ?? 0
                     if top < bench {
-                        log.critical("the server's ids seem to have restarted: its highest id is \(top), far below the benchmark \(bench); \(orphans.count) entries that no earlier archive holds stay on the server (archived in \(archive), not written to the CSVs); check the server, then reset the benchmark with mt benchmark")
+                        log.critical("the server's ids seem to have restarted: its highest id is \(top), below \(bench), the highest id already archived and deleted; \(orphans.count) entries that no earlier archive holds stay on the server (archived in \(archive), not written to the CSVs); check the server, then reset the benchmark with mt benchmark")
                     } else {
-                        log.critical("\(orphans.count) entries below the benchmark \(bench) are in no earlier archive (\(Self.idList(orphans))); they stay on the server (archived in \(archive), not written to the CSVs)")
+                        log.critical("\(orphans.count) entries at or below \(bench) are in no earlier archive as they are now (\(Self.idList(orphans))); they stay on the server (archived in \(archive), not written to the CSVs)")
                     }
+                    state.heldBack = Array(Set(state.heldBack).union(orphans)).sorted()
                     keep.formUnion(orphans)
                 }
                 outcome.exit = max(outcome.exit, .problems)
             }
+        }
+        if !heldBack.isEmpty {
+            log.critical("\(heldBack.count) entries are held back on the server until someone checks them (\(Self.idList(Array(heldBack)))): they were below the mark with no earlier archive holding them; they are in the archives but not in the CSVs; after checking, build their CSV rows with mt recover and remove heldBack from \(ExportScaleState.path(scale: scale, layout: layout))")
+            keep.formUnion(heldBack)
+            outcome.exit = max(outcome.exit, .problems)
         }
         let ids = fetched.ids.filter { !keep.contains($0) }
         guard !ids.isEmpty else { return }

@@ -39,6 +39,13 @@ public struct ExportScaleState: Sendable, Equatable {
     public var dateBearing = false
     /// Non-deleteable scales: SHA-256 of the last archived snapshot, to skip identical ones.
     public var snapshotSHA256: String?
+    /// Highest id a run with deletes on has archived and sent DELETEs for: what is at or below it and still on
+    /// the server is a leftover. (Not the benchmark, which also moves on runs that delete nothing: a week of
+    /// DELETE_MODE off must not turn every entry into a leftover.)
+    public var deleteMark: Int64?
+    /// Ids found at or below `deleteMark` that no earlier archive held (ids restarted, or rows never written to
+    /// the CSVs): never deleted automatically, reported every run until someone checks them (mt benchmark).
+    public var heldBack: [Int64] = []
 
     public init() {}
 
@@ -59,6 +66,8 @@ public struct ExportScaleState: Sendable, Equatable {
         s.lastFetch = v["lastFetch"].flatMap { if case .number(let n) = $0 { Double(n) } else { nil } }
         if case .bool(let b)? = v["dateBearing"] { s.dateBearing = b }
         s.snapshotSHA256 = v["snapshotSHA256"]?.stringValue
+        s.deleteMark = v["deleteMark"]?.int64Value
+        s.heldBack = (v["heldBack"]?.arrayValues ?? []).compactMap(\.int64Value)
         if let p = v["pending"], p.objectFields != nil {
             guard let a = p["archive"]?.stringValue, let c = p["csv"]?.stringValue, let o = p["offset"]?.int64Value,
                   let after = p["after"]?.int64Value, let through = p["through"]?.int64Value,
@@ -76,6 +85,8 @@ public struct ExportScaleState: Sendable, Equatable {
         if let lastFetch { fields.append(("lastFetch", .number(String(format: "%.3f", lastFetch)))) }
         fields.append(("dateBearing", .bool(dateBearing)))
         if let snapshotSHA256 { fields.append(("snapshotSHA256", .string(snapshotSHA256))) }
+        if let deleteMark { fields.append(("deleteMark", .int(deleteMark))) }
+        if !heldBack.isEmpty { fields.append(("heldBack", .array(heldBack.map { .int($0) }))) }
         if let p = pending {
             fields.append(("pending", .object([("archive", .string(p.archive)), ("csv", .string(p.csv)),
                                                ("offset", .int(p.offset)), ("after", .int(p.after)),

@@ -89,7 +89,15 @@ _mt() {
 complete -F _mt mt
 
 _mt_sim() {
-    local cur="${COMP_WORDS[COMP_CWORD]}"
-    COMPREPLY=($(compgen -W "--help --generate --data --participants --seed --public-key --arrivals --arrival-interval --prefix --user --pass-file --host --port --url-file --ledger --latency-ms --fail-list --fail-fetch --fail-delete --truncate --invalid-json --html-login --login-redirect --hang --reset --slow-body --first-id --tls" -- "$cur") $(compgen -f -- "$cur"))
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD - 1]}"
+    case "$prev" in
+        --data) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        --public-key|--catalogue|--ledger|--url-file|--pass-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --login-redirect) COMPREPLY=($(compgen -W "unauthenticated all" -- "$cur")); return ;;
+        --truncate|--invalid-json|--html|--hang|--reset|--slow-body) COMPREPLY=($(compgen -W "all list fetch delete" -- "$cur")); return ;;
+        --keep) COMPREPLY=($(compgen -W "$(_mt_scales)" -- "$cur")); return ;;
+        --participants|--seed|--first-id|--arrivals|--arrival-interval|--port|--latency-ms|--slow-rate|--host|--prefix|--user|--fail-list|--fail-fetch|--fail-delete) return ;;
+    esac
+    COMPREPLY=($(compgen -W "--help --generate --tls --data --public-key --catalogue --ledger --url-file --pass-file --participants --seed --first-id --arrivals --arrival-interval --port --latency-ms --slow-rate --keep --host --prefix --user --login-redirect --fail-list --fail-fetch --fail-delete --truncate --invalid-json --html --hang --reset --slow-body" -- "$cur"))
 }
 complete -F _mt_sim mt-sim

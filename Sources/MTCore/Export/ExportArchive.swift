@@ -65,19 +65,6 @@ public enum ExportArchive {
         return Set(rows.compactMap { $0["id"]?.int64Value })
     }
 
-    /// The entries of an archive of either kind (new gzip or the original's plain JSON).
-    public static func entries(of name: ArchiveName, layout: DataLayout) throws -> [JSONValue] {
-        let path = layout.archivePath(name)
-        var bytes = try FileSystem.read(path)
-        if name.kind == .gzip { bytes = try Gzip.decompress(bytes, source: path) }
-        let value: JSONValue
-        do { value = try JSONParser.parse(bytes) } catch {
-            throw MTError(.dataError, "\(path): not valid JSON (\(error))", hint: "run mt verify")
-        }
-        guard let rows = value.arrayValues else { throw MTError(.dataError, "\(path): not a JSON array of entries") }
-        return rows
-    }
-
     /// Which of `entries` (id → entry) earlier archives of `scale` hold, identical (newest first, stopping once
     /// all are found). An id alone proves nothing when a server's ids restarted: the old archive would hold
     /// another entry under the same id. Unreadable archives are skipped and named in `unreadable`.
@@ -88,7 +75,7 @@ public enum ExportArchive {
         for name in try layout.archives(scale: scale).reversed() where name.fileName != excluding {
             guard found.count < entries.count else { break }
             do {
-                for e in try self.entries(of: name, layout: layout) {
+                try ArchiveReader.forEachEntry(layout: layout, archive: name) { e in
                     if let id = e["id"]?.int64Value, let wanted = entries[id], wanted == e { found.insert(id) }
                 }
             } catch {

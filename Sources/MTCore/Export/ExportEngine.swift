@@ -283,7 +283,7 @@ struct ServerExport {
         }
         log.warning("finishing the CSV append of \(pending.archive) into \(pending.csv) that an earlier run left unfinished")
         try Self.local { try csv.rollBack(pending) }
-        let entries = try ExportArchive.entries(of: name, layout: layout)
+        let entries = try ArchiveReader.entries(layout: layout, archive: name)
         let rows = entries.filter { ($0["id"]?.int64Value).map { $0 > pending.after && $0 <= pending.through } ?? false }
         var ignored = ScaleOutcome(scale: scale, deleteable: true)
         let plain = try decrypt(rows, scale: scale, keys: keys, outcome: &ignored, log: log)

@@ -5,8 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== building mt and mt-sim"
-swift build --product mt >/dev/null
-swift build --product mt-sim >/dev/null
+BUILD_LOG=$(mktemp)
+if ! { swift build --product mt && swift build --product mt-sim; } >"$BUILD_LOG" 2>&1; then
+    cat "$BUILD_LOG"; exit 1
+fi
+rm -f "$BUILD_LOG"
 BIN=$(swift build --show-bin-path)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mt-demo.XXXXXX")
 SIM_PID=

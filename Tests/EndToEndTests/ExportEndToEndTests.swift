@@ -384,6 +384,7 @@ func total(_ json: JSONValue, _ field: String) -> Int {
         #expect(r.code == 0, "\(r.stderr)")
         try f.checkDeletedAreSafe()
         #expect(killed >= runs / 10, "only \(killed) of \(runs) runs were killed before they ended")
+        #expect(try FileSystem.list(f.layout.raw).allSatisfy { !$0.contains(".tmp-") }, "temporary files of killed runs are cleaned up")
         // Everything deleteable is gone from the server by now.
         let (json) = try f.exportJSON().1
         #expect(total(json, "fetched") == 0)

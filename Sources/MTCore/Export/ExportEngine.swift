@@ -70,7 +70,10 @@ struct ServerExport {
                                     allowReadable: context.global.allowReadableSecrets)
         }
         let layout = self.layout
-        if !options.dryRun { try Self.local { try layout.create() } }
+        if !options.dryRun {
+            try Self.local { try layout.create() }
+            Self.removeStaleTemporaries(layout: layout, log: logging.logger)
+        }
         if let b = try Benchmark.read(path: layout.benchmark) {
             benchmark = b
         } else {
@@ -302,6 +305,17 @@ struct ServerExport {
             outcome.exit = max(outcome.exit, .problems)
         }
         return r.entries
+    }
+
+    /// Temporary files of atomic writes that a killed run left (`.<name>.tmp-<pid>-<random>`). This run holds
+    /// the lock, so no live writer owns them; they never held the only copy of anything (the rename had not
+    /// happened). Removing them keeps raw_data to archives and the ledger.
+    static func removeStaleTemporaries(layout: DataLayout, log: Logger) {
+        for dir in [layout.raw, layout.active, layout.state] {
+            for name in (try? FileSystem.list(dir)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
+                if unlink(dir + "/" + name) == 0 { log.debug("removed \(name), left by an interrupted run") }
+            }
+        }
     }
 
     func csvFileName(_ scale: String) -> String {

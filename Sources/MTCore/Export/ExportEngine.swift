@@ -300,8 +300,11 @@ struct ServerExport {
     func decrypt(_ entries: [JSONValue], scale: String, keys: KeyRing, outcome: inout ScaleOutcome, log: Logger) throws -> [JSONValue] {
         let r = try EntryDecryption.decrypt(entries: entries, scale: scale, keys: keys)
         if !r.failures.isEmpty {
-            for f in r.failures.prefix(20) { log.error("could not decrypt \(f); the ciphertext is kept in the CSV") }
-            if r.failures.count > 20 { log.error("… and \(r.failures.count - 20) more values that could not be decrypted") }
+            // Every failure reaches DEBUG.log; the console and error.log get the first 20 and a count.
+            for (i, f) in r.failures.enumerated() {
+                if i < 20 { log.error("could not decrypt \(f); the ciphertext is kept in the CSV") } else { log.debug("could not decrypt \(f)") }
+            }
+            if r.failures.count > 20 { log.error("… and \(r.failures.count - 20) more values that could not be decrypted (all listed in DEBUG.log)") }
             outcome.exit = max(outcome.exit, .problems)
         }
         return r.entries

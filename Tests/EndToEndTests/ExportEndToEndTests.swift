@@ -323,6 +323,23 @@ func total(_ json: JSONValue, _ field: String) -> Int {
         try f.checkDeletedAreSafe()
     }
 
+    /// A key that does not match the server's: nothing is written, nothing deleted, 65 and one mail.
+    @Test func aWrongKeyStopsBeforeAnyDelete() throws {
+        let keys = try TempDir("mt-export-key")
+        defer { keys.remove() }
+        let other = try TestKeys.generate(in: keys.path, name: "other")
+        let f = try ExportFixture(["--generate", "--participants", "4"],
+                                  extra: ["DELETE_MODE: true", "PRIVATE_FILE: \"\(other.privateKey)\""], key: false)
+        try FileSystem.makeDirectories(f.layout.active)
+        try Benchmark().write(path: f.layout.benchmark)
+        let r = try f.export("sim", "OA")
+        #expect(r.code == 65, "\(r.stderr)")
+        #expect(try f.sim.ledger().isEmpty)
+        #expect(try f.csvCounts().isEmpty)
+        #expect(try f.layout.archives(scale: "OA").count == 1) // the server's bytes are kept all the same
+        #expect(f.smtp.messages().count == 1)
+    }
+
     /// The exact state a kill between "journal committed" and "append committed" leaves: a torn CSV tail and a
     /// pending journal. The rerun cuts the tail, replays the rows from the archive, then deletes.
     @Test func anInterruptedCSVAppendIsFinishedFromTheArchive() throws {

@@ -163,6 +163,18 @@ func total(_ json: JSONValue, _ field: String) -> Int {
         #expect(r.code == 0)
         #expect(total(json, "archived") > 0 && total(json, "deleted") == 0)
         #expect(try f.sim.ledger().isEmpty)
+        // The same answers again are not archived again (a cron job with deletes off must not fill the disk)…
+        let archives = try f.layout.archives().count
+        let (r2, json2) = try f.exportJSON("--no-delete")
+        #expect(r2.code == 0)
+        #expect(total(json2, "archived") == 0 && total(json2, "written") == 0)
+        #expect(try f.layout.archives().count == archives)
+        // …and a later run with deletes relies on those archives, read back again.
+        let (r3, json3) = try f.exportJSON()
+        #expect(r3.code == 0, "\(r3.stderr)")
+        #expect(total(json3, "deleted") == total(json, "fetched"))
+        #expect(try f.layout.archives().count == archives)
+        try f.checkDeletedAreSafe()
     }
 
     @Test func aSecondRunOnTheSameDataDirectoryExits75() throws {

@@ -249,7 +249,10 @@ private func response(_ status: Int = 200, _ body: String, type: String = "appli
         s.csvHigh = 12
         s.lastFetch = 1_795_923_612.25
         s.dateBearing = true
-        s.snapshotSHA256 = String(repeating: "a", count: 64)
+        s.lastBodySHA256 = String(repeating: "a", count: 64)
+        s.lastArchive = "2026-11-29T03-40-12.000001Z_OA.json.gz"
+        s.deleteMark = 11
+        s.heldBack = [2, 5]
         s.pending = .init(archive: "2026-11-29T03-40-12.000001Z_OA.json.gz", csv: "OA_Nov_29_2026.csv", offset: 99, after: 3, through: 12)
         try s.save(scale: "OA", layout: layout)
         #expect(try ExportScaleState.load(scale: "OA", layout: layout) == s)

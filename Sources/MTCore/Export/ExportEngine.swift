@@ -150,24 +150,29 @@ struct ServerExport {
         }
 
         let snapshot = !info.deleteable && after == nil
-        let sha = snapshot ? SHA256.hex(fetched.body) : nil
+        let sha = SHA256.hex(fetched.body)
         var archive: String?
-        if !fetched.ids.isEmpty && !(snapshot && sha == state.snapshotSHA256) {
-            let name = try Self.local {
-                try ExportArchive.write(body: fetched.body, scale: scale, ids: fetched.ids, time: fetchStart, layout: layout)
+        var archivedNow = false
+        if !fetched.ids.isEmpty {
+            if sha == state.lastBodySHA256, let last = state.lastArchive, reusable(last, fetched) {
+                archive = last
+                outcome.status = "unchanged"
+            } else {
+                let name = try Self.local {
+                    try ExportArchive.write(body: fetched.body, scale: scale, ids: fetched.ids, time: fetchStart, layout: layout)
+                }
+                archive = name.fileName
+                archivedNow = true
+                outcome.archive = name.fileName
+                outcome.archived = fetched.ids.count
+                log.debug("archived \(fetched.ids.count) entries in \(name.fileName)")
             }
-            archive = name.fileName
-            outcome.archive = name.fileName
-            outcome.archived = fetched.ids.count
-            log.debug("archived \(fetched.ids.count) entries in \(name.fileName)")
-        } else if snapshot && !fetched.ids.isEmpty {
-            outcome.status = "unchanged"
         }
 
         if let keys {
             let csvName = csvFileName(scale)
             if snapshot {
-                if archive != nil || !FileSystem.exists(layout.active + "/" + csvName) {
+                if archivedNow || (archive != nil && !FileSystem.exists(layout.active + "/" + csvName)) {
                     let plain = try decrypt(fetched.entries, scale: scale, keys: keys, outcome: &outcome, log: log)
                     try Self.local { try csv.replace(plain, csvName: csvName) }
                     outcome.written += plain.count
@@ -187,7 +192,8 @@ struct ServerExport {
         }
 
         if canDelete, let archive {
-            try delete(fetched, info: info, archive: archive, state: &state, outcome: &outcome, log: log)
+            // A reused archive is an earlier one: it may prove leftovers itself.
+            try delete(fetched, info: info, archive: archive, newArchive: archivedNow, state: &state, outcome: &outcome, log: log)
             if let top = fetched.ids.max() { state.deleteMark = max(state.deleteMark ?? top, top) }
         }
 
@@ -201,13 +207,19 @@ struct ServerExport {
         }
         state.lastFetch = fetchStart.timeIntervalSince1970
         state.dateBearing = fetched.entries.contains { $0["date"] != nil } || (state.dateBearing && fetched.entries.isEmpty)
-        if snapshot && archive != nil { state.snapshotSHA256 = sha }
+        if archivedNow { state.lastBodySHA256 = sha; state.lastArchive = archive }
         try Self.local { try state.save(scale: scale, layout: layout) }
         if outcome.status == "ok" && outcome.exit != .ok { outcome.status = "problems (see the log)" }
     }
 
+    /// An answer byte-identical to the last archive may rely on it, once that archive reads back intact.
+    func reusable(_ name: String, _ fetched: ExportValidation.Entries) -> Bool {
+        guard let archive = ArchiveName.parse(name), archive.scale == fetched.scaleName else { return false }
+        return (try? ExportArchive.verify(path: layout.archivePath(archive), body: fetched.body, ids: fetched.ids)) != nil
+    }
+
     /// The deletes of one scale: leftovers checked against earlier archives first (DESIGN §4.4).
-    func delete(_ fetched: ExportValidation.Entries, info: ScaleInfo, archive: String, state: inout ExportScaleState,
+    func delete(_ fetched: ExportValidation.Entries, info: ScaleInfo, archive: String, newArchive: Bool, state: inout ExportScaleState,
                 outcome: inout ScaleOutcome, log: Logger) throws {
         let scale = info.name
         var keep = Set<Int64>()
@@ -226,7 +238,7 @@ struct ServerExport {
                 var byID: [Int64: JSONValue] = [:]
                 for e in fetched.entries { if let id = e["id"]?.int64Value, id <= bench { byID[id] = e } }
                 let (held, unreadable) = try Self.local {
-                    try ExportArchive.held(byID, scale: scale, excluding: archive, layout: layout)
+                    try ExportArchive.held(byID, scale: scale, excluding: newArchive ? archive : nil, layout: layout)
                 }
                 let orphans = leftovers.filter { !held.contains($0) }
                 log.critical("\(leftovers.count) entries at or below \(bench), the highest id already archived and deleted, are still on the server (\(Self.idList(leftovers))); \(held.subtracting(heldBack).count) of them are in earlier archives, unchanged, and are deleted now")

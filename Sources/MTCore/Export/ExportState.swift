@@ -37,8 +37,10 @@ public struct ExportScaleState: Sendable, Equatable {
     public var lastFetch: Double?
     /// The scale's entries carry a `date` field, so the server honours `after=` for it.
     public var dateBearing = false
-    /// Non-deleteable scales: SHA-256 of the last archived snapshot, to skip identical ones.
-    public var snapshotSHA256: String?
+    /// SHA-256 of the server bytes last archived, and that archive: an identical answer (a non-deleteable
+    /// snapshot, or any scale while DELETE_MODE is off) is not archived again every 5 minutes.
+    public var lastBodySHA256: String?
+    public var lastArchive: String?
     /// Highest id a run with deletes on has archived and sent DELETEs for: what is at or below it and still on
     /// the server is a leftover. (Not the benchmark, which also moves on runs that delete nothing: a week of
     /// DELETE_MODE off must not turn every entry into a leftover.)
@@ -65,7 +67,8 @@ public struct ExportScaleState: Sendable, Equatable {
         s.csvHigh = v["csvHigh"]?.int64Value
         s.lastFetch = v["lastFetch"].flatMap { if case .number(let n) = $0 { Double(n) } else { nil } }
         if case .bool(let b)? = v["dateBearing"] { s.dateBearing = b }
-        s.snapshotSHA256 = v["snapshotSHA256"]?.stringValue
+        s.lastBodySHA256 = v["lastBodySHA256"]?.stringValue
+        s.lastArchive = v["lastArchive"]?.stringValue.flatMap { ArchiveName.parse($0) != nil ? $0 : nil }
         s.deleteMark = v["deleteMark"]?.int64Value
         s.heldBack = (v["heldBack"]?.arrayValues ?? []).compactMap(\.int64Value)
         if let p = v["pending"], p.objectFields != nil {
@@ -84,7 +87,8 @@ public struct ExportScaleState: Sendable, Equatable {
         if let csvHigh { fields.append(("csvHigh", .int(csvHigh))) }
         if let lastFetch { fields.append(("lastFetch", .number(String(format: "%.3f", lastFetch)))) }
         fields.append(("dateBearing", .bool(dateBearing)))
-        if let snapshotSHA256 { fields.append(("snapshotSHA256", .string(snapshotSHA256))) }
+        if let lastBodySHA256 { fields.append(("lastBodySHA256", .string(lastBodySHA256))) }
+        if let lastArchive { fields.append(("lastArchive", .string(lastArchive))) }
         if let deleteMark { fields.append(("deleteMark", .int(deleteMark))) }
         if !heldBack.isEmpty { fields.append(("heldBack", .array(heldBack.map { .int($0) }))) }
         if let p = pending {

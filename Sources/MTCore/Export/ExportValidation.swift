@@ -5,6 +5,7 @@ import Foundation
 public enum ExportValidation {
     /// A fetched scale: its entries, their ids in server order, and the exact bytes the server sent.
     public struct Entries: Sendable {
+        public var scaleName: String
         public var entries: [JSONValue]
         public var ids: [Int64]
         public var body: [UInt8]
@@ -76,6 +77,6 @@ public enum ExportValidation {
             }
             ids.append(id)
         }
-        return Entries(entries: rows, ids: ids, body: response.body)
+        return Entries(scaleName: scale, entries: rows, ids: ids, body: response.body)
     }
 }

@@ -30,7 +30,7 @@ public struct VerifyCommand: Command {
 
         EXIT STATUS: 0 every check holds; 1 findings were listed; 66 a data directory does not exist;
         69 --remote and the server did not answer as expected (local findings are still listed);
-        78 configuration error.
+        78 configuration error (including --remote without a password for the server).
         """
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
@@ -43,7 +43,8 @@ public struct VerifyCommand: Command {
                          progressOutput: context.stderrIsTerminal ? context.stderr : nil).run()
         }
         VerifyPrinter(context: context).print(reports)
-        if reports.contains(where: { $0.remoteError != nil }) { return .unavailable }
+        let remoteFailures = reports.compactMap(\.remoteError?.exitCode)
+        if !remoteFailures.isEmpty { return ExitCode.worst(remoteFailures) }
         return reports.allSatisfy(\.ok) ? .ok : .problems
     }
 }

@@ -72,6 +72,19 @@ import Testing
         #expect(r.stdout.contains("deletion-unarchived: \(f.layout.deletions):2: OA id 4"))
     }
 
+    @Test func archiveMissingFromChecksumLedger() throws {
+        let f = try LabFixture()
+        defer { f.dir.remove() }
+        let name = f.taskArchives[0].fileName
+        let kept = try FileSystem.readString(f.layout.checksums).split(separator: "\n").filter { !$0.hasSuffix(name) }
+        try FileSystem.writeAtomically(Array((kept.joined(separator: "\n") + "\n").utf8), to: f.layout.checksums)
+        let r = try f.mt(["verify", "lab"])
+        #expect(r.code == 1)
+        #expect(r.stdout.contains("checksum-missing: \(f.layout.raw)/\(name): not in SHA256SUMS"))
+        #expect(r.stdout.contains("sha256sum \(name) >> SHA256SUMS"))
+        #expect(r.stdout.contains("1 finding(s)"))
+    }
+
     @Test func ciphertextLeftInRSAColumn() throws {
         let f = try LabFixture()
         defer { f.dir.remove() }

@@ -65,7 +65,11 @@ public struct Verifier {
         report.findings += checksumFindings(archives)
 
         var archived: [String: [Int64: String]] = [:] // scale → id → first archive holding it
-        for a in archives { for id in a.ids where archived[a.name.scale, default: [:]][id] == nil { archived[a.name.scale, default: [:]][id] = a.path } }
+        for a in archives {
+            var ids = archived[a.name.scale] ?? [:]
+            for id in a.ids where ids[id] == nil { ids[id] = a.path }
+            archived[a.name.scale] = ids
+        }
         report.archivedIDs = archived.values.reduce(0) { $0 + $1.count }
 
         let (deletionFindings, deletions) = deletionLedgerFindings(archived: archived, archives: Set(names.map(\.fileName)))
@@ -142,8 +146,7 @@ public struct Verifier {
         }
         var out: [VerifyFinding] = []
         let sumsHint = "cd \(FileSystem.shellQuote(layout.raw)) && sha256sum -c SHA256SUMS"
-        // The original tool kept no checksums: legacy files are not expected in the ledger.
-        for a in archives where a.name.kind == .gzip {
+        for a in archives {
             guard let actual = a.sha256 else { continue }
             if let recorded = ledger[a.name.fileName] {
                 if recorded != actual {
@@ -151,7 +154,7 @@ public struct Verifier {
                                              message: "SHA-256 is \(actual) but SHA256SUMS recorded \(recorded): the file changed after it was written",
                                              hint: "restore it from a backup (check with: \(sumsHint))"))
                 }
-            } else if a.problem == nil {
+            } else if a.problem == nil && a.name.kind == .gzip { // the original tool kept no checksums
                 out.append(VerifyFinding(.checksumMissing, path: a.path, scale: a.name.scale,
                                          message: "not in SHA256SUMS (a crash between writing the archive and its ledger line?)",
                                          hint: "it reads back whole; record it: cd \(FileSystem.shellQuote(layout.raw)) && sha256sum \(FileSystem.shellQuote(a.name.fileName)) >> SHA256SUMS"))

@@ -21,8 +21,6 @@ public struct ArchiveSummary: Sendable {
     /// Entries that are not objects with an integer `id`.
     public var entriesWithoutID: Int
     public var problem: Problem?
-
-    public var entries: Int { ids.count + entriesWithoutID }
 }
 
 public enum ArchiveScan {

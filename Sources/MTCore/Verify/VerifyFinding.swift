@@ -1,7 +1,7 @@
 /// One thing `mt verify` found wrong: what, where (file, line, id), and what to run about it.
 public struct VerifyFinding: Sendable, Equatable {
     /// Stable words scripts can match on (`--json` prints them).
-    public enum Kind: String, Sendable, CaseIterable {
+    public enum Kind: String, Sendable {
         case archiveUnreadable = "archive-unreadable"
         case archiveCorrupt = "archive-corrupt"
         case archiveNotJSON = "archive-json"

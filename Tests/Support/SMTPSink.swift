@@ -5,17 +5,13 @@ import MTCore
 public final class SMTPSink: @unchecked Sendable {
     public let port: Int
     public let directory: String
-    private let process: Process
+    private let process: ChildProcess
 
     public init() throws {
         let dir = try TempDir("mt-smtp")
         directory = dir.path + "/mail"
         let portFile = dir.path + "/port"
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Products.packageRoot + "/Tests/Support/smtp_sink.py", directory, portFile]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        process = try ChildProcess("/usr/bin/env", ["python3", Products.packageRoot + "/Tests/Support/smtp_sink.py", directory, portFile])
         port = Int(try waitForFile(portFile))!
     }
 
@@ -28,9 +24,7 @@ public final class SMTPSink: @unchecked Sendable {
         return names.compactMap { try? String(contentsOfFile: directory + "/" + $0, encoding: .utf8) }
     }
 
-    public func stop() {
-        if process.isRunning { process.terminate(); process.waitUntilExit() }
-    }
+    public func stop() { process.stop() }
 
     deinit { stop() }
 }

@@ -6,7 +6,8 @@ public struct TempDir: Sendable {
     public let path: String
 
     public init(_ label: String = "mt-test") throws {
-        var template = Array((NSTemporaryDirectory() + "/\(label)-XXXXXX").utf8CString)
+        let tmp = (NSTemporaryDirectory() as NSString).standardizingPath
+        var template = Array((tmp + "/\(label)-XXXXXX").utf8CString)
         guard let p = mkdtemp(&template) else { throw MTError(.cantCreate, "mkdtemp failed") }
         path = String(cString: p)
     }

@@ -64,7 +64,7 @@ public struct MTConfig: Sendable {
         var holdsSecret = false
         var servers: [ServerConfig] = []
         for (name, block, _) in blocks {
-            var b = Block(name: name, file: file, folder: folder, mapping: block, defaults: defaults)
+            let b = Block(name: name, file: file, folder: folder, mapping: block, defaults: defaults)
             for key in b.keys where !knownKeys.contains(key) {
                 let hint = Suggest.closest(to: key, in: Array(knownKeys)).map { " (did you mean \($0)?)" } ?? ""
                 warnings.append("\(file):\(b.line(key)): server \(name): unknown key \(key) is ignored\(hint)")
@@ -182,8 +182,14 @@ private struct Block {
             throw fail("SERVER", "must start with https:// (got '\(url)')")
         }
         guard let path = try string("PATH") else { throw fail("PATH", "is missing", hint: "the folder where this server's data is kept") }
-        let pass = try secret(inline: "PASS", file: "PASS_FILE", env: ServerConfig.passwordVariable(for: name),
+        var pass: (Secret, String)?
+        var passwordProblem: MTError?
+        do {
+            pass = try secret(inline: "PASS", file: "PASS_FILE", env: ServerConfig.passwordVariable(for: name),
                               environment: environment, allowReadable: allowReadableSecrets)
+        } catch let e as MTError where e.exitCode == .config {
+            passwordProblem = e
+        }
         var alert: AlertConfig?
         let to = try list("ALERT_EMAIL")
         if !to.isEmpty {
@@ -204,7 +210,7 @@ private struct Block {
         for (k, f) in [("DATE_FORMAT", dateFormat), ("TIME_FORMAT", timeFormat)] where f.contains("/") {
             throw fail(k, "must not contain '/' (it becomes part of file names)")
         }
-        return ServerConfig(
+        var server = ServerConfig(
             name: name,
             ready: try bool("READY", default: false),
             deleteMode: try bool("DELETE_MODE", default: false),
@@ -226,6 +232,8 @@ private struct Block {
             allowHTTP: try bool("ALLOW_HTTP", default: false),
             catalogue: try string("CATALOGUE").map(resolve),
             configFile: file)
+        server.passwordProblem = passwordProblem
+        return server
     }
 }
 

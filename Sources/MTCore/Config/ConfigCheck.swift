@@ -25,7 +25,9 @@ public struct ConfigCheck: Sendable {
             r.problems.append(error.asMTError.description)
         }
         if s.user.isEmpty { r.problems.append("USER is empty") }
-        if s.password == nil {
+        if let problem = s.passwordProblem {
+            r.problems.append(problem.description)
+        } else if s.password == nil {
             let msg = "no password: set PASS_FILE, or \(ServerConfig.passwordVariable(for: s.name)) in the environment"
             if s.ready { r.problems.append(msg) } else { r.notes.append(msg) }
         } else if let src = s.passwordSource {

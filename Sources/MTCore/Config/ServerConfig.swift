@@ -10,6 +10,16 @@ public struct AlertConfig: Sendable, Equatable {
     public var user: String?
     public var password: Secret?
     public var caFile: String?
+
+    public init(to: [String], from: String, smtpURL: String, user: String? = nil, password: Secret? = nil,
+                caFile: String? = nil) {
+        self.to = to
+        self.from = from
+        self.smtpURL = smtpURL
+        self.user = user
+        self.password = password
+        self.caFile = caFile
+    }
 }
 
 /// One block of the address book (DESIGN §2), with paths resolved and the password found.
@@ -23,6 +33,9 @@ public struct ServerConfig: Sendable, Equatable {
     public var password: Secret?
     /// Where the password came from (PASS, PASS_FILE path, or the environment variable), for `mt config`.
     public var passwordSource: String?
+    /// Why the password could not be read (a PASS_FILE that is missing or empty): reported when it is needed,
+    /// so that one server's missing file does not stop commands working on another.
+    public var passwordProblem: MTError?
     public var privateFiles: [String]
     public var dateFormat: String
     public var timeFormat: String
@@ -40,6 +53,36 @@ public struct ServerConfig: Sendable, Equatable {
     /// The config file this block came from, for messages.
     public var configFile: String
 
+    public init(name: String, ready: Bool = true, deleteMode: Bool = false, apiBase: String, user: String = "",
+                password: Secret? = nil, passwordSource: String? = nil, privateFiles: [String] = [],
+                dateFormat: String = "%b_%d_%Y", timeFormat: String = "%H_%M_%S", path: String, alert: AlertConfig? = nil,
+                connectTimeout: Int = 10, timeout: Int = 300, lowSpeedTime: Int = 30, concurrency: Int = 4,
+                retries: Int = 3, caFile: String? = nil, allowHTTP: Bool = false, catalogue: String? = nil,
+                configFile: String = "<none>") {
+        self.name = name
+        self.ready = ready
+        self.deleteMode = deleteMode
+        self.apiBase = apiBase
+        self.user = user
+        self.password = password
+        self.passwordSource = passwordSource
+        self.passwordProblem = nil
+        self.privateFiles = privateFiles
+        self.dateFormat = dateFormat
+        self.timeFormat = timeFormat
+        self.path = path
+        self.alert = alert
+        self.connectTimeout = connectTimeout
+        self.timeout = timeout
+        self.lowSpeedTime = lowSpeedTime
+        self.concurrency = concurrency
+        self.retries = retries
+        self.caFile = caFile
+        self.allowHTTP = allowHTTP
+        self.catalogue = catalogue
+        self.configFile = configFile
+    }
+
     public var exportURL: String { apiBase + "/export" }
 
     public var logsDirectory: String { path + "/logs" }
@@ -49,6 +92,7 @@ public struct ServerConfig: Sendable, Equatable {
 
     /// The password, or a config error naming where it could have come from.
     public func requirePassword() throws -> Secret {
+        if let passwordProblem { throw passwordProblem }
         guard let password else {
             throw MTError(.config, "\(configFile): server \(name): no password (PASS, PASS_FILE or \(ServerConfig.passwordVariable(for: name)))",
                           hint: "put it in a file readable only by you and set PASS_FILE, or export \(ServerConfig.passwordVariable(for: name))")

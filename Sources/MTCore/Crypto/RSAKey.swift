@@ -9,7 +9,7 @@ func openSSLErrorText() -> String {
         if e == 0 { break }
         var buf = [CChar](repeating: 0, count: 256)
         ERR_error_string_n(e, &buf, buf.count)
-        parts.append(String(cString: buf))
+        parts.append(cText(buf))
     }
     return parts.isEmpty ? "unknown OpenSSL error" : parts.joined(separator: "; ")
 }

@@ -158,7 +158,7 @@ public final class HTTPClient {
         let rc = curl_easy_perform(h)
         mt_curl_setopt_pointer(h, CURLOPT_ERRORBUFFER, nil)
         guard rc == CURLE_OK else {
-            let detail = String(cString: error)
+            let detail = cText(error)
             throw HTTPTransportError(method: method, url: url, curlCode: Int(rc.rawValue),
                                      message: detail.isEmpty ? String(cString: curl_easy_strerror(rc)) : detail)
         }

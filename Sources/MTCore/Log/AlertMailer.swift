@@ -88,7 +88,7 @@ public struct AlertMailer: Sendable {
         let rc = curl_easy_perform(h)
         mt_curl_setopt_pointer(h, CURLOPT_ERRORBUFFER, nil)
         guard rc == CURLE_OK else {
-            let detail = String(cString: error)
+            let detail = cText(error)
             throw MTError(.unavailable, "sending alert mail via \(config.smtpURL) failed: \(detail.isEmpty ? String(cString: curl_easy_strerror(rc)) : detail)")
         }
     }

@@ -6,16 +6,20 @@ import Logging
 public struct ConsoleLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var metadataProvider: Logger.MetadataProvider?
+    /// What the Logger filters on; a MultiplexLogHandler sets it for all its handlers, so the console keeps its
+    /// own `threshold` too.
     public var logLevel: Logger.Level
+    let threshold: Logger.Level
     let output: Output
 
     public init(output: Output, verbosity: Verbosity) {
         self.output = output
         switch verbosity {
-        case .verbose: logLevel = .debug
-        case .quiet: logLevel = .error
-        case .normal: logLevel = output.isTerminal ? .info : .warning
+        case .verbose: threshold = .debug
+        case .quiet: threshold = .error
+        case .normal: threshold = output.isTerminal ? .info : .warning
         }
+        logLevel = threshold
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -24,6 +28,7 @@ public struct ConsoleLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
+        guard event.level >= threshold else { return }
         var where_ = ""
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
         if let s = all["server"] { where_ += "\(s)" }
@@ -82,6 +87,8 @@ struct AlertLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
+        // The multiplexer sets one level for all handlers; only critical events become alerts.
+        guard event.level == .critical else { return }
         collector.add(LogLine.format(event, metadata: metadata))
     }
 }

@@ -36,3 +36,9 @@ extension Error {
         return MTError(.software, "internal error: \(self)", hint: "please report this with the command you ran")
     }
 }
+
+/// Text of a NUL-terminated C buffer (libcurl's error buffer).
+func cText(_ buffer: [CChar]) -> String {
+    let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+    return String(decoding: bytes, as: UTF8.self)
+}

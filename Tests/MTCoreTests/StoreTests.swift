@@ -1,0 +1,65 @@
+import Foundation
+import MTCore
+import MTTestSupport
+import Testing
+
+@Suite struct StoreTests {
+    @Test func newArchiveNamesRoundTripAndSortByTime() throws {
+        let t = Date(timeIntervalSince1970: 1_764_387_612.123456)
+        let a = ArchiveName.new(scale: "OA", time: t)
+        #expect(a.fileName.hasSuffix("_OA.json.gz"))
+        let back = try #require(ArchiveName.parse(a.fileName))
+        #expect(back.scale == "OA")
+        #expect(abs(back.time.timeIntervalSince1970 - t.timeIntervalSince1970) < 1e-5)
+        let later = ArchiveName.new(scale: "OA", time: t.addingTimeInterval(0.5))
+        #expect(a < later)
+        #expect(a.fileName < later.fileName)
+    }
+
+    @Test func legacyNamesOrderByParsedTimeNotSpelling() throws {
+        let apr = try #require(ArchiveName.parse("OA_Apr_03_2018_14_05_09.json"))
+        let jan = try #require(ArchiveName.parse("OA_Jan_15_2019_09_00_00.json"))
+        #expect(apr.fileName < jan.fileName) // "Apr" < "Jan" as text
+        #expect(apr < jan)                    // and in time too: 2018 before 2019
+        let dec = try #require(ArchiveName.parse("OA_Dec_01_2018_00_00_00.json"))
+        #expect(apr < dec && dec < jan)
+        #expect(apr.kind == .legacy)
+    }
+
+    @Test func scaleMatchIsExact() throws {
+        #expect(ArchiveName.parse("OASIS_Apr_03_2018_14_05_09.json")?.scale == "OASIS")
+        #expect(ArchiveName.parse("DASS21_AS_Apr_03_2018_14_05_09.json")?.scale == "DASS21_AS")
+        #expect(ArchiveName.parse("2026-11-29T03-40-12.123456Z_DD_FU.json.gz")?.scale == "DD_FU")
+        #expect(ArchiveName.parse("SHA256SUMS") == nil)
+        #expect(ArchiveName.parse("notes.json") == nil)
+        #expect(CSVName.scale(of: "DASS21_AS_Nov_29_2026.csv") == "DASS21_AS")
+        #expect(CSVName.scale(of: "OA_2026-11-29.csv") == "OA")
+        #expect(CSVName.scale(of: "OA_recovered_Nov_29_2026.csv") == "OA_recovered")
+    }
+
+    @Test func benchmarkReadsBothHistoricShapesAndWritesTheOriginalOne() throws {
+        let old = try Benchmark.parse(Array(#"{"OA": 812, "QOL": 3}"#.utf8), source: "t")
+        #expect(old.marks["OA"] == Benchmark.Mark(current: 812, deleteable: true))
+        let new = try Benchmark.parse(Array(#"{"OA": {"current": 812, "deleteable": false}}"#.utf8), source: "t")
+        #expect(new.marks["OA"] == Benchmark.Mark(current: 812, deleteable: false))
+        let dir = try TempDir()
+        defer { dir.remove() }
+        try new.write(path: dir.file("benchMark.json"))
+        let text = try FileSystem.readString(dir.file("benchMark.json"))
+        #expect(text.contains("\"current\": 812"))
+        #expect(try Benchmark.read(path: dir.file("benchMark.json")) == new)
+        #expect(throws: MTError.self) { try Benchmark.parse(Array(#"{"OA": "x"}"#.utf8), source: "t") }
+    }
+
+    @Test func checksumLedgerIgnoresATornLastLine() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let layout = DataLayout(root: dir.path)
+        try layout.create()
+        let ledger = ChecksumLedger(layout: layout)
+        try ledger.append(archive: "a.json.gz", sha256: SHA256.hex(Array("a".utf8)))
+        try FileSystem.appendDurably(Array("deadbeef  b.js".utf8), to: layout.checksums)
+        let read = try ledger.read()
+        #expect(read == ["a.json.gz": "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"])
+    }
+}

@@ -30,7 +30,7 @@ struct LabFixture {
     }
 
     /// `privateKey: false` makes an archive-only set-up (no PRIVATE_FILE).
-    init(privateKey: Bool = true, serverURL: String = "http://127.0.0.1:9/api/") throws {
+    init(privateKey: Bool = true, serverURL: String = "http://127.0.0.1:9/api/", password: String = "secret") throws {
         let dir = try TempDir("mt-verify")
         // The path as mt prints it (the config's PATH is resolved and standardised).
         let layout = DataLayout(root: (dir.path as NSString).standardizingPath + "/data")
@@ -70,7 +70,7 @@ struct LabFixture {
             let keys = try TestKeys.generate(in: dir.path)
             yaml += "\n  PRIVATE_FILE: \(keys.privateKey)"
         }
-        _ = try dir.write("pass.txt", "secret\n")
+        _ = try dir.write("pass.txt", password + "\n")
         config = try dir.write("mt.yaml", yaml + "\n")
         self.dir = dir
         self.layout = layout

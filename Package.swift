@@ -11,11 +11,14 @@ let package = Package(
     products: [
         .executable(name: "mt", targets: ["mt"]),
         .executable(name: "mt-sim", targets: ["mt-sim"]),
+        // For the fuzzing package in Fuzz/ (a path dependency can only use products).
+        .library(name: "MTCore", targets: ["MTCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
@@ -34,10 +37,11 @@ let package = Package(
     + [
         .executableTarget(name: "mt", dependencies: ["MTCore"] + commands.map { .target(name: $0) }),
         .target(name: "MTSim", dependencies: [
-            "MTCore",
+            "MTCore", "COpenSSL",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .executableTarget(name: "mt-sim", dependencies: ["MTSim", "MTCore"]),
         .target(name: "MTTestSupport", dependencies: ["MTCore"], path: "Tests/Support", exclude: ["smtp_sink.py", "http_test_server.py"]),

@@ -1,0 +1,95 @@
+# bash completion for mt                                  -*- shell-script -*-
+# Install: make install, or source this file from ~/.bashrc.
+
+_mt_config_file() {
+    local i
+    for ((i = 1; i < ${#COMP_WORDS[@]}; i++)); do
+        case "${COMP_WORDS[i]}" in
+            --config) echo "${COMP_WORDS[i + 1]}"; return ;;
+            --config=*) echo "${COMP_WORDS[i]#--config=}"; return ;;
+        esac
+    done
+    local f
+    for f in "$MT_CONFIG" config/server.yaml "${XDG_CONFIG_HOME:-$HOME/.config}/mt/config.yaml" /etc/mt/config.yaml; do
+        [ -n "$f" ] && [ -r "$f" ] && { echo "$f"; return; }
+    done
+}
+
+# Server names: the top-level blocks of the config file (cheap: no mt process, no network).
+_mt_servers() {
+    local f
+    f=$(_mt_config_file)
+    [ -n "$f" ] && [ -r "$f" ] && sed -n 's/^\([A-Za-z0-9_.-][A-Za-z0-9_.-]*\):.*/\1/p' "$f" | grep -vx defaults
+}
+
+# Scale names: from the shipped catalogue next to mt, or the current tree.
+_mt_scales() {
+    local c
+    for c in "$MT_CATALOGUE" config/scales.yaml "$(dirname "$(command -v mt 2>/dev/null)")/../share/mt/scales.yaml"; do
+        if [ -n "$c" ] && [ -r "$c" ]; then
+            sed -n '/^scales:/,$ s/^  \([A-Za-z0-9_.-][A-Za-z0-9_.-]*\):.*/\1/p' "$c"
+            return
+        fi
+    done
+}
+
+_mt() {
+    local cur prev words cword
+    cur="${COMP_WORDS[COMP_CWORD]}"
+    prev="${COMP_WORDS[COMP_CWORD - 1]}"
+    local commands="export decrypt recover benchmark verify scales stats config help"
+    local globals="--config --json --quiet --verbose --allow-readable-secrets --help --version"
+
+    case "$prev" in
+        --config|-o|--output|--key|--html|--pass-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --server) COMPREPLY=($(compgen -W "$(_mt_servers)" -- "$cur")); return ;;
+        --format) COMPREPLY=($(compgen -W "csv json jsonl" -- "$cur")); return ;;
+        --keep) COMPREPLY=($(compgen -W "first last" -- "$cur")); return ;;
+        --scale) COMPREPLY=($(compgen -W "$(_mt_scales)" -- "$cur")); return ;;
+    esac
+
+    # The command is the first word that is not a global option (or its value).
+    local i cmd="" nargs=0
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case "${COMP_WORDS[i]}" in
+            --config) ((i++)) ;;
+            -*) ;;
+            *) if [ -z "$cmd" ]; then cmd="${COMP_WORDS[i]}"; else ((nargs++)); fi ;;
+        esac
+    done
+
+    if [ -z "$cmd" ]; then
+        COMPREPLY=($(compgen -W "$commands $globals" -- "$cur"))
+        return
+    fi
+
+    local opts=""
+    case "$cmd" in
+        export) opts="--dry-run --no-delete --concurrency --after"
+            if [ "$nargs" -eq 0 ]; then opts="$opts . $(_mt_servers)"; elif [ "$nargs" -eq 1 ]; then opts="$opts . all static $(_mt_scales)"; fi ;;
+        decrypt) opts="--key --server --format --fields --output -o --value"
+            COMPREPLY=($(compgen -W "$opts" -- "$cur") $(compgen -f -- "$cur")); return ;;
+        recover) opts="--static"
+            if [ "$nargs" -eq 0 ]; then opts="$opts . $(_mt_servers)"; elif [ "$nargs" -eq 1 ]; then opts="$opts . $(_mt_scales)"; fi ;;
+        benchmark) opts="--remote --yes"
+            if [ "$nargs" -eq 0 ]; then opts="$opts set reset import $(_mt_servers)"; else opts="$opts $(_mt_scales)"; fi ;;
+        verify) opts="--remote"
+            [ "$nargs" -eq 0 ] && opts="$opts . $(_mt_servers)" ;;
+        scales) opts="--local"
+            if [ "$nargs" -eq 0 ]; then opts="$opts show check $(_mt_servers)"; else opts="$opts $(_mt_scales)"; fi
+            COMPREPLY=($(compgen -W "$opts" -- "$cur") $(compgen -f -X '!*.csv' -- "$cur")); return ;;
+        stats) opts="--recovered --csv --output -o --keep --html"
+            if [ "$nargs" -eq 0 ]; then opts="$opts summary score wide dedupe report"; else opts="$opts $(_mt_servers) $(_mt_scales)"; fi
+            COMPREPLY=($(compgen -W "$opts" -- "$cur") $(compgen -f -X '!*.csv' -- "$cur")); return ;;
+        config) [ "$nargs" -eq 0 ] && opts="check path" || opts="$(_mt_servers)" ;;
+        help) [ "$nargs" -eq 0 ] && opts="$commands" ;;
+    esac
+    COMPREPLY=($(compgen -W "$opts --help $globals" -- "$cur"))
+}
+complete -F _mt mt
+
+_mt_sim() {
+    local cur="${COMP_WORDS[COMP_CWORD]}"
+    COMPREPLY=($(compgen -W "--help --generate --data --participants --seed --public-key --arrivals --arrival-interval --prefix --user --pass-file --host --port --url-file --ledger --latency-ms --fail-list --fail-fetch --fail-delete --truncate --invalid-json --html-login --login-redirect --hang --reset --slow-body --first-id --tls" -- "$cur") $(compgen -f -- "$cur"))
+}
+complete -F _mt_sim mt-sim

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the system packages mt needs, only those missing. `deps.sh build` for building and running,
+# `deps.sh test` adds what the test suites use (python3, a browser for the HTML report test, pandas).
+set -euo pipefail
+what=${1:-build}
+pkgs=(pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev openssl ca-certificates python3 curl)
+if [ "$what" = test ]; then pkgs+=(chromium util-linux time); fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "mt: installing system packages: ${missing[*]}" >&2
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
+    echo "mt: please install as root: apt-get install ${missing[*]}" >&2; exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null; then
+  if [ -x /opt/swift/usr/bin/swift ]; then
+    echo "mt: swift is in /opt/swift/usr/bin; add it to PATH" >&2
+  else
+    echo "mt: Swift 6 is needed (https://www.swift.org/install/)" >&2
+  fi
+  exit 1
+fi
+
+if [ "$what" = test ] && ! python3 -c 'import pandas' 2>/dev/null; then
+  echo "mt: installing pandas for the stats comparison tests" >&2
+  python3 -m pip install -q pandas >/dev/null 2>&1 || echo "mt: pandas could not be installed; those tests will say so and skip" >&2
+fi
+exit 0

@@ -4,12 +4,12 @@
 # core), measured in the same run. Prints the ratio: above 1 means mt verify (all cores, JSON parsed, ids
 # matched with CSV rows) is faster than that single-core floor.
 #
-#   perf/verify.sh [ARCHIVES] [ENTRIES_PER_ARCHIVE]      (defaults 200 and 2000)
+#   perf/verify.sh [ARCHIVES] [ENTRIES_PER_ARCHIVE]      (defaults 200 and 2000, times PERF_SCALE)
 set -eu
 cd "$(dirname "$0")/.."
-ARCHIVES=${1:-200}
+ARCHIVES=${1:-$(python3 -c "print(max(2, int(200 * ${PERF_SCALE:-1})))")}
 ENTRIES=${2:-2000}
-MT=${MT:-.build/release/mt}
+MT=${MT_BIN:-.build/release/mt}
 [ -x "$MT" ] || swift build -c release --product mt >/dev/null
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

@@ -261,9 +261,10 @@ public struct Verifier {
     /// Data files and folders must not be open to group or others (DESIGN §4.7): decrypted answers live here.
     func permissionFindings() -> [VerifyFinding] {
         var out: [VerifyFinding] = []
-        func visit(_ path: String) {
+        // PATH itself may be a link to the real folder; links inside it are not data and are not followed.
+        func visit(_ path: String, follow: Bool = false) {
             var st = stat()
-            guard lstat(path, &st) == 0 else { return }
+            guard (follow ? stat(path, &st) : lstat(path, &st)) == 0 else { return }
             let type = st.st_mode & S_IFMT
             guard type == S_IFDIR || type == S_IFREG else { return } // links and sockets are not data
             let mode = st.st_mode & 0o7777
@@ -277,7 +278,7 @@ public struct Verifier {
                 for n in names.sorted() { visit(path + "/" + n) }
             }
         }
-        visit(layout.root)
+        visit(layout.root, follow: true)
         return out
     }
 

@@ -44,7 +44,7 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .executableTarget(name: "mt-sim", dependencies: ["MTSim", "MTCore"]),
-        .target(name: "MTTestSupport", dependencies: ["MTCore"], path: "Tests/Support", exclude: ["smtp_sink.py", "http_test_server.py"]),
+        .target(name: "MTTestSupport", dependencies: ["MTCore"], path: "Tests/Support", exclude: ["smtp_sink.py", "http_test_server.py", "hostile_server.py"]),
         .testTarget(name: "MTCoreTests", dependencies: ["MTCore", "MTTestSupport"]),
         .testTarget(name: "MTSimTests", dependencies: ["MTSim", "MTCore", "MTTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["MTCore", "MTTestSupport"]),

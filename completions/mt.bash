@@ -75,10 +75,10 @@ _mt() {
             if [ "$nargs" -eq 0 ]; then opts="$opts set reset import $(_mt_servers)"; else opts="$opts $(_mt_scales)"; fi ;;
         verify) opts="--remote"
             [ "$nargs" -eq 0 ] && opts="$opts . $(_mt_servers)" ;;
-        scales) opts="--local"
+        scales) opts="--local --scale"
             if [ "$nargs" -eq 0 ]; then opts="$opts show check $(_mt_servers)"; else opts="$opts $(_mt_scales)"; fi
             COMPREPLY=($(compgen -W "$opts" -- "$cur") $(compgen -f -X '!*.csv' -- "$cur")); return ;;
-        stats) opts="--recovered --csv --output -o --keep --html"
+        stats) opts="--recovered --scale --csv --scores --keep --output -o --html"
             if [ "$nargs" -eq 0 ]; then opts="$opts summary score wide dedupe report"; else opts="$opts $(_mt_servers) $(_mt_scales)"; fi
             COMPREPLY=($(compgen -W "$opts" -- "$cur") $(compgen -f -X '!*.csv' -- "$cur")); return ;;
         config) [ "$nargs" -eq 0 ] && opts="check path" || opts="$(_mt_servers)" ;;
@@ -89,7 +89,15 @@ _mt() {
 complete -F _mt mt
 
 _mt_sim() {
-    local cur="${COMP_WORDS[COMP_CWORD]}"
-    COMPREPLY=($(compgen -W "--help --generate --data --participants --seed --public-key --arrivals --arrival-interval --prefix --user --pass-file --host --port --url-file --ledger --latency-ms --fail-list --fail-fetch --fail-delete --truncate --invalid-json --html-login --login-redirect --hang --reset --slow-body --first-id --tls" -- "$cur") $(compgen -f -- "$cur"))
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD - 1]}"
+    case "$prev" in
+        --data) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        --public-key|--catalogue|--ledger|--url-file|--pass-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --login-redirect) COMPREPLY=($(compgen -W "unauthenticated all" -- "$cur")); return ;;
+        --truncate|--invalid-json|--html|--hang|--reset|--slow-body) COMPREPLY=($(compgen -W "all list fetch delete" -- "$cur")); return ;;
+        --keep) COMPREPLY=($(compgen -W "$(_mt_scales)" -- "$cur")); return ;;
+        --participants|--seed|--first-id|--arrivals|--arrival-interval|--port|--latency-ms|--slow-rate|--host|--prefix|--user|--fail-list|--fail-fetch|--fail-delete) return ;;
+    esac
+    COMPREPLY=($(compgen -W "--help --generate --tls --data --public-key --catalogue --ledger --url-file --pass-file --participants --seed --first-id --arrivals --arrival-interval --port --latency-ms --slow-rate --keep --host --prefix --user --login-redirect --fail-list --fail-fetch --fail-delete --truncate --invalid-json --html --hang --reset --slow-body" -- "$cur"))
 }
 complete -F _mt_sim mt-sim

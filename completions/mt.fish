@@ -56,7 +56,8 @@ complete -c mt -n "__fish_seen_subcommand_from benchmark verify" -l remote -d 'a
 complete -c mt -n "__fish_seen_subcommand_from benchmark" -l yes -d 'do not ask'
 complete -c mt -n "__fish_seen_subcommand_from scales" -a "show check" -l local
 complete -c mt -n "__fish_seen_subcommand_from stats" -a "summary score wide dedupe report"
-complete -c mt -n "__fish_seen_subcommand_from stats" -l recovered -l csv
+complete -c mt -n "__fish_seen_subcommand_from stats" -l recovered -l csv -l scores
+complete -c mt -n "__fish_seen_subcommand_from stats scales" -l scale -x -a "(__mt_scales)"
 complete -c mt -n "__fish_seen_subcommand_from stats" -l keep -x -a "first last"
 complete -c mt -n "__fish_seen_subcommand_from stats" -l html -r -F
 complete -c mt -n "__fish_seen_subcommand_from stats" -s o -l output -r -F

@@ -1,3 +1,4 @@
+import Foundation
 import MTCore
 
 /// `mt recover`: rebuild per-scale CSVs from the raw archives.
@@ -5,12 +6,103 @@ public struct RecoverCommand: Command {
     public static let name = "recover"
     public static let summary = "rebuild per-scale CSVs from the raw archives"
     public static let usage = """
-        mt recover [SERVER|.] [SCALE|.]
+        mt recover [--key PEM]... [--static|--deleteable] [--fields a,b] [SERVER|.] [SCALE|.]
         """
-    public static let help = "Not implemented yet: its issue has not landed."
-    public static let isImplemented = false
+    public static let help = """
+        Rebuilds recovered_data/<Scale>_recovered_<DATE>.csv and README_<Scale>_recovered_<DATE>.txt in the
+        server's PATH from its raw archives: the gzip archives mt export writes and the original tool's
+        raw_data/<Scale>_<Mon_DD_YYYY>_<HH_MM_SS>.json files (several arrays per file are read), ordered by the
+        time in their names. SERVER . (or none) means every server of the configuration; SCALE . (or none) every
+        scale with archives. Scale names match exactly. DATE follows the server's DATE_FORMAT; a rerun the same
+        day replaces that day's files atomically.
+
+        A deleteable scale is rebuilt from every archive, oldest first, keeping the first copy of each id. A
+        non-deleteable scale (benchMark.json says "deleteable": false) is rebuilt from its newest snapshot
+        only, since each fetch held the whole table. Scales benchMark.json does not know count as deleteable.
+
+        OPTIONS
+          --key PEM       private key(s) to use instead of the server's PRIVATE_FILE (repeatable)
+          --static        treat the scale(s) as non-deleteable: newest snapshot only
+          --deleteable    treat the scale(s) as deleteable: every archive
+          --fields a,b    decrypt these fields too (besides every field ending in RSA)
+          --json          print a JSON report of what was rebuilt
+
+        The data directory lock is taken, as mt export takes it. A progress bar is shown when stderr is a
+        terminal. The CSV and README are written to temporary files and renamed: a crash never leaves a
+        half-written file under its final name.
+
+        EXIT STATUS
+          0   every scale rebuilt, every value decrypted
+          1   rebuilt, but some values could not be decrypted (ciphertext kept; see the README)
+          64  usage error
+          65  an archive is corrupt, or the key does not match (the first values all failed)
+          66  no archives for the scale
+          75  another mt run holds the data directory lock
+          77  a key file is readable by group or others
+          78  configuration error, or no PRIVATE_FILE and no --key
+        """
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
-        throw MTError(.software, "mt recover is not implemented yet", hint: "its issue has not landed; see README.md")
+        var p = ArgumentParser(arguments, command: name, usage: usage)
+        if p.wantsHelp() { context.stdout.write(fullHelp + "\n"); return .ok }
+        let keyPaths = try p.values("--key")
+        let forceStatic = p.flag("--static")
+        let forceDeleteable = p.flag("--deleteable")
+        let fields = try p.value("--fields").map {
+            Set($0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })
+        } ?? []
+        let args = try p.positionals(max: 2)
+        if forceStatic && forceDeleteable {
+            throw MTError.usage("--static and --deleteable exclude each other", usage: usage)
+        }
+        let serverArg = args.first
+        let scaleArg = args.count > 1 && args[1] != "." ? args[1] : nil
+
+        let config = try context.loadConfig()
+        var codes: [ExitCode] = []
+        var reports: [JSONValue] = []
+        for server in try config.select(serverArg, readyOnly: false) {
+            let layout = DataLayout(server: server)
+            let lock = try DirectoryLock(directory: layout.root)
+            defer { lock.release() }
+            let keys = try KeyRing.load(paths: keyPaths.isEmpty ? server.privateFiles : keyPaths,
+                                        environment: context.environment,
+                                        allowReadable: context.global.allowReadableSecrets,
+                                        prompt: context.stderrIsTerminal)
+            let scales = try scaleArg.map { [$0] } ?? Recovery.scales(layout: layout)
+            if scales.isEmpty { context.stderr.line("mt recover: \(server.name): no archives in \(layout.raw)") }
+            let date = LocalTime.strftime(server.dateFormat, Date())
+            for scale in scales {
+                do {
+                    let deleteable = forceStatic ? false : forceDeleteable ? true
+                        : try Recovery.isDeleteable(scale: scale, layout: layout)
+                    let session = try DecryptionSession(keys: keys, extraFields: fields)
+                    let stderr = context.stderr
+                    let report = try Recovery.recover(
+                        layout: layout, scale: scale, deleteable: deleteable, date: date, session: session,
+                        progress: context.stderrIsTerminal ? { total in
+                            ProgressBar(output: stderr, label: "\(server.name) \(scale)", total: total, unit: "entries")
+                        } : nil)
+                    reports.append(report.json)
+                    codes.append(report.failureCount > 0 ? .problems : .ok)
+                    if !context.global.json {
+                        context.stdout.line("\(server.name) \(scale): \(report.entriesWritten) entries from \(report.archives.count) archive(s)"
+                            + " → \(report.csv) (\(report.duplicatesDropped) duplicate(s) dropped, \(report.failureCount) decryption failure(s))")
+                    }
+                    if report.failureCount > 0 {
+                        context.stderr.line("mt recover: \(server.name) \(scale): \(report.failureCount) value(s) could not be decrypted; ciphertext kept, listed in \(report.readme)")
+                    }
+                } catch {
+                    let e = error.asMTError
+                    if scaleArg != nil { throw e }
+                    context.stderr.line("mt recover: \(server.name) \(scale): \(e.description)")
+                    codes.append(e.exitCode)
+                }
+            }
+        }
+        if context.global.json {
+            context.stdout.write(JSONWriter.bytes(.array(reports), pretty: true) + [0x0A])
+        }
+        return ExitCode.worst(codes)
     }
 }

@@ -42,8 +42,8 @@ final class SimHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func responseHead(_ status: Int, _ headers: [(String, String)], length: Int, for request: HTTPRequestHead,
                               keepAlive: Bool) -> HTTPResponseHead {
-        var h = HTTPHeaders(headers.filter { $0.0.lowercased() != "content-length" })
-        h.replaceOrAdd(name: "Content-Length", value: String(length))
+        var h = HTTPHeaders(headers)
+        h.add(name: "Content-Length", value: String(length))
         if !keepAlive { h.replaceOrAdd(name: "Connection", value: "close") }
         else if request.version.minor == 0 { h.replaceOrAdd(name: "Connection", value: "keep-alive") }
         return HTTPResponseHead(version: request.version, status: HTTPResponseStatus(statusCode: status), headers: h)

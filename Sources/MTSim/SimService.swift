@@ -150,8 +150,7 @@ public final class SimService: Sendable {
         count { $0.requests[kind.rawValue, default: 0] += 1 }
         let authorized = req.authorization == expectedAuth
         if settings.loginMode == .all || (settings.loginMode == .unauthenticated && !authorized) {
-            return SimResponse(status: 302, headers: [("Location", "\(settings.scheme)://\(req.host ?? "127.0.0.1")/login"),
-                                                       ("Content-Length", "0")])
+            return SimResponse(status: 302, headers: [("Location", "\(settings.scheme)://\(req.host ?? "127.0.0.1")/login")])
         }
         guard authorized else {
             return SimResponse(status: 401, contentType: "application/json;charset=UTF-8",
@@ -193,7 +192,7 @@ public final class SimService: Sendable {
                 switch store.delete(scale: name, id: id) {
                 case .deleted:
                     count { $0.deletes += 1 }
-                    response = SimResponse(status: 200, headers: [("Content-Length", "0")])
+                    response = SimResponse(status: 200)
                 case .notDeleteable: response = .error(403, "\(name) is not deleteable")
                 case .unknownScale: response = .error(404, "no scale named \(name)")
                 case .unknownEntry: response = .error(404, "no entry \(id) in \(name)")

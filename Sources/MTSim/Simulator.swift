@@ -42,6 +42,9 @@ public final class Simulator: Sendable {
     public let certificatePath: String?
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
+    /// Installed before the URL file is written: a test that signals as soon as it sees the URL must stop us.
+    /// (Dispatch sources are thread-safe but not marked Sendable.)
+    nonisolated(unsafe) private let signalSources: [any DispatchSourceSignal]
 
     private init(service: SimService, url: String, dataDir: String, ledgerPath: String, privateKeyPath: String?,
                  certificatePath: String?, group: MultiThreadedEventLoopGroup, channel: any Channel) {
@@ -53,6 +56,14 @@ public final class Simulator: Sendable {
         self.certificatePath = certificatePath
         self.group = group
         self.channel = channel
+        let queue = DispatchQueue(label: "mt-sim.signals")
+        signalSources = [SIGINT, SIGTERM].map { sig -> any DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: queue)
+            s.setEventHandler { [channel] in channel.close(promise: nil) }
+            s.resume()
+            return s
+        }
     }
 
     /// Prepares the study (loads or generates it), binds, writes the URL file; `note` receives lines for people.
@@ -87,7 +98,7 @@ public final class Simulator: Sendable {
             generator = g
         } else {
             guard let d = o.dataDir else {
-                throw MTError(.usage, "mt-sim needs --data DIR (a folder of <Scale>.json files) or --generate",
+                throw MTError(.usage, "nothing to serve: give --data DIR (a folder of <Scale>.json files) or --generate",
                               hint: "try: mt-sim --generate")
             }
             dir = d
@@ -179,16 +190,8 @@ public final class Simulator: Sendable {
 
     /// Serves until SIGINT or SIGTERM, then closes every connection and returns.
     public func runUntilSignal() {
-        let queue = DispatchQueue(label: "mt-sim.signals")
-        let sources = [SIGINT, SIGTERM].map { sig -> any DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            s.setEventHandler { [channel] in channel.close(promise: nil) }
-            s.resume()
-            return s
-        }
         try? channel.closeFuture.wait()
-        sources.forEach { $0.cancel() }
+        signalSources.forEach { $0.cancel() }
         try? group.syncShutdownGracefully()
     }
 }

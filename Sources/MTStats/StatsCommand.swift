@@ -1,3 +1,4 @@
+import Foundation
 import MTCore
 
 /// `mt stats`: data quality, scores and wide form for analysts.
@@ -5,12 +6,187 @@ public struct StatsCommand: Command {
     public static let name = "stats"
     public static let summary = "data quality, scores and wide form for analysts"
     public static let usage = """
-        mt stats [summary|score|wide|dedupe|report] [SERVER [SCALE] | FILE.csv...]
+        mt stats [summary] [SERVER [SCALE] | FILE.csv...] [--recovered] [--csv]
+        mt stats score|wide [SERVER SCALE | FILE.csv...] [--scores] [-o OUT]
+        mt stats dedupe [SERVER SCALE | FILE.csv...] [--keep first|last] [-o OUT]
+        mt stats report [SERVER [SCALE] | FILE.csv...] --html OUT
         """
-    public static let help = "Not implemented yet: its issue has not landed."
-    public static let isImplemented = false
+    public static let help = """
+        Input is a server's CSV files (active_data, or recovered_data with --recovered), all scales or one, or
+        CSV paths (an argument ending in .csv, or an existing file, is a path). Files of one scale are read as
+        one table, columns matched by name (the original's master file). Files are grouped by the scale in
+        their name, <Scale>_<DATE>.csv; --scale NAME puts them all in one scale. With no input, the only
+        server of the configuration is used.
+
+        VERBS
+          summary (default)  per scale: entries, participants, duplicates, missing and out-of-range cells per
+                             column, first and last date, entries per session. Streams: memory does not grow
+                             with the file, only with the number of distinct answers.
+          score              the catalogue's scores, one row per participant and session (missing codes such
+                             as 555 and -1 excluded before any mean).
+          wide               one row per participant; columns <Scale>_<item>_<session> (--scores: the scores).
+          dedupe             the rows without repeated answers (identity rule below), in reading order.
+          report             one self-contained HTML page (inline SVG, no network): entries over time,
+                             completion by session, missing and out-of-range heat table.
+
+        DEFINITIONS (they match pandas.read_csv(f, dtype=str, keep_default_na=False, na_values=[""]))
+          missing      an empty cell (a short row's absent cells too); "NA", "null" are text, not missing.
+          out of range a non-empty cell outside the catalogue's valid values; codes like 555 and -1 are valid.
+          duplicates   entries minus distinct identities: participant + session + tag (+ sessionId when
+                       present); else participant + session + trial_index; else participant + session; with no
+                       session, participant alone. Dedupe keeps the first entry per identity (--keep last:
+                       the last), except ELIGIBLE screenings, where the last one counts. Score and wide take one
+                       entry per participant and session by the same rule.
+          participants distinct non-empty values of the participant column, under any of its historic names.
+
+        OPTIONS
+          --recovered        read SERVER's recovered_data instead of active_data
+          --scale NAME       treat every FILE.csv as scale NAME
+          --csv              summary as CSV (one row per scale and column)
+          --keep first|last  dedupe: which entry of an identity stays (default first)
+          --scores           wide: scores instead of item answers
+          -o, --output OUT   score, wide, dedupe: write CSV to OUT (atomically, mode 0600) instead of stdout
+          --html OUT         report: the HTML file to write (atomically, mode 0600)
+          --json             summary: an array with, per scale, exactly scale, entries, participants,
+                             duplicates, missing {column: n}, outOfRange {column: n}, sessions {session: n},
+                             firstDate, lastDate (ISO 8601, UTC)
+
+        Quirks in the data (booleans exported as the byte \\001, ragged rows, a renamed participant column,
+        ciphertext left in an *RSA column, dates that do not parse) are printed as warnings on stderr.
+
+        EXIT STATUS: 0 done (warnings may have been printed); 64 usage; 65 a file is not valid CSV or UTF-8, or
+        a table has no participant column (score, wide, dedupe); 66 no such file, folder or scale; 73 the output
+        cannot be written; 78 configuration.
+        """
+
+    static let verbs = ["summary", "score", "wide", "dedupe", "report"]
+
+    struct Options {
+        var verb = "summary"
+        var recovered = false
+        var csv = false
+        var keep = StatsTransforms.Keep.first
+        var scores = false
+        var output: String?
+        var html: String?
+        var scale: String?
+        var inputs: [String] = []
+    }
+
+    static func parse(_ arguments: [String]) throws -> Options {
+        var p = ArgumentParser(arguments, command: name, usage: usage)
+        var o = Options()
+        o.recovered = p.flag("--recovered")
+        o.csv = p.flag("--csv")
+        o.scores = p.flag("--scores")
+        if let k = try p.choice("--keep", StatsTransforms.Keep.allCases.map(\.rawValue)) { o.keep = StatsTransforms.Keep(rawValue: k)! }
+        o.output = try p.value("--output", short: "-o")
+        o.html = try p.value("--html")
+        o.scale = try p.value("--scale")
+        var args = try p.positionals()
+        if let first = args.first, verbs.contains(first) { o.verb = first; args.removeFirst() }
+        o.inputs = args
+        func refuse(_ option: String, unless verbs: [String]) throws {
+            guard verbs.contains(o.verb) else {
+                throw MTError.usage("mt stats \(o.verb): \(option) is for \(verbs.joined(separator: ", ")) only", usage: usage)
+            }
+        }
+        if o.csv { try refuse("--csv", unless: ["summary"]) }
+        if o.scores { try refuse("--scores", unless: ["wide"]) }
+        if arguments.contains(where: { $0 == "--keep" || $0.hasPrefix("--keep=") }) { try refuse("--keep", unless: ["dedupe"]) }
+        if o.output != nil { try refuse("-o", unless: ["score", "wide", "dedupe"]) }
+        if o.html != nil { try refuse("--html", unless: ["report"]) }
+        if o.verb == "report" && o.html == nil {
+            throw MTError.usage("mt stats report needs --html OUT (the file to write)", usage: usage)
+        }
+        return o
+    }
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
-        throw MTError(.software, "mt stats is not implemented yet", hint: "its issue has not landed; see README.md")
+        let o = try parse(arguments)
+        let (sources, catalogue, title) = try resolveInputs(o, context: context)
+        let warn: ([String]) -> Void = { ws in
+            guard context.global.verbosity > .quiet else { return }
+            for w in ws { context.stderr.line("warning: \(w)") }
+        }
+        switch o.verb {
+        case "summary", "report":
+            let summaries = try sources.map { source in
+                // A bar only for a person watching, never under cron.
+                let bar = context.stderrIsTerminal && context.global.verbosity > .quiet
+                    ? ProgressBar(output: context.stderr, label: source.scale, total: StatsTable.size(of: source.files), unit: "bytes")
+                    : nil
+                defer { bar?.finish() }
+                return try StatsSummarizer.summarize(source, catalogue: catalogue, detail: o.verb == "report",
+                                                     progress: bar.map { b in { b.advance(by: $0) } })
+            }
+            for s in summaries { warn(s.warnings) }
+            if let html = o.html {
+                let page = StatsReport.html(summaries, title: title, catalogue: catalogue)
+                try FileSystem.writeAtomically(Array(page.utf8), to: html, mode: 0o600)
+                if context.global.verbosity > .quiet { context.stderr.line("wrote \(html) (\(summaries.count) scale\(summaries.count == 1 ? "" : "s"))") }
+            } else if context.global.json {
+                context.stdout.write(JSONWriter.bytes(.array(summaries.map(\.json)), pretty: true) + [0x0A])
+            } else if o.csv {
+                context.stdout.write(StatsSummaryText.csv(summaries))
+            } else {
+                context.stdout.write(StatsSummaryText.table(summaries))
+            }
+        default:
+            guard sources.count == 1 else {
+                throw MTError.usage("mt stats \(o.verb) works on one scale; the input has \(sources.map(\.scale).joined(separator: ", "))",
+                                    usage: usage)
+            }
+            let source = sources[0]
+            let produce: (([UInt8]) throws -> Void) throws -> StatsTransforms.Result = { write in
+                switch o.verb {
+                case "score": try StatsTransforms.scores(source, catalogue: catalogue, write: write)
+                case "wide": try StatsTransforms.wide(source, catalogue: catalogue, scores: o.scores, write: write)
+                default: try StatsTransforms.dedupe(source, catalogue: catalogue, keep: o.keep, write: write)
+                }
+            }
+            let result: StatsTransforms.Result
+            if let out = o.output {
+                var r: StatsTransforms.Result?
+                try FileSystem.writeAtomically(to: out, mode: 0o600) { fd in
+                    r = try produce { try FileSystem.writeAll(fd, $0, path: out) }
+                }
+                result = r!
+            } else {
+                result = try produce { context.stdout.write($0) }
+            }
+            warn(result.warnings)
+            if context.global.verbosity > .quiet && o.output != nil {
+                context.stderr.line("\(source.scale): \(result.rowsIn) entries in, \(result.rowsOut) rows written to \(o.output!)")
+            }
+        }
+        return .ok
+    }
+
+    /// Files or a server's folder, and the catalogue (with the server's override when there is a server).
+    static func resolveInputs(_ o: Options, context: CommandContext) throws -> ([ScaleFiles], ScaleCatalogue, String) {
+        let isFile: (String) -> Bool = { $0.hasSuffix(".csv") || (FileSystem.exists($0) && !FileSystem.isDirectory($0)) }
+        if !o.inputs.isEmpty && o.inputs.contains(where: isFile) {
+            let catalogue = try ScaleCatalogue.standard(server: nil, environment: context.environment)
+            let title = o.inputs.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
+            return (try ScaleFiles.paths(o.inputs, scale: o.scale), catalogue, title)
+        }
+        guard o.inputs.count <= 2 else {
+            throw MTError.usage("mt stats: expected SERVER [SCALE] or CSV files, got \(o.inputs.joined(separator: " "))", usage: usage)
+        }
+        let config = try context.loadConfig()
+        let server: ServerConfig
+        if let name = o.inputs.first {
+            server = try config.server(named: name)
+        } else {
+            guard config.servers.count == 1 else {
+                throw MTError.usage("mt stats: name a server (\(config.servers.map(\.name).joined(separator: ", "))) or CSV files", usage: usage)
+            }
+            server = config.servers[0]
+        }
+        let catalogue = try ScaleCatalogue.standard(server: server, environment: context.environment)
+        let scale = o.inputs.count > 1 ? o.inputs[1] : o.scale
+        let sources = try ScaleFiles.server(DataLayout(server: server), recovered: o.recovered, scale: scale)
+        return (sources, catalogue, "\(server.name) (\(o.recovered ? "recovered_data" : "active_data"))")
     }
 }

@@ -10,7 +10,7 @@ let help = """
     USAGE
       \(usage)
 
-    Serves GET {prefix}/export, GET {prefix}/export/{name}[?after=yyyy-MM-dd-HH-mm-ss] and
+    Serves GET {prefix}/export, GET {prefix}/export/{name}[?after=yyyy-MM-dd-HH-mm-ss (UTC)] and
     DELETE {prefix}/export/{name}/{id} with HTTP basic auth, like a MindTrails server. Prints its API base URL on
     stdout (other information on stderr) and runs until SIGINT or SIGTERM.
 
@@ -83,18 +83,18 @@ func parse(_ arguments: [String]) throws -> SimOptions? {
     o.keep = Set(try p.values("--keep"))
     if let n = try p.int("--participants", range: 0...1_000_000) { o.participants = n }
     if let s = try p.value("--seed") {
-        guard let n = UInt64(s) else { throw MTError.usage("mt-sim: --seed expects a whole number, got '\(s)'", usage: usage) }
+        guard let n = UInt64(s) else { throw MTError.usage("--seed expects a whole number, got '\(s)'", usage: usage) }
         o.service.seed = n
     }
     if let s = try p.value("--first-id") {
-        guard let n = Int64(s), n >= 1 else { throw MTError.usage("mt-sim: --first-id expects a positive whole number, got '\(s)'", usage: usage) }
+        guard let n = Int64(s), n >= 1 else { throw MTError.usage("--first-id expects a positive whole number, got '\(s)'", usage: usage) }
         o.firstID = n
     }
     o.publicKeyPath = try p.value("--public-key")
     o.cataloguePath = try p.value("--catalogue")
     if let n = try p.int("--arrivals", range: 0...1_000_000) { o.arrivals = n }
     if let s = try p.value("--arrival-interval") {
-        guard let d = Double(s), d >= 0.01 else { throw MTError.usage("mt-sim: --arrival-interval expects seconds (at least 0.01), got '\(s)'", usage: usage) }
+        guard let d = Double(s), d >= 0.01 else { throw MTError.usage("--arrival-interval expects seconds (at least 0.01), got '\(s)'", usage: usage) }
         o.arrivalInterval = d
     }
     o.ledgerPath = try p.value("--ledger")
@@ -116,7 +116,7 @@ func parse(_ arguments: [String]) throws -> SimOptions? {
     if let m = try p.choice("--login-redirect", ["unauthenticated", "all"]) { o.service.loginMode = LoginMode(rawValue: m)! }
     for key in FaultSettings.keys {
         if let v = try p.value("--" + key) {
-            do { try o.faults.set(key, v) } catch let e as MTError { throw MTError.usage("mt-sim: --\(e.message)", usage: usage) }
+            do { try o.faults.set(key, v) } catch let e as MTError { throw MTError.usage("--\(e.message)", usage: usage) }
         }
     }
     _ = try p.positionals(max: 0)
@@ -135,6 +135,8 @@ do {
     exit(0)
 } catch {
     let e = error.asMTError
-    FileHandle.standardError.write(Data(("mt-sim: \(e.description)\n").utf8))
+    // MTCore's ArgumentParser names the command as `mt <command>:`; this program is not a subcommand of mt.
+    let text = e.description.hasPrefix("mt mt-sim: ") ? String(e.description.dropFirst(3)) : "mt-sim: " + e.description
+    FileHandle.standardError.write(Data((text + "\n").utf8))
     exit(e.exitCode.rawValue)
 }

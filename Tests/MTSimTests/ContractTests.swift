@@ -127,14 +127,22 @@ struct ContractTests {
 
     @Test func stopsCleanlyOnSIGINTAndSIGTERM() throws {
         let a = try SimServer(["--generate", "--participants", "1"])
-        a.signal(SIGINT)
-        #expect(a.waitForExit() == 0)
-        let b = try SimServer(["--generate", "--participants", "1", "--hang", "all"])
-        // A hanging connection must not keep the server from stopping.
-        let t = Thread { _ = try? b.client(timeout: 30).get(b.url + "/export") }
-        t.start()
-        usleep(300_000)
+        #expect(a.stop(signal: SIGINT) == 0)
+        let b = try SimServer(["--generate", "--participants", "1", "--hang", "list"])
+        // A hanging connection must not keep the server from stopping, and the client then sees it closed.
+        let done = DispatchGroup()
+        let outcome = StatusBox()
+        done.enter()
+        DispatchQueue.global().async {
+            do { outcome.append(try b.client(timeout: 60).get(b.url + "/export").status) } catch { outcome.append(-1) }
+            done.leave()
+        }
+        let deadline = Date().addingTimeInterval(30)
+        while try b.counter("faults", "hang") == 0 && Date() < deadline { usleep(20_000) }
+        #expect(try b.counter("faults", "hang") == 1)
         #expect(b.stop() == 0)
+        done.wait()
+        #expect(outcome.values == [-1])
     }
 
     func javaDate(_ s: String) -> Int64? { JavaDate.parse(s) }
@@ -146,4 +154,27 @@ final class StatusBox: @unchecked Sendable {
     private var codes: [Int] = []
     func append(_ c: Int) { lock.lock(); codes.append(c); lock.unlock() }
     var values: [Int] { lock.lock(); defer { lock.unlock() }; return codes }
+}
+
+@Suite("mt-sim credentials and ledger")
+struct CredentialTests {
+    @Test func passwordFromAFileWinsOverTheEnvironment() throws {
+        let dir = try TempDir("sim-pass")
+        defer { dir.remove() }
+        let file = try dir.write("pass", "from-the-file\n")
+        let sim = try SimServer(["--generate", "--participants", "1", "--pass-file", file, "--user", "lab@example.edu"],
+                                password: "from-the-file")
+        #expect(try sim.client().get(sim.url + "/export").status == 200)
+        let env = try HTTPClient(options: HTTPOptions(user: "lab@example.edu", password: Secret("sim-test-pass")))
+        #expect(try env.get(sim.url + "/export").status == 401)
+        #expect(!sim.log().contains("from-the-file"))
+    }
+
+    @Test func aDeleteWhoseLedgerLineCannotBeWrittenDeletesNothing() throws {
+        let sim = try SimServer(["--generate", "--participants", "2", "--ledger", "/nonexistent-mt-sim/ledger.tsv"])
+        let victim = try #require(sim.entries("OA").first).id
+        #expect(try sim.client().delete(sim.url + "/export/OA/\(victim)").status == 500)
+        #expect(try sim.entries("OA").contains { $0.id == victim })
+        #expect(try sim.counter("deletes") == 0)
+    }
 }

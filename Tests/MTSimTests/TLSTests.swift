@@ -24,3 +24,20 @@ struct TLSTests {
         }
     }
 }
+
+@Suite("SimServer launcher")
+struct LauncherTests {
+    @Test func writesAConfigThatMTReadsAndThatReachesTheServer() throws {
+        let sim = try SimServer(["--generate", "--participants", "2", "--tls"])
+        let dir = try TempDir("sim-config")
+        defer { dir.remove() }
+        let path = try sim.writeConfig(in: dir.path, dataPath: dir.file("data"), extra: ["DELETE_MODE: true"])
+        let server = try MTConfig.load(path: path, environment: [:], allowReadableSecrets: false).server(named: "sim")
+        #expect(server.apiBase == sim.url)
+        #expect(server.deleteMode && server.ready)
+        #expect(server.privateFiles == [sim.privateKeyPath])
+        #expect(server.caFile == sim.caFile)
+        let r = try HTTPClient(options: HTTPOptions(server: server)).get(server.apiBase + "/export")
+        #expect(r.status == 200)
+    }
+}

@@ -48,20 +48,46 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Sends a signal (SIGTERM by default) and waits for the child to end; SIGKILL after `grace` seconds.
+    /// Returns the exit code (128 + the signal for a child killed by one).
     @discardableResult
     public func stop(signal: Int32 = SIGTERM, grace: Double = 10) -> Int32 {
         lock.lock(); defer { lock.unlock() }
-        if exited { return status }
+        if exited { return Self.code(status) }
         kill(pid, signal)
+        return waitLocked(grace: grace, killAfter: true)
+    }
+
+    /// Sends a signal without waiting.
+    public func send(_ signal: Int32) {
+        lock.lock(); defer { lock.unlock() }
+        if !exited { kill(pid, signal) }
+    }
+
+    /// Waits up to `timeout` seconds for the child to end by itself; its exit code, or nil if still running.
+    public func wait(timeout: Double = 60) -> Int32? {
+        lock.lock(); defer { lock.unlock() }
+        if exited { return Self.code(status) }
+        let code = waitLocked(grace: timeout, killAfter: false)
+        return exited ? code : nil
+    }
+
+    private func waitLocked(grace: Double, killAfter: Bool) -> Int32 {
         let deadline = Date().addingTimeInterval(grace)
         while true {
             var st: Int32 = 0
             let r = waitpid(pid, &st, WNOHANG)
-            if r == pid { exited = true; status = st; return st }
+            if r == pid { exited = true; status = st; return Self.code(st) }
             if r < 0 { exited = true; return -1 }
-            if Date() > deadline { kill(pid, SIGKILL) }
+            if Date() > deadline {
+                if !killAfter { return -1 }
+                kill(pid, SIGKILL)
+            }
             usleep(10_000)
         }
+    }
+
+    static func code(_ st: Int32) -> Int32 {
+        st & 0x7F == 0 ? (st >> 8) & 0xFF : 128 + (st & 0x7F)
     }
 
     public var isRunning: Bool {

@@ -7,10 +7,11 @@ public final class PythonServer: @unchecked Sendable {
     private let process: ChildProcess
     private let dir: TempDir
 
-    public init(script: String, arguments: [String] = []) throws {
+    public init(script: String, arguments: [String] = [], environment: [String: String] = [:]) throws {
         dir = try TempDir("mt-pyserver")
         let portFile = dir.path + "/port"
-        process = try ChildProcess("/usr/bin/env", ["python3", Products.packageRoot + "/Tests/Support/" + script] + arguments + [portFile])
+        process = try ChildProcess("/usr/bin/env", ["python3", Products.packageRoot + "/Tests/Support/" + script] + arguments + [portFile],
+                               environment: environment)
         port = Int(try waitForFile(portFile))!
     }
 

@@ -21,7 +21,7 @@ public final class SimServer: @unchecked Sendable {
     /// stdout and stderr of the server.
     public let logPath: String
     public let temp: TempDir
-    private let process: Process
+    private let process: ChildProcess
 
     /// The private key the simulator wrote (generated studies without `--public-key`).
     public var privateKeyPath: String { dataDir + "/private.pem" }
@@ -54,19 +54,9 @@ public final class SimServer: @unchecked Sendable {
         self.password = password
         logPath = temp.file("sim.log")
 
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Products.mtSim)
-        p.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["MT_SIM_PASS"] = password
-        env["MT_CATALOGUE"] = env["MT_CATALOGUE"] ?? Products.packageRoot + "/config/scales.yaml"
-        p.environment = env
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        p.standardOutput = log
-        p.standardError = log
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
+        var env: [String: String] = ["MT_SIM_PASS": password]
+        env["MT_CATALOGUE"] = ProcessInfo.processInfo.environment["MT_CATALOGUE"] ?? Products.packageRoot + "/config/scales.yaml"
+        let p = try ChildProcess(Products.mtSim, args, environment: env, output: logPath)
         process = p
 
         let deadline = Date().addingTimeInterval(timeout)
@@ -75,10 +65,10 @@ public final class SimServer: @unchecked Sendable {
             if let s = try? String(contentsOfFile: urlFile, encoding: .utf8), s.hasSuffix("\n") {
                 found = s.trimmingCharacters(in: .whitespacesAndNewlines)
             } else if !p.isRunning || Date() > deadline {
-                if p.isRunning { p.terminate(); p.waitUntilExit() }
+                let status = p.stop()
                 let output = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
                 temp.remove()
-                throw MTError(.software, "mt-sim \(arguments.joined(separator: " ")) did not start (exit \(p.isRunning ? -1 : p.terminationStatus)): \(output)")
+                throw MTError(.software, "mt-sim \(arguments.joined(separator: " ")) did not start (exit \(status)): \(output)")
             } else {
                 usleep(20_000)
             }
@@ -95,21 +85,10 @@ public final class SimServer: @unchecked Sendable {
 
     public var isRunning: Bool { process.isRunning }
 
-    /// SIGTERM, then waits for the exit; returns the exit status.
+    /// SIGTERM (or `signal`), then waits for the exit (SIGKILL after 10 s); returns the exit code
+    /// (128+N when killed by signal N).
     @discardableResult
-    public func stop() -> Int32 {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
-
-    /// Sends a signal (SIGINT tests).
-    public func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
-
-    public func waitForExit() -> Int32 {
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
+    public func stop(signal: Int32 = SIGTERM) -> Int32 { process.stop(signal: signal) }
 
     private func admin(_ method: String, _ path: String) throws -> JSONValue {
         let client = try HTTPClient(options: httpOptions)
@@ -158,6 +137,23 @@ public final class SimServer: @unchecked Sendable {
             }
             return (String(parts[0]), id)
         }
+    }
+
+    /// Writes an `mt` config file (0600) with one READY block for this simulator: SERVER, USER, a PASS_FILE
+    /// (0600) beside the config, PATH `dataPath`, PRIVATE_FILE when the simulator made the key, CA_FILE with
+    /// `--tls`, and `extra` lines (e.g. `DELETE_MODE: true`). Returns the config's path.
+    public func writeConfig(in dir: String, name: String = "sim", dataPath: String, extra: [String] = []) throws -> String {
+        let passFile = dir + "/\(name).pass"
+        try FileSystem.writeAtomically(Array((password + "\n").utf8), to: passFile, mode: 0o600)
+        func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        var lines = ["\(name):", "  READY: true", "  SERVER: \(q(url))", "  USER: \(q(user))", "  PASS_FILE: \(q(passFile))",
+                     "  PATH: \(q(dataPath))"]
+        if FileSystem.exists(privateKeyPath) { lines.append("  PRIVATE_FILE: \(q(privateKeyPath))") }
+        if let caFile { lines.append("  CA_FILE: \(q(caFile))") }
+        lines += extra.map { "  " + $0 }
+        let path = dir + "/\(name).yaml"
+        try FileSystem.writeAtomically(Array((lines.joined(separator: "\n") + "\n").utf8), to: path, mode: 0o600)
+        return path
     }
 
     /// The server's output so far (for failure messages).

@@ -16,6 +16,8 @@ public struct CSVReader {
     private let ownsFD: Bool
     private var buffer: [UInt8]
     private var pos = 0
+    /// Bytes read from the source before the current buffer.
+    private var before = 0
     private var end = 0
     private var eof = false
     private var started = false
@@ -24,6 +26,7 @@ public struct CSVReader {
     public private(set) var rowLine = 0
     private var line = 1
     private let chunk: Int
+    private var scratch = CSVRawRow()
 
     public init(path: String, chunkSize: Int = 1 << 20) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -53,10 +56,14 @@ public struct CSVReader {
 
     public func close() { if ownsFD { _ = Foundation.close(fd) } }
 
+    /// How many bytes of the source have been parsed so far (for progress bars).
+    public var bytesConsumed: Int { before + pos }
+
     /// Makes sure at least one unread byte is buffered, unless the input is exhausted.
     private mutating func fill() throws -> Bool {
         if pos < end { return true }
         if eof { return false }
+        before += end
         pos = 0
         end = 0
         while true {
@@ -81,6 +88,27 @@ public struct CSVReader {
     @discardableResult
     public mutating func next(into fields: inout [String]) throws -> Bool {
         fields.removeAll(keepingCapacity: true)
+        var row = scratch
+        scratch = CSVRawRow()
+        defer { scratch = row }
+        guard try next(raw: &row) else { return false }
+        for i in 0..<row.count {
+            guard let s = row.string(i) else {
+                throw CSVParseError(message: "text is not valid UTF-8 (was the file saved in another encoding?)", line: rowLine, source: source)
+            }
+            fields.append(s)
+        }
+        return true
+    }
+
+    private enum Stop { case needMore, rowEnd, quoteInQuotes, carriageReturn }
+
+    /// The next row as unescaped bytes, without making Strings: the fast path for counting over large files.
+    /// Same rules as `next()`; the bytes are not checked for UTF-8 (`CSVRawRow.string` does that).
+    @discardableResult
+    public mutating func next(raw row: inout CSVRawRow) throws -> Bool {
+        row.bytes.removeAll(keepingCapacity: true)
+        row.ends.removeAll(keepingCapacity: true)
         guard try fill() else { return false }
         if !started {
             started = true
@@ -88,68 +116,135 @@ public struct CSVReader {
             guard try fill() else { return false }
         }
         rowLine = line
-        var field: [UInt8] = []
-        var quoted = false
-        var inQuotes = false
+        var state = FieldState()
         while true {
             guard try fill() else {
-                if inQuotes {
+                if state.inQuotes {
                     throw CSVParseError(message: "a quoted field opened here never closes (missing \")", line: rowLine, source: source)
                 }
-                fields.append(try text(field))
+                row.ends.append(row.bytes.count)
                 return true
             }
-            if !inQuotes && !quoted && field.isEmpty {
-                // Fast path: copy an unquoted field straight out of the buffer.
-                var j = pos
-                while j < end {
-                    let c = buffer[j]
-                    if c == UInt8(ascii: ",") || c == 0x0A || c == 0x0D || c == UInt8(ascii: "\"") { break }
-                    j += 1
-                }
-                if j > pos {
-                    field.append(contentsOf: buffer[pos..<j])
-                    pos = j
-                    continue
-                }
-            }
-            let c = buffer[pos]
-            pos += 1
-            if inQuotes {
-                if c == UInt8(ascii: "\"") {
-                    if try fill(), buffer[pos] == UInt8(ascii: "\"") { field.append(c); pos += 1 } else { inQuotes = false }
-                } else {
-                    if c == 0x0A { line += 1 }
-                    field.append(c)
-                }
-                continue
-            }
-            switch c {
-            case UInt8(ascii: ","):
-                fields.append(try text(field))
-                field.removeAll(keepingCapacity: true)
-                quoted = false
-            case UInt8(ascii: "\""):
-                if field.isEmpty && !quoted { inQuotes = true; quoted = true } else { field.append(c) }
-            case 0x0D:
+            switch scan(&row, &state) {
+            case .needMore: continue
+            case .rowEnd: return true
+            case .quoteInQuotes:
+                // A quote inside quotes: doubled means a literal quote, otherwise the quoted part ends.
+                if try fill(), buffer[pos] == UInt8(ascii: "\"") { row.bytes.append(UInt8(ascii: "\"")); pos += 1 } else { state.inQuotes = false }
+            case .carriageReturn:
                 if try fill(), buffer[pos] == 0x0A { pos += 1 }
                 line += 1
-                fields.append(try text(field))
                 return true
-            case 0x0A:
-                line += 1
-                fields.append(try text(field))
-                return true
-            default:
-                field.append(c)
             }
         }
     }
 
-    private func text(_ bytes: [UInt8]) throws -> String {
-        guard let s = String(validating: bytes, as: UTF8.self) else {
-            throw CSVParseError(message: "text is not valid UTF-8 (was the file saved in another encoding?)", line: rowLine, source: source)
+    private struct FieldState {
+        var inQuotes = false
+        /// The current field began with a quote (a later quote is then plain text).
+        var quoted = false
+        /// Where the current field's bytes begin in the row.
+        var start = 0
+    }
+
+    /// Consumes buffered bytes until the row ends, the buffer runs out, or a byte needs one byte of lookahead.
+    /// Unquoted text is copied in runs (separators included, outside any field's range), so a plain row costs
+    /// one copy rather than one per field.
+    private mutating func scan(_ row: inout CSVRawRow, _ state: inout FieldState) -> Stop {
+        var p = pos
+        var lines = 0
+        let e = end
+        let stop: Stop = buffer.withUnsafeBufferPointer { buf in
+            let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
+            // buf[run..<p] is not copied yet; buf[x] will sit at row.bytes.count + (x - run).
+            var run = p
+            func flush(_ upTo: Int) {
+                if upTo > run { row.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[run..<upTo])) }
+                run = upTo
+            }
+            while p < e {
+                if state.inQuotes {
+                    var j = p
+                    while j < e, buf[j] != quote {
+                        if buf[j] == 0x0A { lines += 1 }
+                        j += 1
+                    }
+                    flush(j)
+                    if j == e { p = j; return .needMore }
+                    p = j + 1
+                    return .quoteInQuotes
+                }
+                var j = p
+                while j < e {
+                    let c = buf[j]
+                    if c == comma || c == 0x0A || c == 0x0D || c == quote { break }
+                    j += 1
+                }
+                p = j
+                if j == e { break }
+                let at = row.bytes.count + (j - run)
+                p = j + 1
+                switch buf[j] {
+                case comma:
+                    row.ends.append(at)
+                    state.start = at + 1
+                    state.quoted = false
+                case quote:
+                    if at == state.start && !state.quoted {
+                        flush(j)
+                        run = p // the opening quote is not part of the field
+                        state.inQuotes = true
+                        state.quoted = true
+                    }
+                case 0x0A:
+                    flush(j)
+                    lines += 1
+                    row.ends.append(at)
+                    return .rowEnd
+                default:
+                    flush(j)
+                    row.ends.append(at)
+                    return .carriageReturn
+                }
+            }
+            flush(p)
+            return .needMore
         }
-        return s
+        pos = p
+        line += lines
+        return stop
+    }
+}
+
+/// One row as unescaped bytes. Fields are separated by exactly one byte (the comma, kept in `bytes`; quotes
+/// are not), so field `i` is `bytes[ends[i-1]+1..<ends[i]]`, from 0 for the first.
+public struct CSVRawRow: Sendable {
+    public var bytes: [UInt8] = []
+    public var ends: [Int] = []
+
+    public init() {}
+
+    public var count: Int { ends.count }
+
+    @inline(__always)
+    public func start(_ i: Int) -> Int { i == 0 ? 0 : ends[i - 1] + 1 }
+
+    @inline(__always)
+    public func range(_ i: Int) -> Range<Int> { start(i)..<ends[i] }
+
+    @inline(__always)
+    public func isEmpty(_ i: Int) -> Bool { start(i) == ends[i] }
+
+    /// Field `i` as text, or nil when it is not valid UTF-8.
+    public func string(_ i: Int) -> String? {
+        let r = range(i)
+        return bytes.withUnsafeBufferPointer { String(validating: UnsafeBufferPointer(rebasing: $0[r]), as: UTF8.self) }
+    }
+
+    /// Field `i`'s bytes, without copying.
+    @inline(__always)
+    public func withField<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        let r = range(i)
+        return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[r])) }
     }
 }

@@ -42,7 +42,7 @@ public struct ArgumentParser: Sendable {
             let a = args[i]
             if a == long || (short != nil && a == short) {
                 guard i + 1 < args.count, !(args[i + 1].hasPrefix("-") && args[i + 1] != "-") || Self.isNumber(args[i + 1]) else {
-                    throw MTError.usage("mt \(command): \(a) needs a value", usage: usage)
+                    throw MTError.usage("\(a) needs a value", usage: usage)
                 }
                 out.append(args[i + 1])
                 i += 2
@@ -50,7 +50,7 @@ public struct ArgumentParser: Sendable {
             }
             if a.hasPrefix(long + "=") {
                 let v = String(a.dropFirst(long.count + 1))
-                guard !v.isEmpty else { throw MTError.usage("mt \(command): \(long) needs a value", usage: usage) }
+                guard !v.isEmpty else { throw MTError.usage("\(long) needs a value", usage: usage) }
                 out.append(v)
             } else {
                 kept.append(a)
@@ -64,7 +64,7 @@ public struct ArgumentParser: Sendable {
     /// A single-valued option; given twice is a usage error.
     public mutating func value(_ long: String, short: String? = nil) throws -> String? {
         let all = try values(long, short: short)
-        guard all.count <= 1 else { throw MTError.usage("mt \(command): \(long) given more than once", usage: usage) }
+        guard all.count <= 1 else { throw MTError.usage("\(long) given more than once", usage: usage) }
         return all.first
     }
 
@@ -72,7 +72,7 @@ public struct ArgumentParser: Sendable {
     public mutating func int(_ long: String, short: String? = nil, range: ClosedRange<Int>) throws -> Int? {
         guard let s = try value(long, short: short) else { return nil }
         guard let n = Int(s), range.contains(n) else {
-            throw MTError.usage("mt \(command): \(long) expects a whole number from \(range.lowerBound) to \(range.upperBound), got '\(s)'", usage: usage)
+            throw MTError.usage("\(long) expects a whole number from \(range.lowerBound) to \(range.upperBound), got '\(s)'", usage: usage)
         }
         return n
     }
@@ -81,7 +81,7 @@ public struct ArgumentParser: Sendable {
     public mutating func choice(_ long: String, _ allowed: [String]) throws -> String? {
         guard let s = try value(long) else { return nil }
         guard allowed.contains(s) else {
-            throw MTError.usage("mt \(command): \(long) must be one of \(allowed.joined(separator: ", ")), got '\(s)'", usage: usage)
+            throw MTError.usage("\(long) must be one of \(allowed.joined(separator: ", ")), got '\(s)'", usage: usage)
         }
         return s
     }
@@ -89,7 +89,7 @@ public struct ArgumentParser: Sendable {
     /// What is left: positional arguments. Anything else that looks like an option is refused.
     public func positionals() throws -> [String] {
         for a in args where a.hasPrefix("-") && a != "-" && !Self.isNumber(a) {
-            throw MTError.usage("mt \(command): unknown option \(a)", usage: usage)
+            throw MTError.usage("unknown option \(a)", usage: usage)
         }
         return args + afterDashDash
     }
@@ -98,7 +98,7 @@ public struct ArgumentParser: Sendable {
     public func positionals(max: Int) throws -> [String] {
         let p = try positionals()
         guard p.count <= max else {
-            throw MTError.usage("mt \(command): too many arguments: \(p.dropFirst(max).joined(separator: " "))", usage: usage)
+            throw MTError.usage("too many arguments: \(p.dropFirst(max).joined(separator: " "))", usage: usage)
         }
         return p
     }

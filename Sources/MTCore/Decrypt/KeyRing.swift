@@ -7,13 +7,22 @@ public final class KeyRing: @unchecked Sendable {
 
     public init(keys: [RSAPrivateKey]) { self.keys = keys }
 
-    /// Loads key files. The passphrase of protected PEM files comes from `MT_KEY_PASSPHRASE`.
-    public static func load(paths: [String], environment: [String: String], allowReadable: Bool) throws -> KeyRing {
+    /// Loads key files. The passphrase of protected PEM files comes from `MT_KEY_PASSPHRASE`, or, when
+    /// `prompt` is true and a terminal is attached, from a question asked there without echo.
+    public static func load(paths: [String], environment: [String: String], allowReadable: Bool,
+                            prompt: Bool = false) throws -> KeyRing {
         guard !paths.isEmpty else {
             throw MTError(.config, "no private key given", hint: "pass --key PEM or set PRIVATE_FILE in the server's block")
         }
-        let pass = environment["MT_KEY_PASSPHRASE"]
-        return KeyRing(keys: try paths.map { try RSAPrivateKey.load(path: $0, passphrase: pass, allowReadable: allowReadable) })
+        var pass = environment["MT_KEY_PASSPHRASE"]
+        var keys: [RSAPrivateKey] = []
+        for path in paths {
+            if pass == nil, prompt, Passphrase.isProtected(path: path) {
+                pass = try Passphrase.ask("passphrase for \(path): ")
+            }
+            keys.append(try RSAPrivateKey.load(path: path, passphrase: pass, allowReadable: allowReadable))
+        }
+        return KeyRing(keys: keys)
     }
 
     public var sources: [String] { keys.map(\.source) }
@@ -43,51 +52,19 @@ public enum EntryDecryption {
         name.hasSuffix("RSA") || extra.contains(name)
     }
 
-    /// Every encrypted string field decrypted to UTF-8; failures keep their ciphertext and are listed.
-    /// Throws `.dataError` when the first entries' values all fail: the key does not match the server's.
+    /// Every encrypted string field decrypted to UTF-8, in parallel on all cores, entries in their input order;
+    /// failures keep their ciphertext and are listed. Throws `.dataError` when the first values all fail: the key
+    /// does not match the server's. For many batches in one run, use a `DecryptionSession`.
     public static func decrypt(entries: [JSONValue], scale: String, keys: KeyRing,
                                extraFields: Set<String> = []) throws -> Result {
-        var decryptors = try keys.keys.map(RSADecryptor.init)
-        var failures: [DecryptionFailure] = []
-        var successes = 0
-        var out: [JSONValue] = []
-        out.reserveCapacity(entries.count)
-        for entry in entries {
-            guard let fields = entry.objectFields else { out.append(entry); continue }
-            let id = entry["id"]?.int64Value
-            var newFields = fields
-            for (i, (name, value)) in fields.enumerated() where isEncryptedField(name, extra: extraFields) {
-                guard case .string(let text) = value, !text.isEmpty else { continue }
-                guard let cipher = Base64.decode(text) else {
-                    failures.append(DecryptionFailure(scale: scale, id: id, field: name, reason: "not base64", keysTried: []))
-                    continue
-                }
-                var plain: String?
-                for (k, d) in decryptors.enumerated() {
-                    if let bytes = d.decrypt(cipher), let s = String(validating: bytes, as: UTF8.self) {
-                        plain = s
-                        if k > 0 { decryptors.swapAt(0, k) }
-                        break
-                    }
-                }
-                if let plain {
-                    newFields[i].1 = .string(plain)
-                    successes += 1
-                } else {
-                    failures.append(DecryptionFailure(scale: scale, id: id, field: name,
-                                                      reason: "no key could decrypt it", keysTried: keys.sources))
-                }
-            }
-            out.append(.object(newFields))
-            if successes == 0 && failures.count >= 10 && failures.count == out.count {
-                throw keyMismatch(scale: scale, keys: keys)
-            }
-        }
-        return Result(entries: out, failures: failures)
+        let session = try DecryptionSession(keys: keys, extraFields: extraFields)
+        let result = try session.decrypt(entries: entries, scale: scale)
+        try session.finish(scale: scale)
+        return result
     }
 
-    static func keyMismatch(scale: String, keys: KeyRing) -> MTError {
-        MTError(.dataError, "scale \(scale): the first values all failed to decrypt with \(keys.sources.joined(separator: ", "))",
-                hint: "the key does not match the server's public key; check PRIVATE_FILE or --key")
+    public static func keyMismatch(scale: String, keys: KeyRing, failed: Int) -> MTError {
+        MTError(.dataError, "scale \(scale): the first \(failed) value(s) all failed to decrypt with \(keys.sources.joined(separator: ", ")); stopped",
+                hint: "the key does not match the server's public key; check PRIVATE_FILE or --key (after a key rotation give every key)")
     }
 }

@@ -18,7 +18,7 @@ public struct MTError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 
     public static func usage(_ message: String, usage: String) -> MTError {
-        MTError(.usage, message, hint: "usage: \(usage)")
+        MTError(.usage, message, hint: "usage: " + usage.replacingOccurrences(of: "\n", with: "\n         "))
     }
 }
 

@@ -1,0 +1,198 @@
+import Foundation
+
+extension DataLayout {
+    /// `recovered_data/<Scale>_recovered_<DATE>.csv`
+    public func recoveredCSV(scale: String, date: String) -> String {
+        recovered + "/\(scale)_recovered_\(date).csv"
+    }
+
+    /// `recovered_data/README_<Scale>_recovered_<DATE>.txt`
+    public func recoveredReadme(scale: String, date: String) -> String {
+        recovered + "/README_\(scale)_recovered_\(date).txt"
+    }
+}
+
+/// What one scale's recovery read and wrote (the README beside the CSV says the same).
+public struct RecoveryReport: Sendable {
+    public struct ArchiveUse: Sendable {
+        public var name: String
+        public var entries: Int
+    }
+
+    public var scale: String
+    public var deleteable: Bool
+    public var csv: String
+    public var readme: String
+    public var archives: [ArchiveUse]
+    public var entriesWritten = 0
+    public var duplicatesDropped = 0
+    public var withoutID = 0
+    public var notObjects = 0
+    public var failures: [DecryptionFailure] = []
+    public var failureCount = 0
+
+    public var json: JSONValue {
+        .object([
+            ("scale", .string(scale)),
+            ("deleteable", .bool(deleteable)),
+            ("csv", .string(csv)),
+            ("readme", .string(readme)),
+            ("archives", .array(archives.map { .object([("name", .string($0.name)), ("entries", .int($0.entries))]) })),
+            ("entries_written", .int(entriesWritten)),
+            ("duplicates_dropped", .int(duplicatesDropped)),
+            ("entries_without_id", .int(withoutID)),
+            ("decryption_failures", .int(failureCount)),
+        ])
+    }
+}
+
+/// Rebuilds a scale's CSV from its raw archives (the original's recovery program, made exact):
+/// deleteable scales read every archive oldest → newest and keep the first copy of each id; non-deleteable
+/// scales read only the newest snapshot, since each fetch returned the whole table.
+///
+/// Two streaming passes over the archives: the first finds the header (the union of field names) and the
+/// number of entries, the second decrypts and writes. Memory stays bounded by the largest single archive.
+public enum Recovery {
+    /// Failures listed one by one in the README (all are counted).
+    public static let listedFailures = 200
+    static let batchSize = 8192
+
+    /// Scales that have at least one archive, sorted.
+    public static func scales(layout: DataLayout) throws -> [String] {
+        Array(Set(try layout.archives().map(\.scale))).sorted()
+    }
+
+    /// Whether a scale is deleteable, from benchMark.json; unknown scales count as deleteable (read everything).
+    public static func isDeleteable(scale: String, layout: DataLayout) throws -> Bool {
+        try Benchmark.read(path: layout.benchmark)?.marks[scale]?.deleteable ?? true
+    }
+
+    public static func recover(layout: DataLayout, scale: String, deleteable: Bool, date: String,
+                               session: DecryptionSession, progress: ((Int) -> ProgressBar)? = nil) throws -> RecoveryReport {
+        let all = try layout.archives(scale: scale)
+        guard !all.isEmpty else {
+            let known = try scales(layout: layout)
+            let hint = Suggest.closest(to: scale, in: known).map { "did you mean \($0)? " } ?? ""
+            throw MTError(.noInput, "no archives of scale \(scale) in \(layout.raw)",
+                          hint: hint + (known.isEmpty ? "raw_data holds no archives" : "scales with archives: \(known.joined(separator: ", "))"))
+        }
+        let used = deleteable ? all : [all[all.count - 1]]
+        try FileSystem.makeDirectories(layout.recovered)
+        var report = RecoveryReport(scale: scale, deleteable: deleteable,
+                                    csv: layout.recoveredCSV(scale: scale, date: date),
+                                    readme: layout.recoveredReadme(scale: scale, date: date),
+                                    archives: [])
+
+        // Pass 1: header and counts.
+        var names = Set<String>()
+        var filter = FirstCopy()
+        for archive in used {
+            var n = 0
+            try ArchiveReader.forEachEntry(layout: layout, archive: archive) { entry in
+                n += 1
+                guard let fields = entry.objectFields else { report.notObjects += 1; return }
+                switch filter.admit(entry) {
+                case .duplicate: report.duplicatesDropped += 1; return
+                case .noID: report.withoutID += 1
+                case .first: break
+                }
+                for (k, _) in fields { names.insert(k) }
+                report.entriesWritten += 1
+            }
+            report.archives.append(.init(name: archive.fileName, entries: n))
+        }
+        let header = CSVCell.sortedHeader(names)
+
+        // Pass 2: decrypt in batches and write, the same first-copy rule applied again.
+        let bar = progress?(report.entriesWritten)
+        defer { bar?.finish() }
+        filter = FirstCopy()
+        var failureCount = 0
+        var listed: [DecryptionFailure] = []
+        try FileSystem.writeAtomically(to: report.csv, mode: 0o600) { fd in
+            var out: [UInt8] = []
+            out.reserveCapacity(1 << 20)
+            // A scale whose archives hold no entry gets an empty file, not a blank header line.
+            if !header.isEmpty { CSVWriter.appendRow(header, to: &out) }
+            var batch: [JSONValue] = []
+            func flushBatch() throws {
+                guard !batch.isEmpty else { return }
+                let result = try session.decrypt(entries: batch, scale: scale)
+                failureCount += result.failures.count
+                for f in result.failures where listed.count < listedFailures { listed.append(f) }
+                for e in result.entries { CSVWriter.appendRow(EntryCSV.row(e, header: header), to: &out) }
+                bar?.advance(by: batch.count)
+                batch.removeAll(keepingCapacity: true)
+                if out.count >= 1 << 20 {
+                    try FileSystem.writeAll(fd, out, path: report.csv)
+                    out.removeAll(keepingCapacity: true)
+                }
+            }
+            for archive in used {
+                try ArchiveReader.forEachEntry(layout: layout, archive: archive) { entry in
+                    guard entry.objectFields != nil, filter.admit(entry) != .duplicate else { return }
+                    batch.append(entry)
+                    if batch.count >= batchSize { try flushBatch() }
+                }
+            }
+            try flushBatch()
+            try session.finish(scale: scale)
+            try FileSystem.writeAll(fd, out, path: report.csv)
+        }
+        report.failureCount = failureCount
+        report.failures = listed
+        try FileSystem.writeAtomically(Array(readme(report, layout: layout).utf8), to: report.readme, mode: 0o600)
+        return report
+    }
+
+    static func readme(_ r: RecoveryReport, layout: DataLayout) -> String {
+        var s = """
+        mt recover: scale \(r.scale), rebuilt \(LocalTime.stamp(Date()))
+        data directory: \(layout.root)
+        output: \((r.csv as NSString).lastPathComponent)
+
+        """
+        if r.deleteable {
+            s += "The scale is deleteable: every archive was read, oldest first, and the first copy of each id kept.\n"
+        } else {
+            s += """
+            WARNING: the scale is not deleteable. Each fetch archived the whole table, so only the newest snapshot
+            counts and only it was read; rows the server no longer had at that fetch are not in this file.
+
+            """
+        }
+        s += "\narchives used (first to last):\n"
+        for a in r.archives { s += "  \(a.name)  \(a.entries) entries\n" }
+        s += """
+
+        entries written: \(r.entriesWritten)
+        duplicate ids dropped: \(r.duplicatesDropped)
+        entries without an id (all kept): \(r.withoutID)
+
+        """
+        if r.notObjects > 0 { s += "array items that were not entries (skipped): \(r.notObjects)\n" }
+        s += "decryption failures (ciphertext kept in the CSV): \(r.failureCount)\n"
+        for f in r.failures { s += "  \(f)\n" }
+        if r.failureCount > r.failures.count { s += "  … and \(r.failureCount - r.failures.count) more\n" }
+        return s
+    }
+}
+
+/// Keeps the first copy of each id; ids are compared as the server wrote them.
+struct FirstCopy {
+    enum Verdict { case first, duplicate, noID }
+    private var numeric = Set<Int64>()
+    private var other = Set<String>()
+
+    mutating func admit(_ entry: JSONValue) -> Verdict {
+        switch entry["id"] {
+        case .number(let text)?:
+            if let n = Int64(text) { return numeric.insert(n).inserted ? .first : .duplicate }
+            return other.insert(text).inserted ? .first : .duplicate
+        case .string(let text)?:
+            return other.insert("\"" + text).inserted ? .first : .duplicate
+        default:
+            return .noID
+        }
+    }
+}

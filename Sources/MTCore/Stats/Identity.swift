@@ -1,0 +1,56 @@
+/// The identity of an answer (SCALES.md, the original's rule): participant + `session` + `tag` (+ `sessionId`
+/// when present); else participant + `session` + `trial_index` when present; else participant + `session`;
+/// with no `session`, participant alone. "Present" means the table has the column.
+public struct IdentityRule: Sendable {
+    /// Table columns of the key besides the participant, in order.
+    public let columns: [Int]
+    public let names: [String]
+
+    public init(table: StatsTable) {
+        func col(_ n: String) -> Int? { table.column(n) }
+        var names: [String]
+        if col("session") == nil {
+            names = []
+        } else if col("tag") != nil {
+            names = ["session", "tag"]
+            if col("sessionId") != nil { names.append("sessionId") }
+        } else if col("trial_index") != nil {
+            names = ["session", "trial_index"]
+        } else {
+            names = ["session"]
+        }
+        self.names = names
+        columns = names.map { col($0)! }
+    }
+
+    /// Only participant and session: one answer per participant and session (scores and wide form).
+    public init(sessionOnly table: StatsTable) {
+        names = table.column("session") == nil ? [] : ["session"]
+        columns = names.compactMap(table.column)
+    }
+
+    /// "participant + session + tag", as help and warnings print it.
+    public var description: String { (["participant"] + names).joined(separator: " + ") }
+
+    /// The key of `row`, built in `scratch` (fields joined by the unit separator, which CSV text never needs).
+    public func key(_ row: TableRow, scratch: inout [UInt8]) -> String {
+        fill(row, into: &scratch)
+        return String(decoding: scratch, as: UTF8.self)
+    }
+
+    /// The key's bytes, in `scratch`; returns the participant's length (the key's prefix).
+    @inline(__always)
+    @discardableResult
+    public func fill(_ row: TableRow, into scratch: inout [UInt8]) -> Int {
+        scratch.removeAll(keepingCapacity: true)
+        if row.participantField >= 0 && row.participantField < row.raw.count {
+            row.raw.withField(row.participantField) { scratch.append(contentsOf: $0) }
+        }
+        let participantLength = scratch.count
+        for c in columns {
+            scratch.append(0x1F)
+            row.withBytes(c) { scratch.append(contentsOf: $0) }
+        }
+        return participantLength
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import MTCore
+import MTTestSupport
+import Testing
+
+/// Small files whose counts were worked out by hand.
+enum Fixtures {
+    static func catalogue() throws -> ScaleCatalogue {
+        try ScaleCatalogue.load(path: Products.packageRoot + "/config/scales.yaml")
+    }
+
+    /// 5 entries, 3 participants, 1 duplicate (101 PRE twice, no tag), 555 valid, 7 and 9 out of range.
+    static let oa1 = """
+        anxious_freq,anxious_sev,avoid,date,id,interfere,interfere_social,participantRSA,session,tag\r
+        1,2,555,"Tue, 03 Apr 2018 14:05:09 -0400",1,0,4,101,PRE,\r
+        1,,3,"Wed, 04 Apr 2018 10:00:00 -0400",2,0,9,101,PRE,\r
+        2,2,2,"Thu, 05 Apr 2018 10:00:00 -0400",3,1,1,102,PRE,\r
+        0,0,7,"Mon, 07 May 2018 10:00:00 -0400",4,,1,102,SESSION1,\r
+        ,,,"Mon, 07 May 2018 11:00:00 -0400",5,,,103,PRE,x\r
+
+        """
+
+    /// Another study version: columns in another order, the participant column renamed, a short row.
+    static let oa2 = """
+        participantDAO,session,tag,id,anxious_freq,date\r
+        104,POST,,6,3,"Fri, 01 Jun 2018 09:00:00 +0000"\r
+        105,POST,,7\r
+
+        """
+}
+
+@Suite struct StatsSummaryTests {
+    @Test func handComputedCountsOfOneFile() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let f = try dir.write("OA_Apr_03_2018.csv", Fixtures.oa1)
+        let s = try StatsSummarizer.summarize(ScaleFiles(scale: "OA", files: [f]), catalogue: Fixtures.catalogue())
+        #expect(s.entries == 5)
+        #expect(s.participants == 3)
+        #expect(s.duplicates == 1)
+        #expect(s.identity == "participant + session + tag")
+        let missing = Dictionary(uniqueKeysWithValues: zip(s.columns, s.missing))
+        #expect(missing == ["anxious_freq": 1, "anxious_sev": 2, "avoid": 1, "date": 0, "id": 0, "interfere": 2,
+                            "interfere_social": 1, "participantRSA": 0, "session": 0, "tag": 4])
+        var range: [String: Int] = [:]
+        for (c, n) in zip(s.columns, s.outOfRange) { if let n { range[c] = n } }
+        #expect(range == ["anxious_freq": 0, "anxious_sev": 0, "avoid": 1, "interfere": 0, "interfere_social": 1])
+        #expect(s.sessions.map(\.0) == ["PRE", "SESSION1"])
+        #expect(s.sessions.map(\.1) == [4, 1])
+        #expect(s.firstDate.map(EntryDate.iso) == "2018-04-03T18:05:09Z")
+        #expect(s.lastDate.map(EntryDate.iso) == "2018-05-07T15:00:00Z")
+        #expect(s.warnings.isEmpty)
+    }
+
+    @Test func filesOfOneScaleAreCombinedByColumnName() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let a = try dir.write("OA_Apr_03_2018.csv", Fixtures.oa1)
+        let b = try dir.write("OA_Jun_01_2018.csv", Fixtures.oa2)
+        let s = try StatsSummarizer.summarize(ScaleFiles(scale: "OA", files: [a, b]), catalogue: Fixtures.catalogue())
+        #expect(s.entries == 7)
+        #expect(s.participants == 5) // participantRSA in one file, participantDAO in the other
+        #expect(s.duplicates == 1)
+        #expect(s.columns.last == "participantDAO")
+        let missing = Dictionary(uniqueKeysWithValues: zip(s.columns, s.missing))
+        #expect(missing["anxious_freq"] == 2) // one empty, one absent from the short row
+        #expect(missing["anxious_sev"] == 4)  // the second file has no such column
+        #expect(missing["date"] == 1)
+        #expect(missing["participantRSA"] == 2)
+        #expect(missing["participantDAO"] == 5)
+        #expect(missing["tag"] == 6)
+        #expect(s.sessions.map(\.0) == ["PRE", "SESSION1", "POST"])
+        #expect(s.lastDate.map(EntryDate.iso) == "2018-06-01T09:00:00Z")
+        #expect(s.warnings.contains { $0.contains("participantRSA") && $0.contains("participantDAO") && $0.contains("renamed") })
+        #expect(s.warnings.contains { $0.contains("OA_Jun_01_2018.csv") && $0.contains("shorter than the header") && $0.contains("line 3") })
+    }
+
+    @Test func jsonHasExactlyTheDocumentedKeys() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let f = try dir.write("OA_Apr_03_2018.csv", Fixtures.oa1)
+        let s = try StatsSummarizer.summarize(ScaleFiles(scale: "OA", files: [f]), catalogue: Fixtures.catalogue())
+        #expect(s.json.objectFields?.map(\.0) == ["scale", "entries", "participants", "duplicates", "missing", "outOfRange",
+                                                  "sessions", "firstDate", "lastDate"])
+        #expect(s.json["sessions"] == .object([("PRE", .number("4")), ("SESSION1", .number("1"))]))
+    }
+
+    @Test func identityRuleFollowsTheColumnsPresent() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let cat = try Fixtures.catalogue()
+        func rule(_ header: String) throws -> String {
+            let f = try dir.write("X_1.csv", header + "\r\n")
+            return IdentityRule(table: try StatsTable(ScaleFiles(scale: "X", files: [f]), catalogue: cat)).description
+        }
+        #expect(try rule("participantId,session,tag,sessionId") == "participant + session + tag + sessionId")
+        #expect(try rule("participantId,session,tag") == "participant + session + tag")
+        #expect(try rule("participantId,session,trial_index") == "participant + session + trial_index")
+        #expect(try rule("participantId,session") == "participant + session")
+        #expect(try rule("participantId,tag") == "participant")
+    }
+
+    @Test func quirksAreWarningsNeverCrashes() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let cipher = String(repeating: "QUJD", count: 86) // 344 base64 characters: a 2048-bit RSA block
+        let dd = try dir.write("DD_Jan_01_2020.csv", """
+            id,participantRSA,q1,q1_noAns,session,date\r
+            1,\(cipher),50,\u{01},PRE,"Mon, 06 Jan 2020 10:00:00 +0000"\r
+            2,7,555,true,PRE,not a date\r
+            3,8,101,false,PRE,,surplus\r
+            4,9,-1,\u{01},POST,"Tue, 07 Jan 2020 10:00:00 +0000"\r
+
+            """)
+        let s = try StatsSummarizer.summarize(ScaleFiles(scale: "DD", files: [dd]), catalogue: Fixtures.catalogue())
+        #expect(s.entries == 4)
+        var range: [String: Int] = [:]
+        for (c, n) in zip(s.columns, s.outOfRange) { if let n { range[c] = n } }
+        #expect(range["q1"] == 2)        // 101 and -1 are outside 0–100 (DD's code is 555 only)
+        #expect(range["q1_noAns"] == 0)  // \001 is read as true
+        let text = s.warnings.joined(separator: "\n")
+        #expect(text.contains("participantRSA holds RSA ciphertext left undecrypted"))
+        #expect(text.contains("q1_noAns: 2 cells hold the byte \\001"))
+        #expect(text.contains("rows longer than the header"))
+        #expect(text.contains("dates that are not"))
+        #expect(s.firstDate.map(EntryDate.iso) == "2020-01-06T10:00:00Z")
+
+        // -1 is DASS's "prefer not to answer" code: valid for range checks.
+        let dass = try dir.write("DASS21_AS_Jan_01_2020.csv", "participantId,session,breathing,worry\r\n1,PRE,-1,3\r\n2,PRE,4,-2\r\n")
+        let d = try StatsSummarizer.summarize(ScaleFiles(scale: "DASS21_AS", files: [dass]), catalogue: Fixtures.catalogue())
+        #expect(d.outOfRange == [nil, nil, 1, 1])
+    }
+
+    @Test func blankLinesAreNotEntriesAndAnUnknownScaleIsNotRangeChecked() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let f = try dir.write("Mystery_2020.csv", "participant,session,x\n1,PRE,9\n\n2,PRE,\n")
+        let s = try StatsSummarizer.summarize(ScaleFiles(scale: "Mystery", files: [f]), catalogue: Fixtures.catalogue())
+        #expect(s.entries == 2)
+        #expect(s.outOfRange == [nil, nil, nil])
+        #expect(s.missing == [0, 0, 1])
+        #expect(s.warnings.contains { $0.contains("not in the scale catalogue") })
+    }
+
+    @Test func datesParseInBothFormats() {
+        #expect(EntryDate.parse("Tue, 03 Apr 2018 14:05:09 -0400").map(EntryDate.iso) == "2018-04-03T18:05:09Z")
+        #expect(EntryDate.parse("03 Apr 2018 14:05:09 GMT").map(EntryDate.iso) == "2018-04-03T14:05:09Z")
+        #expect(EntryDate.parse("2018-04-03T14:05:09Z").map(EntryDate.iso) == "2018-04-03T14:05:09Z")
+        #expect(EntryDate.parse("2018-04-03 14:05:09+02:00").map(EntryDate.iso) == "2018-04-03T12:05:09Z")
+        #expect(EntryDate.parse("Sat, 29 Feb 2020 23:59:59 +0000").map(EntryDate.iso) == "2020-02-29T23:59:59Z")
+        #expect(EntryDate.parse("Thu, 01 Jan 1970 00:00:00 +0000") == 0)
+        #expect(EntryDate.parse("yesterday") == nil)
+        #expect(EntryDate.parse("Tue, 03 Foo 2018 14:05:09 -0400") == nil)
+    }
+
+    @Test func rawRowsAgreeWithStringRowsOnTrickyInput() throws {
+        let rows = [["a", "b", "c"], ["\"q\"", "x,y", "line\r\nbreak"], ["", "", ""], ["é中🙂", "a\"b", "end"], ["solo"]]
+        var bytes: [UInt8] = []
+        for r in rows { CSVWriter.appendRow(r, to: &bytes) }
+        bytes += Array("lit\"eral,\"a\"b\n".utf8) // a stray quote is text; text after a closing quote is kept
+        for chunk in [1, 2, 3, 5, 64] {
+            let dir = try TempDir()
+            defer { dir.remove() }
+            let p = dir.file("t.csv")
+            try FileSystem.writeAtomically(bytes, to: p)
+            var reader = try CSVReader(path: p, chunkSize: chunk)
+            defer { reader.close() }
+            var raw = CSVRawRow()
+            var back: [[String]] = []
+            while try reader.next(raw: &raw) { back.append((0..<raw.count).map { raw.string($0)! }) }
+            #expect(back == rows + [["lit\"eral", "ab"]], "chunk size \(chunk)")
+        }
+    }
+}

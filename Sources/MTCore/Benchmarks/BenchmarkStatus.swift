@@ -35,7 +35,7 @@ public struct BenchmarkStatus: Sendable {
         let layout = DataLayout(server: server)
         let benchmark = try Benchmark.read(path: layout.benchmark) ?? Benchmark()
         let names = try layout.archives()
-        let bar = progressOutput.map { CheckProgress(output: $0, label: "benchmark \(server.name): archives", total: names.count) }
+        let bar = progressOutput.map { CheckProgress(output: $0, label: "benchmark \(server.name): archives", total: names.count, unit: "archives") }
         let archives = ArchiveScan.summarize(names, layout: layout, progress: bar)
         bar?.finish()
         let files = try CSVScan.files(layout: layout).filter { !$0.recovered && $0.scale != nil }

@@ -34,33 +34,24 @@ public enum ArchiveScan {
             return s
         }
         s.sha256 = SHA256.hex(bytes)
-        let values: [JSONValue]
-        switch name.kind {
-        case .gzip:
-            let json: [UInt8]
+        let json: [UInt8]
+        if name.kind == .gzip {
             do { json = try Gzip.decompress(bytes, source: path) } catch {
                 s.problem = .corrupt(error.asMTError.message)
                 return s
             }
-            do { values = [try JSONParser.parse(json)] } catch {
-                s.problem = .notJSON("\(path): \(error)")
-                return s
-            }
-        case .legacy:
-            // The original appended one array per fetch to the same file.
-            do { values = try JSONParser.parseSequence(bytes) } catch {
-                s.problem = .notJSON("\(path): \(error)")
-                return s
-            }
+        } else {
+            json = bytes
         }
-        for v in values {
-            guard let entries = v.arrayValues else {
-                s.problem = .notJSON("\(path): expected a JSON array of entries, found another JSON value")
-                return s
-            }
-            for e in entries {
+        do {
+            try ArchiveReader.forEachEntry(bytes: json, source: path) { e in
                 if let id = e["id"]?.int64Value { s.ids.append(id) } else { s.entriesWithoutID += 1 }
             }
+        } catch {
+            // Entries before the damage are not counted as held: mt recover cannot read such an archive either.
+            s.problem = .notJSON(error.asMTError.message)
+            s.ids = []
+            s.entriesWithoutID = 0
         }
         return s
     }

@@ -1,37 +1,25 @@
 import Foundation
 
-/// A one-line progress bar on stderr for long checks; made only when stderr is a terminal (never under cron).
+/// The shared `ProgressBar`, advanced from the worker threads of a parallel check; made only when stderr is a
+/// terminal (never under cron).
 public final class CheckProgress: @unchecked Sendable {
-    private let output: Output
-    private let label: String
-    private let total: Int
+    private let bar: ProgressBar
     private let lock = NSLock()
-    private var done = 0
-    private var shown = -1
 
-    public init(output: Output, label: String, total: Int) {
-        self.output = output
-        self.label = label
-        self.total = max(total, 1)
+    public init(output: Output, label: String, total: Int, unit: String) {
+        bar = ProgressBar(output: output, label: label, total: total, unit: unit)
     }
 
     /// One more unit done; safe from any thread.
     public func tick() {
         lock.lock(); defer { lock.unlock() }
-        done += 1
-        let percent = done * 100 / total
-        guard percent != shown else { return }
-        shown = percent
-        let width = 30
-        let filled = done * width / total
-        output.write("\r\(label) [\(String(repeating: "#", count: filled))\(String(repeating: " ", count: width - filled))] \(done)/\(total)")
+        bar.advance(by: 1)
     }
 
     /// Clears the line so that the report starts on a clean one.
     public func finish() {
         lock.lock(); defer { lock.unlock() }
-        guard shown >= 0 else { return }
-        output.write("\r\u{1B}[K")
+        bar.finish()
     }
 }
 

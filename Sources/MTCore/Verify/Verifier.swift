@@ -59,7 +59,7 @@ public struct Verifier {
         var report = VerifyReport(server: server.name, root: layout.root)
 
         let names = try layout.archives()
-        let archives = withProgress("archives", names.count) { ArchiveScan.summarize(names, layout: layout, progress: $0) }
+        let archives = withProgress("archives", names.count, unit: "archives") { ArchiveScan.summarize(names, layout: layout, progress: $0) }
         report.archives = archives.count
         report.findings += archiveFindings(archives)
         report.findings += checksumFindings(archives)
@@ -84,7 +84,7 @@ public struct Verifier {
         report.findings += benchmarkFindings(benchmark, archived: archived)
 
         let files = try CSVScan.files(layout: layout)
-        let csvs = withProgress("CSV files", files.count) { CSVScan.summarize(files, progress: $0) }
+        let csvs = withProgress("CSV files", files.count, unit: "files") { CSVScan.summarize(files, progress: $0) }
         report.csvFiles = csvs.count
         for c in csvs { report.findings += c.findings }
         if server.privateFiles.isEmpty {
@@ -105,8 +105,8 @@ public struct Verifier {
         return report
     }
 
-    private func withProgress<T>(_ label: String, _ total: Int, _ body: (CheckProgress?) -> T) -> T {
-        let bar = progressOutput.map { CheckProgress(output: $0, label: "verify \(server.name): \(label)", total: total) }
+    private func withProgress<T>(_ label: String, _ total: Int, unit: String, _ body: (CheckProgress?) -> T) -> T {
+        let bar = progressOutput.map { CheckProgress(output: $0, label: "verify \(server.name): \(label)", total: total, unit: unit) }
         defer { bar?.finish() }
         return body(bar)
     }

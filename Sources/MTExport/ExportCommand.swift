@@ -1,16 +1,74 @@
 import MTCore
 
-/// `mt export`: download each scale, archive it, write CSVs, delete what is archived.
+/// `mt export`: download each scale, archive it, write CSVs, delete what is archived. The pipeline lives in
+/// `MTCore/Export`; this file parses arguments and prints the summary.
 public struct ExportCommand: Command {
     public static let name = "export"
     public static let summary = "download each scale, archive it, write CSVs, delete what is archived"
     public static let usage = """
         mt export [SERVER|.] [SCALE|.|all|static] [--dry-run] [--no-delete] [--concurrency N] [--after STAMP]
         """
-    public static let help = "Not implemented yet: its issue has not landed."
-    public static let isImplemented = false
+    public static let help = """
+        SERVER is a server block of the config; `.` (default) means every READY server. A named server must be
+        READY. SCALE is `.` (default: deleteable scales only, the 5-minute cron run), `static` (non-deleteable
+        scales only, the daily run), `all`, or one scale's exact name.
+
+        Per scale: fetch; check the answer (HTTP 200, JSON, an array of objects with a whole-number id); write the
+        server's bytes as a gzip archive in raw_data (temporary file, fsync, rename, folder fsync), read it back
+        and verify it, record its SHA-256; append the new rows, decrypted, to active_data/<Scale>_<DATE>.csv when
+        PRIVATE_FILE is set (crash-safe, each entry once); then, with DELETE_MODE on and a deleteable scale,
+        delete the archived entries (ledger/deletions.tsv first); then update benchMark.json.
+
+        OPTIONS
+          --dry-run          fetch and check only: nothing is written or deleted
+          --no-delete        archive and write CSVs, delete nothing (even with DELETE_MODE)
+          --concurrency N    parallel DELETE connections (1-64; default CONCURRENCY, 4)
+          --after STAMP      only entries after STAMP (yyyy-MM-dd-HH-mm-ss, UTC) for every selected scale;
+                             non-deleteable date-bearing scales get after=<last fetch - 5 min> automatically
+
+        Silent on success when stderr is not a terminal (cron); the summary table (or --json) is printed
+        otherwise, and always when something went wrong.
+          */5 * * * *  mt export -q          # deleteable scales, every 5 minutes
+          17 3 * * *   mt export . static -q # non-deleteable scales, daily
+
+        EXIT STATUS (mt export: the worst outcome of every server and scale)
+          0   every selected scale was handled
+          1   partial: leftovers still on the server, entries held back because no earlier archive holds them
+              (ids restarted?), values that could not be decrypted (ciphertext kept)
+          64  usage error, or a named scale the server does not list
+          65  an archive needed to finish an interrupted CSV append is corrupt, or the key does not match
+          69  a server was unreachable or answered unexpectedly (status, HTML, not JSON, wrong shape, unsafe
+              scale name, DELETE answered 403/other or failed after the retries)
+          74  the data directory could not be written (disk full, read-only, permissions): nothing deleted
+          75  another run holds the data directory lock (one info line; cron tries again)
+          77  a key or config file holding a secret is readable by others
+          78  configuration error (unknown or not READY server, no password, key cannot be loaded)
+        """
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
-        throw MTError(.software, "mt export is not implemented yet", hint: "its issue has not landed; see README.md")
+        var args = ArgumentParser(arguments, command: name, usage: usage)
+        var options = ExportOptions()
+        options.dryRun = args.flag("--dry-run")
+        options.noDelete = args.flag("--no-delete")
+        options.concurrency = try args.int("--concurrency", range: 1...64)
+        if let stamp = try args.value("--after") {
+            guard let after = AfterStamp(stamp) else {
+                throw MTError.usage("mt export: --after expects yyyy-MM-dd-HH-mm-ss (UTC), got '\(stamp)'", usage: usage)
+            }
+            options.after = after
+        }
+        let positionals = try args.positionals(max: 2)
+        options.server = positionals.first
+        options.scales = ScaleSelector(argument: positionals.count > 1 ? positionals[1] : nil)
+
+        let report = try ExportEngine.run(options: options, context: context)
+        if context.global.json {
+            context.stdout.write(JSONWriter.bytes(report.json, pretty: true) + [0x0A])
+        } else if report.exit == .tempFail && report.servers.allSatisfy({ $0.scales.isEmpty }) {
+            // Locked out: the one info line is all (cron must not mail every 5 minutes while a long run works).
+        } else if report.exit != .ok || context.stderrIsTerminal || context.stdout.isTerminal || context.global.verbosity == .verbose {
+            context.stdout.write(report.table)
+        }
+        return report.exit
     }
 }

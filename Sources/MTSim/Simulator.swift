@@ -135,6 +135,7 @@ public final class Simulator: Sendable {
             }
         }
         let service = SimService(settings: settings, store: store, faults: o.faults, arrivals: arrivals)
+        let tls = tlsContext // a constant for the channel initialiser, which runs on event-loop threads
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(2, System.coreCount))
         let channel: any Channel
@@ -144,8 +145,8 @@ public final class Simulator: Sendable {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        if let tlsContext {
-                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
+                        if let tls {
+                            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
                         }
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         try channel.pipeline.syncOperations.addHandler(SimHTTPHandler(service: service))

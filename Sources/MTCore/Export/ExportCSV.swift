@@ -1,0 +1,96 @@
+import Foundation
+
+/// The active CSVs of one scale as `mt export` writes them: appends journalled in `ExportScaleState` (see there
+/// for the crash-safety argument), snapshots of non-deleteable scales replaced atomically.
+public struct ExportCSV {
+    public let layout: DataLayout
+    public let scale: String
+
+    public init(layout: DataLayout, scale: String) {
+        self.layout = layout
+        self.scale = scale
+    }
+
+    func path(_ fileName: String) -> String { layout.active + "/" + fileName }
+
+    /// Appends the rows of `entries` (already decrypted, ids in `(state.csvHigh, through]`) to `csvName`, taken
+    /// from `archive`, and commits `state`. Returns the number of rows written.
+    public func append(_ entries: [JSONValue], through: Int64, archive: String, csvName: String,
+                       state: inout ExportScaleState) throws -> Int {
+        let after = state.csvHigh ?? Int64.min
+        let rows = entries.filter { ($0["id"]?.int64Value).map { $0 > after && $0 <= through } ?? false }
+        guard !rows.isEmpty else {
+            if through > after { state.csvHigh = through; try state.save(scale: scale, layout: layout) }
+            return 0
+        }
+        try FileSystem.makeDirectories(layout.active)
+        let file = path(csvName)
+        var header = try existingHeader(file)
+        if let h = header, !EntryCSV.missingColumns(rows, header: h).isEmpty {
+            header = try widen(file, header: h, adding: EntryCSV.missingColumns(rows, header: h))
+        }
+        var bytes: [UInt8] = []
+        let h = header ?? EntryCSV.header(for: rows)
+        if header == nil { CSVWriter.appendRow(h, to: &bytes) }
+        for e in rows { CSVWriter.appendRow(EntryCSV.row(e, header: h), to: &bytes) }
+
+        state.pending = .init(archive: archive, csv: csvName, offset: Self.size(file), after: after, through: through)
+        try state.save(scale: scale, layout: layout)
+        try FileSystem.appendDurably(bytes, to: file)
+        state.csvHigh = through
+        state.pending = nil
+        try state.save(scale: scale, layout: layout)
+        return rows.count
+    }
+
+    /// A journal left by a crash: cut the CSV back to its length before the append. The caller replays the rows
+    /// from the archive the journal names.
+    public func rollBack(_ pending: ExportScaleState.PendingAppend) throws {
+        let file = path(pending.csv)
+        if FileSystem.exists(file) && Self.size(file) > pending.offset { try truncate(file, to: pending.offset) }
+    }
+
+    /// The snapshot of a non-deleteable scale: the whole CSV replaced at once.
+    public func replace(_ entries: [JSONValue], csvName: String) throws {
+        try FileSystem.makeDirectories(layout.active)
+        try FileSystem.writeAtomically(EntryCSV.document(entries), to: path(csvName), mode: 0o600)
+    }
+
+    /// The header row of an existing, non-empty CSV; nil when there is none yet.
+    func existingHeader(_ file: String) throws -> [String]? {
+        guard FileSystem.exists(file), Self.size(file) > 0 else { return nil }
+        var reader = try CSVReader(path: file)
+        defer { reader.close() }
+        return try reader.next()
+    }
+
+    /// New columns appeared (schema drift): rewrite the file atomically under the wider header, each old row
+    /// re-placed by column name, so positions stay sorted and no cell moves under another column.
+    func widen(_ file: String, header: [String], adding: [String]) throws -> [String] {
+        let wide = CSVCell.sortedHeader(header + adding)
+        let position = Dictionary(header.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        var reader = try CSVReader(path: file)
+        defer { reader.close() }
+        _ = try reader.next()
+        var out = CSVWriter.row(wide)
+        while let row = try reader.next() {
+            CSVWriter.appendRow(wide.map { position[$0].flatMap { $0 < row.count ? row[$0] : nil } ?? "" }, to: &out)
+        }
+        try FileSystem.writeAtomically(out, to: file, mode: 0o600)
+        return wide
+    }
+
+    static func size(_ file: String) -> Int64 {
+        var st = stat()
+        return stat(file, &st) == 0 ? Int64(st.st_size) : 0
+    }
+
+    func truncate(_ file: String, to length: Int64) throws {
+        let fd = open(file, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { throw MTError(.ioError, "cannot open \(file) to repair it: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        guard ftruncate(fd, off_t(length)) == 0, fsync(fd) == 0 else {
+            throw MTError(.ioError, "cannot cut \(file) back to \(length) bytes: \(String(cString: strerror(errno)))")
+        }
+    }
+}

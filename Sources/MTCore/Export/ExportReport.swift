@@ -1,0 +1,97 @@
+import Foundation
+
+/// What happened to one scale of one server.
+public struct ScaleOutcome: Sendable, Equatable {
+    public var scale: String
+    public var deleteable: Bool
+    /// Entries the server sent.
+    public var fetched = 0
+    /// Entries in the archive this run wrote (0 when nothing new or an identical snapshot).
+    public var archived = 0
+    /// The archive written, if any.
+    public var archive: String?
+    /// Rows written to the active CSVs (including rows replayed after a crash).
+    public var written = 0
+    /// Entries deleted from the server (404 "already gone" included).
+    public var deleted = 0
+    /// Deletes that failed after the retries.
+    public var failed = 0
+    /// Worst outcome of the scale.
+    public var exit: ExitCode = .ok
+    /// Short status for the table ("ok", "dry run: would delete 12", the error).
+    public var status = "ok"
+
+    public init(scale: String, deleteable: Bool) {
+        self.scale = scale
+        self.deleteable = deleteable
+    }
+
+    /// Entries still on the server after this run.
+    public var left: Int { max(fetched - deleted, 0) }
+}
+
+public struct ServerOutcome: Sendable, Equatable {
+    public var server: String
+    public var scales: [ScaleOutcome] = []
+    /// A failure that stopped the whole server (lock, config, list of scales).
+    public var error: MTError?
+    public var alertSent = false
+
+    public init(server: String) { self.server = server }
+
+    public var exit: ExitCode {
+        ExitCode.worst(scales.map(\.exit) + [error?.exitCode ?? .ok])
+    }
+}
+
+/// The end summary of `mt export`: a table per server and scale, or JSON.
+public struct ExportReport: Sendable, Equatable {
+    public var servers: [ServerOutcome]
+
+    public init(servers: [ServerOutcome]) { self.servers = servers }
+
+    /// 0 ok; otherwise the worst code of any server or scale (see mt-export(1)).
+    public var exit: ExitCode { ExitCode.worst(servers.map(\.exit)) }
+
+    public var table: String {
+        let head = ["SERVER", "SCALE", "FETCHED", "ARCHIVED", "WRITTEN", "DELETED", "LEFT", "FAILED", "STATUS"]
+        var rows: [[String]] = []
+        for s in servers {
+            if let e = s.error { rows.append([s.server, "-", "", "", "", "", "", "", "\(e.message) (exit \(e.exitCode.rawValue))"]) }
+            if s.scales.isEmpty && s.error == nil { rows.append([s.server, "-", "", "", "", "", "", "", "no scale selected"]) }
+            for c in s.scales {
+                rows.append([s.server, c.scale, String(c.fetched), String(c.archived), String(c.written), String(c.deleted),
+                             String(c.left), String(c.failed), c.status])
+            }
+        }
+        var width = head.map(\.count)
+        for r in rows { for (i, f) in r.enumerated() where i < head.count - 1 { width[i] = max(width[i], f.count) } }
+        func line(_ r: [String]) -> String {
+            r.enumerated().map { i, f in
+                guard i < head.count - 1 else { return f }
+                let pad = String(repeating: " ", count: width[i] - f.count)
+                return i < 2 ? f + pad : pad + f
+            }.joined(separator: "  ")
+        }
+        return ([line(head)] + rows.map(line)).joined(separator: "\n") + "\n"
+    }
+
+    public var json: JSONValue {
+        .object([
+            ("exit", .int(exit.rawValue)),
+            ("servers", .array(servers.map { s in
+                var fields: [(String, JSONValue)] = [("server", .string(s.server)), ("exit", .int(s.exit.rawValue))]
+                if let e = s.error { fields.append(("error", .string(e.message))) }
+                fields.append(("alertSent", .bool(s.alertSent)))
+                fields.append(("scales", .array(s.scales.map { c in
+                    .object([("scale", .string(c.scale)), ("deleteable", .bool(c.deleteable)),
+                             ("fetched", .int(c.fetched)), ("archived", .int(c.archived)),
+                             ("archive", c.archive.map(JSONValue.string) ?? .null), ("written", .int(c.written)),
+                             ("deleted", .int(c.deleted)), ("left", .int(c.left)), ("failed", .int(c.failed)),
+                             ("exit", .int(c.exit.rawValue)), ("status", .string(c.status))])
+                })))
+                return .object(fields)
+            })),
+        ])
+    }
+}

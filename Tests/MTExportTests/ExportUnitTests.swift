@@ -1,0 +1,285 @@
+import Foundation
+@testable import MTCore
+import MTExport
+import MTTestSupport
+import Testing
+
+private func response(_ status: Int = 200, _ body: String, type: String = "application/json") -> HTTPResponse {
+    HTTPResponse(status: status, headers: [("content-type", type)], body: Array(body.utf8))
+}
+
+@Suite struct SelectionTests {
+    @Test func scaleSelectorWords() {
+        let oa = ScaleInfo(name: "OA", deleteable: true), demo = ScaleInfo(name: "Demographics", deleteable: false)
+        #expect(ScaleSelector(argument: nil) == .deleteable)
+        #expect(ScaleSelector(argument: ".") == .deleteable)
+        #expect(ScaleSelector(argument: "static") == .nonDeleteable)
+        #expect(ScaleSelector(argument: "all") == .all)
+        #expect(ScaleSelector(argument: "OA") == .named("OA"))
+        #expect(ScaleSelector.deleteable.includes(oa) && !ScaleSelector.deleteable.includes(demo))
+        #expect(!ScaleSelector.nonDeleteable.includes(oa) && ScaleSelector.nonDeleteable.includes(demo))
+        #expect(ScaleSelector.all.includes(oa) && ScaleSelector.all.includes(demo))
+        #expect(ScaleSelector.named("Demographics").includes(demo) && !ScaleSelector.named("demographics").includes(demo))
+    }
+
+    @Test func afterStamps() throws {
+        let a = try #require(AfterStamp("2026-11-29-03-40-12"))
+        #expect(a.date.timeIntervalSince1970 == 1_795_923_612)
+        #expect(AfterStamp(date: a.date).text == "2026-11-29-03-40-12")
+        for bad in ["2026-11-29", "2026-13-01-00-00-00", "2026-11-29T03-40-12", "26-11-29-03-40-12", "2026-11-29-03-40-1x", ""] {
+            #expect(AfterStamp(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func badAfterIsAUsageError() throws {
+        let r = try Run.mt(["export", "--after", "yesterday"])
+        #expect(r.code == 64)
+        #expect(r.stderr.contains("yyyy-MM-dd-HH-mm-ss"))
+    }
+
+    @Test func tooManyArgumentsIsAUsageError() throws {
+        #expect(try Run.mt(["export", ".", ".", "extra"]).code == 64)
+        #expect(try Run.mt(["export", "--concurrency", "0"]).code == 64)
+    }
+}
+
+@Suite struct ValidationTests {
+    @Test func acceptsAnArrayOfObjectsWithIDs() throws {
+        let e = try ExportValidation.entries(response(200, #"[{"id": 3, "x": "é"}, {"id": 5}]"#), scale: "OA")
+        #expect(e.ids == [3, 5])
+        #expect(e.body == Array(#"[{"id": 3, "x": "é"}, {"id": 5}]"#.utf8))
+        #expect(try ExportValidation.entries(response(200, "[]"), scale: "OA").ids.isEmpty)
+    }
+
+    @Test(arguments: [
+        (200, "<html><body>Please log in</body></html>", "text/html"),
+        (200, "  <!DOCTYPE html><html></html>", "application/json"),
+        (200, "[{\"id\": 1}]", "text/html; charset=utf-8"),
+        (200, "{\"id\": 1}", "application/json"),
+        (200, "[{\"id\": 1}, 2]", "application/json"),
+        (200, "[{\"id\": \"1\"}]", "application/json"),
+        (200, "[{\"id\": 1.5}]", "application/json"),
+        (200, "[{\"name\": 1}]", "application/json"),
+        (200, "[{\"id\": 1}, {\"id\": 1}]", "application/json"),
+        (200, "[{\"id\": 1}", "application/json"),
+        (200, "", "application/json"),
+        (401, "[]", "application/json"),
+        (500, "[]", "application/json"),
+        (302, "", "text/html"),
+    ])
+    func refusesAnythingElse(status: Int, body: String, type: String) {
+        #expect(throws: MTError.self) { try ExportValidation.entries(response(status, body, type: type), scale: "OA") }
+        do { _ = try ExportValidation.entries(response(status, body, type: type), scale: "OA") } catch {
+            #expect(error.asMTError.exitCode == .unavailable)
+        }
+    }
+
+    @Test func scaleList() throws {
+        let list = try ExportValidation.scaleList(response(200, #"[{"name":"OA","size":2,"deleteable":true},{"name":"Demo"}]"#), server: "s")
+        #expect(list == [ScaleInfo(name: "OA", size: 2, deleteable: true), ScaleInfo(name: "Demo", deleteable: false)])
+        #expect(throws: MTError.self) { try ExportValidation.scaleList(response(200, "<html>"), server: "s") }
+        #expect(throws: MTError.self) { try ExportValidation.scaleList(response(200, #"[{"size": 1}]"#), server: "s") }
+    }
+}
+
+@Suite struct ArchiveTests {
+    @Test func writesVerifiesAndRecordsTheChecksum() throws {
+        let dir = try TempDir(); defer { dir.remove() }
+        let layout = DataLayout(root: dir.path)
+        let body = Array(#"[{"id": 7, "text": "naïve, \"quoted\"\n日本 🎉"}, {"id": 9}]"#.utf8)
+        let name = try ExportArchive.write(body: body, scale: "OA", ids: [7, 9], time: Date(), layout: layout)
+        let path = layout.archivePath(name)
+        #expect(try Gzip.decompress(FileSystem.read(path)) == body)
+        #expect(FileSystem.mode(of: path) == 0o600)
+        let sums = try ChecksumLedger(layout: layout).read()
+        #expect(sums[name.fileName] == SHA256.hex(try FileSystem.read(path)))
+        #expect(try layout.archives(scale: "OA") == [name])
+        // Same instant again: a new name, never an overwrite.
+        let again = try ExportArchive.write(body: body, scale: "OA", ids: [7], time: name.time, layout: layout)
+        #expect(again != name)
+        #expect(try layout.archives(scale: "OA").count == 2)
+    }
+
+    @Test(arguments: ["../x", "a/b", ".hidden", "", "OA\u{0}", "名前"])
+    func unsafeScaleNamesNeverBecomePaths(scale: String) throws {
+        let dir = try TempDir(); defer { dir.remove() }
+        let layout = DataLayout(root: dir.path + "/data")
+        #expect(throws: MTError.self) {
+            try ExportArchive.write(body: Array("[]".utf8), scale: scale, ids: [], time: Date(), layout: layout)
+        }
+        #expect(try FileSystem.list(dir.path) == [])
+    }
+
+    @Test func verificationCatchesDamageAndMissingIDs() throws {
+        let dir = try TempDir(); defer { dir.remove() }
+        let layout = DataLayout(root: dir.path)
+        let body = Array(String(repeating: #"{"id": 1, "v": "abc"},"#, count: 1).utf8)
+        let good = Array(#"[{"id": 1}, {"id": 2}]"#.utf8)
+        _ = body
+        let name = try ExportArchive.write(body: good, scale: "OA", ids: [1, 2], time: Date(), layout: layout)
+        let path = layout.archivePath(name)
+        #expect(throws: MTError.self) { try ExportArchive.verify(path: path, body: good, ids: [1, 2, 3]) }
+        #expect(throws: MTError.self) { try ExportArchive.verify(path: path, body: Array("[]".utf8), ids: []) }
+        var bytes = try FileSystem.read(path)
+        bytes[bytes.count - 6] ^= 0xFF // inside the CRC/length trailer
+        try FileSystem.writeAtomically(bytes, to: path)
+        #expect(throws: MTError.self) { try ExportArchive.verify(path: path, body: nil, ids: [1]) }
+        try FileSystem.writeAtomically(Array(bytes.prefix(bytes.count / 2)), to: path)
+        #expect(throws: MTError.self) { try ExportArchive.verify(path: path, body: nil, ids: []) }
+    }
+
+    @Test func earlierArchivesHoldLeftovers() throws {
+        let dir = try TempDir(); defer { dir.remove() }
+        let layout = DataLayout(root: dir.path)
+        try FileSystem.makeDirectories(layout.raw)
+        // The original tool's plain JSON archive, and a new one.
+        try FileSystem.writeAtomically(Array(#"[{"id": 1}, {"id": 2}]"#.utf8), to: layout.raw + "/OA_Apr_03_2018_14_05_09.json")
+        let first = try ExportArchive.write(body: Array(#"[{"id": 3}]"#.utf8), scale: "OA", ids: [3], time: Date(timeIntervalSince1970: 1_800_000_000), layout: layout)
+        let current = try ExportArchive.write(body: Array(#"[{"id": 1}, {"id": 3}, {"id": 4}]"#.utf8), scale: "OA", ids: [1, 3, 4], time: Date(timeIntervalSince1970: 1_800_000_100), layout: layout)
+        _ = try ExportArchive.write(body: Array(#"[{"id": 4}]"#.utf8), scale: "OAX", ids: [4], time: Date(), layout: layout)
+        func entry(_ id: Int) -> JSONValue { .object([("id", .int(id))]) }
+        let r = try ExportArchive.held([1: entry(1), 3: entry(3), 4: entry(4)], scale: "OA", excluding: current.fileName, layout: layout)
+        #expect(r.held == [1, 3])
+        #expect(r.unreadable.isEmpty)
+        // The same id with other content (a server whose ids restarted) is not held.
+        let reused = try ExportArchive.held([1: .object([("id", .int(1)), ("x", .int(2))])], scale: "OA", excluding: current.fileName, layout: layout)
+        #expect(reused.held.isEmpty)
+        // A damaged earlier archive proves nothing.
+        try FileSystem.writeAtomically(Array("garbage".utf8), to: layout.archivePath(first))
+        let damaged = try ExportArchive.held([3: entry(3)], scale: "OA", excluding: current.fileName, layout: layout)
+        #expect(damaged.held.isEmpty)
+        #expect(damaged.unreadable == [first.fileName])
+    }
+}
+
+@Suite struct CSVJournalTests {
+    func entries(_ ids: ClosedRange<Int>, extra: String? = nil) -> [JSONValue] {
+        ids.map { id in
+            var f: [(String, JSONValue)] = [("id", .int(id)), ("answer", .string("réponse, \"\(id)\"\n😀"))]
+            if let extra { f.append((extra, .int(id * 10))) }
+            return .object(f)
+        }
+    }
+
+    func ids(in file: String) throws -> [String] {
+        var r = try CSVReader(path: file)
+        defer { r.close() }
+        let header = try #require(try r.next())
+        let col = try #require(header.firstIndex(of: "id"))
+        var out: [String] = []
+        while let row = try r.next() { out.append(row[col]) }
+        return out
+    }
+
+    @Test func appendsOnlyNewRowsAndCommits() throws {
+        let dir = try TempDir(); defer { dir.remove() }
+        let layout = DataLayout(root: dir.path)
+        let csv = ExportCSV(layout: layout, scale: "OA")
+        var state = ExportScaleState()
+        #expect(try csv.append(entries(1...3), through: 3, archive: "a.json.gz", csvName: "OA_Nov_29_2026.csv", state: &state) == 3)
+        #expect(state.csvHigh == 3 && state.pending == nil)
+        #expect(try csv.append(entries(1...5), through: 5, archive: "b.json.gz", csvName: "OA_Nov_29_2026.csv", state: &state) == 2)
+        let file = layout.active + "/OA_Nov_29_2026.csv"
+        #expect(try ids(in: file) == ["1", "2", "3", "4", "5"])
+        #expect(try ExportScaleState.load(scale: "OA", layout: layout) == state)
+        #expect(String(decoding: try FileSystem.read(file).prefix(12), as: UTF8.self) == "answer,id\r\n\"")
+    }
+
+    @Test func newColumnsWidenTheFileWithoutMovingCells() throws {
+        let dir = try TempDir(); defer { dir.remove() }
+        let layout = DataLayout(root: dir.path)
+        let csv = ExportCSV(layout: layout, scale: "OA")
+        var state = ExportScaleState()
+        _ = try csv.append(entries(1...2), through: 2, archive: "a", csvName: "OA_x.csv", state: &state)
+        _ = try csv.append(entries(3...3, extra: "bonus"), through: 3, archive: "b", csvName: "OA_x.csv", state: &state)
+        var r = try CSVReader(path: layout.active + "/OA_x.csv")
+        defer { r.close() }
+        #expect(try r.next() == ["answer", "bonus", "id"])
+        #expect(try r.next() == ["réponse, \"1\"\n😀", "", "1"])
+        _ = try r.next()
+        #expect(try r.next() == ["réponse, \"3\"\n😀", "30", "3"])
+    }
+
+    /// Every crash point of an append: the journal committed, then any prefix of the rows on disk (torn tail
+    /// included), then the commit missing. Rolling back and replaying gives each row exactly once.
+    @Test(arguments: [0, 1, 7, 40, -1])
+    func crashMidAppendIsRepairedExactlyOnce(keptBytes: Int) throws {
+        let dir = try TempDir(); defer { dir.remove() }
+        let layout = DataLayout(root: dir.path)
+        let csv = ExportCSV(layout: layout, scale: "OA")
+        var state = ExportScaleState()
+        let name = "OA_Nov_29_2026.csv"
+        let file = layout.active + "/" + name
+        _ = try csv.append(entries(1...2), through: 2, archive: "a", csvName: name, state: &state)
+        let before = try FileSystem.read(file)
+        // What a run killed after writing the journal and `keptBytes` of its rows (-1: all rows) leaves behind.
+        var crashed = state
+        let archive = "2026-11-29T03-40-12.000001Z_OA.json.gz"
+        _ = try csv.append(entries(1...4), through: 4, archive: archive, csvName: name, state: &crashed)
+        let full = try FileSystem.read(file)
+        let tail = keptBytes < 0 ? full.count : before.count + min(keptBytes, full.count - before.count)
+        try FileSystem.writeAtomically(Array(full.prefix(tail)), to: file)
+        state.pending = .init(archive: archive, csv: name, offset: Int64(before.count), after: 2, through: 4)
+        try state.save(scale: "OA", layout: layout)
+
+        var loaded = try ExportScaleState.load(scale: "OA", layout: layout)
+        let pending = try #require(loaded.pending)
+        try csv.rollBack(pending)
+        #expect(try FileSystem.read(file) == before)
+        loaded.csvHigh = pending.after
+        loaded.pending = nil
+        #expect(try csv.append(entries(1...4), through: pending.through, archive: pending.archive, csvName: name, state: &loaded) == 2)
+        #expect(try ids(in: file) == ["1", "2", "3", "4"])
+        #expect(try FileSystem.read(file) == full)
+    }
+
+    @Test func snapshotsReplaceTheFile() throws {
+        let dir = try TempDir(); defer { dir.remove() }
+        let layout = DataLayout(root: dir.path)
+        let csv = ExportCSV(layout: layout, scale: "Demo")
+        try csv.replace(entries(1...3), csvName: "Demo_x.csv")
+        try csv.replace(entries(2...3), csvName: "Demo_x.csv")
+        #expect(try ids(in: layout.active + "/Demo_x.csv") == ["2", "3"])
+    }
+
+    @Test func stateRoundTripAndDamage() throws {
+        let dir = try TempDir(); defer { dir.remove() }
+        let layout = DataLayout(root: dir.path)
+        var s = ExportScaleState()
+        s.csvHigh = 12
+        s.lastFetch = 1_795_923_612.25
+        s.dateBearing = true
+        s.lastBodySHA256 = String(repeating: "a", count: 64)
+        s.lastArchive = "2026-11-29T03-40-12.000001Z_OA.json.gz"
+        s.deleteMark = 11
+        s.heldBack = [2, 5]
+        s.pending = .init(archive: "2026-11-29T03-40-12.000001Z_OA.json.gz", csv: "OA_Nov_29_2026.csv", offset: 99, after: 3, through: 12)
+        try s.save(scale: "OA", layout: layout)
+        #expect(try ExportScaleState.load(scale: "OA", layout: layout) == s)
+        #expect(try ExportScaleState.load(scale: "QOL", layout: layout) == ExportScaleState())
+        try FileSystem.writeAtomically(Array("{".utf8), to: ExportScaleState.path(scale: "OA", layout: layout))
+        #expect(throws: MTError.self) { try ExportScaleState.load(scale: "OA", layout: layout) }
+    }
+}
+
+@Suite struct ReportTests {
+    @Test func tableAndJSON() throws {
+        var a = ScaleOutcome(scale: "OA", deleteable: true)
+        a.fetched = 12; a.archived = 12; a.written = 12; a.deleted = 10; a.failed = 2; a.exit = .unavailable
+        a.status = "2 deletes failed"
+        var s = ServerOutcome(server: "mindtrails")
+        s.scales = [a, ScaleOutcome(scale: "QOL", deleteable: true)]
+        var locked = ServerOutcome(server: "other")
+        locked.error = MTError(.tempFail, "another mt run is working on /x")
+        let report = ExportReport(servers: [s, locked])
+        #expect(report.exit == .tempFail)
+        #expect(ExportReport(servers: [s]).exit == .unavailable)
+        let lines = report.table.split(separator: "\n")
+        #expect(lines.count == 4)
+        #expect(lines[0].hasPrefix("SERVER"))
+        #expect(lines[1].contains("OA") && lines[1].contains("2 deletes failed"))
+        #expect(lines[1].split(separator: " ").prefix(8) == ["mindtrails", "OA", "12", "12", "12", "10", "2", "2"])
+        let json = JSONWriter.string(report.json)
+        #expect(json.contains(#""fetched":12"#) && json.contains(#""left":2"#) && json.contains(#""exit":75"#))
+    }
+}

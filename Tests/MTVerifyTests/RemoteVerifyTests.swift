@@ -49,7 +49,7 @@ import Testing
         defer { f.dir.remove() }
         let r = try f.mt(["verify", "lab", "--remote"])
         #expect(r.code == 69)
-        #expect(r.stderr.contains("answered HTTP 401"))
+        #expect(r.stderr.contains("answered 401: the credentials were refused"))
         #expect(!r.stderr.contains("wrong-Pa55"))
         #expect(r.stdout.contains("lab: ok:")) // the local checks still ran and passed
     }

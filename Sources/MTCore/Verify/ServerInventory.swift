@@ -3,12 +3,6 @@ import Foundation
 /// Read-only questions to a study server (DESIGN §1): which scales it has, and which entry ids it still holds.
 /// Used by `mt benchmark --remote` and `mt verify --remote`; it never deletes.
 public final class ServerInventory {
-    public struct Scale: Sendable, Equatable {
-        public var name: String
-        public var size: Int?
-        public var deleteable: Bool
-    }
-
     public let server: ServerConfig
     private let client: HTTPClient
 
@@ -19,23 +13,14 @@ public final class ServerInventory {
         client = try HTTPClient(options: options)
     }
 
-    /// `GET {api}/export`. Rows with a scale name unsafe as a file name are left out and listed in `refused`.
-    public func scales() throws -> (scales: [Scale], refused: [String]) {
+    /// `GET {api}/export`, read as `mt scales` reads it. Rows with a scale name unsafe as a file name are left
+    /// out and listed in `refused`.
+    public func scales() throws -> (scales: [RemoteScale], refused: [String]) {
         let url = server.exportURL
-        guard let rows = try getJSON(url).arrayValues else {
-            throw unexpected(url, "a JSON value that is not the list of scales")
-        }
-        var out: [Scale] = []
-        var refused: [String] = []
-        for row in rows {
-            guard let name = row["name"]?.stringValue else { throw unexpected(url, "a scale row without a name") }
-            guard SafeName.isValidScale(name) else { refused.append(name); continue }
-            let size = row["size"]?.int64Value.map { Int($0) }
-            var deleteable = true
-            if case .bool(let b)? = row["deleteable"] { deleteable = b }
-            out.append(Scale(name: name, size: size, deleteable: deleteable))
-        }
-        return (out, refused)
+        let r = try client.get(url)
+        let rows = try ServerScales.parse(status: r.status, contentType: r.contentType, location: r.header("location"),
+                                          body: r.body, url: url, server: server.name)
+        return (rows.filter { SafeName.isValidScale($0.name) }, rows.map(\.name).filter { !SafeName.isValidScale($0) })
     }
 
     /// `GET {api}/export/{scale}`: the ids of the entries still on the server.

@@ -288,7 +288,7 @@ public struct Verifier {
     func remoteFindings(benchmark: Benchmark?, archived: [String: [Int64: String]]) throws -> [VerifyFinding] {
         let inventory = try ServerInventory(server: server)
         var out: [VerifyFinding] = []
-        for scale in try inventory.scales().scales where scale.deleteable {
+        for scale in try inventory.scales().scales where scale.deleteable ?? true {
             guard let mark = benchmark?.marks[scale.name] else { continue }
             let url = server.exportURL + "/" + scale.name
             for id in try inventory.entryIDs(scale: scale.name).sorted() where id <= mark.current {

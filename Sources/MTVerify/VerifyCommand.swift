@@ -5,12 +5,46 @@ public struct VerifyCommand: Command {
     public static let name = "verify"
     public static let summary = "prove the integrity of archives, ledgers and CSVs"
     public static let usage = """
-        mt verify [SERVER|.] [--remote]
+        mt verify [SERVER|.] [--remote] [--json]
         """
-    public static let help = "Not implemented yet: its issue has not landed."
-    public static let isImplemented = false
+    public static let help = """
+        Checks the data directory of SERVER (every server when none is named, or with .) and lists every finding
+        with the file, line and id concerned and what to run about it. Nothing is changed.
+
+          archives      each raw_data archive reads back whole: gzip CRC and length, JSON (the original tool's
+                        .json files may hold several arrays one after another)
+          checksums     every archive matches raw_data/SHA256SUMS; archives missing from it; lines whose
+                        archive is gone
+          deletions     every id in ledger/deletions.tsv is held by an archive of its scale
+          CSVs          every archived id of a deleteable scale is in the active_data CSVs exactly once (or in
+                        a recovered_data CSV rebuilt by mt recover); skipped with a note when the server has no
+                        PRIVATE_FILE (archive-only set-up)
+          benchmark     the benchmark of each scale is at or above its highest archived id
+          CSV files     each parses (RFC 4180) with one column count; no RSA ciphertext left in *RSA columns
+          permissions   no data file or folder open to group or others (the chmod to run is given)
+
+        --remote        also ask the server: no entry of a deleteable scale at or below its benchmark remains
+        --json          print the findings as JSON (kind, path, line, scale, id, message, hint)
+
+        Archives are read on all cores; a progress bar is shown only when stderr is a terminal.
+
+        EXIT STATUS: 0 every check holds; 1 findings were listed; 66 a data directory does not exist;
+        69 --remote and the server did not answer as expected (local findings are still listed);
+        78 configuration error (including --remote without a password for the server).
+        """
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
-        throw MTError(.software, "mt verify is not implemented yet", hint: "its issue has not landed; see README.md")
+        var p = ArgumentParser(arguments, command: name, usage: usage)
+        let remote = p.flag("--remote")
+        let args = try p.positionals(max: 1)
+        let config = try context.loadConfig()
+        let reports = try config.select(args.first, readyOnly: false).map { server in
+            try Verifier(server: server, remote: remote,
+                         progressOutput: context.stderrIsTerminal ? context.stderr : nil).run()
+        }
+        VerifyPrinter(context: context).print(reports)
+        let remoteFailures = reports.compactMap(\.remoteError?.exitCode)
+        if !remoteFailures.isEmpty { return ExitCode.worst(remoteFailures) }
+        return reports.allSatisfy(\.ok) ? .ok : .problems
     }
 }

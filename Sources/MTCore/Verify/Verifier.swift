@@ -1,0 +1,305 @@
+import Foundation
+
+/// The outcome of `mt verify` on one server's data directory.
+public struct VerifyReport: Sendable {
+    public var server: String
+    public var root: String
+    public var findings: [VerifyFinding] = []
+    /// Checks that were skipped, and why (not problems).
+    public var notes: [String] = []
+    public var archives = 0
+    public var csvFiles = 0
+    public var archivedIDs = 0
+    public var deletions = 0
+    /// Set when `--remote` was asked and the server could not be asked.
+    public var remoteError: MTError?
+
+    public var ok: Bool { findings.isEmpty && remoteError == nil }
+
+    public var json: JSONValue {
+        .object([
+            ("server", .string(server)),
+            ("path", .string(root)),
+            ("ok", .bool(ok)),
+            ("checked", .object([
+                ("archives", .int(archives)), ("csvFiles", .int(csvFiles)),
+                ("archivedIds", .int(archivedIDs)), ("deletions", .int(deletions)),
+            ])),
+            ("notes", .array(notes.map(JSONValue.string))),
+            ("remoteError", remoteError.map { .string($0.description) } ?? .null),
+            ("findings", .array(findings.map(\.json))),
+        ])
+    }
+}
+
+/// `mt verify`: proves that nothing was lost and nothing sensitive was left behind in a data directory
+/// (DESIGN §3, §4), the way restic's `check` proves a repository. Read-only: it never repairs, it says what to run.
+public struct Verifier {
+    public let server: ServerConfig
+    public let layout: DataLayout
+    public var remote = false
+    /// Where progress bars go (stderr on a terminal), or nil.
+    public var progressOutput: Output?
+
+    public init(server: ServerConfig, remote: Bool = false, progressOutput: Output? = nil) {
+        self.server = server
+        layout = DataLayout(server: server)
+        self.remote = remote
+        self.progressOutput = progressOutput
+    }
+
+    /// How an admin names this server on the command line, for the commands in hints.
+    private var s: String { FileSystem.shellQuote(server.name) }
+
+    public func run() throws -> VerifyReport {
+        guard FileSystem.isDirectory(layout.root) else {
+            throw MTError(.noInput, "server \(server.name): data directory \(layout.root) does not exist",
+                          hint: "check PATH in \(server.configFile), or run mt export \(s) first")
+        }
+        var report = VerifyReport(server: server.name, root: layout.root)
+
+        let names = try layout.archives()
+        let archives = withProgress("archives", names.count, unit: "archives") { ArchiveScan.summarize(names, layout: layout, progress: $0) }
+        report.archives = archives.count
+        report.findings += archiveFindings(archives)
+        report.findings += checksumFindings(archives)
+
+        var archived: [String: [Int64: String]] = [:] // scale → id → first archive holding it
+        for a in archives {
+            var ids = archived[a.name.scale] ?? [:]
+            for id in a.ids where ids[id] == nil { ids[id] = a.path }
+            archived[a.name.scale] = ids
+        }
+        report.archivedIDs = archived.values.reduce(0) { $0 + $1.count }
+
+        let (deletionFindings, deletions) = deletionLedgerFindings(archived: archived, archives: Set(names.map(\.fileName)))
+        report.findings += deletionFindings
+        report.deletions = deletions
+
+        var benchmark: Benchmark?
+        do { benchmark = try Benchmark.read(path: layout.benchmark) } catch {
+            report.findings.append(VerifyFinding(.benchmarkUnreadable, path: layout.benchmark, message: error.asMTError.message,
+                                                 hint: "repair it: mt benchmark \(s) import ORIGINAL.json, or mt benchmark \(s) set SCALE ID"))
+        }
+        report.findings += benchmarkFindings(benchmark, archived: archived)
+
+        let files = try CSVScan.files(layout: layout)
+        let csvs = withProgress("CSV files", files.count, unit: "files") { CSVScan.summarize(files, progress: $0) }
+        report.csvFiles = csvs.count
+        for c in csvs { report.findings += c.findings }
+        if server.privateFiles.isEmpty {
+            report.notes.append("server \(server.name) has no PRIVATE_FILE (archive-only set-up): archived ids were not matched with CSV rows")
+        } else {
+            let (found, notes) = coverageFindings(csvs, archived: archived, benchmark: benchmark)
+            report.findings += found
+            report.notes += notes
+        }
+
+        report.findings += permissionFindings()
+
+        if remote {
+            do { report.findings += try remoteFindings(benchmark: benchmark, archived: archived) } catch {
+                report.remoteError = error.asMTError
+            }
+        }
+        return report
+    }
+
+    private func withProgress<T>(_ label: String, _ total: Int, unit: String, _ body: (CheckProgress?) -> T) -> T {
+        let bar = progressOutput.map { CheckProgress(output: $0, label: "verify \(server.name): \(label)", total: total, unit: unit) }
+        defer { bar?.finish() }
+        return body(bar)
+    }
+
+    // MARK: archives and checksums
+
+    func archiveFindings(_ archives: [ArchiveSummary]) -> [VerifyFinding] {
+        var out: [VerifyFinding] = []
+        let backup = "restore it from a backup; until then do not let an export delete anything of that scale"
+        for a in archives {
+            switch a.problem {
+            case .unreadable(let why)?:
+                out.append(VerifyFinding(.archiveUnreadable, path: a.path, scale: a.name.scale, message: why,
+                                         hint: "check the file's owner and permissions (ls -l \(FileSystem.shellQuote(a.path)))"))
+            case .corrupt(let why)?:
+                out.append(VerifyFinding(.archiveCorrupt, path: a.path, scale: a.name.scale,
+                                         message: "the archive is damaged: \(why)", hint: backup))
+            case .notJSON(let why)?:
+                out.append(VerifyFinding(.archiveNotJSON, path: a.path, scale: a.name.scale,
+                                         message: "the archive does not hold the server's JSON: \(why)", hint: backup))
+            case nil:
+                if a.entriesWithoutID > 0 {
+                    out.append(VerifyFinding(.archiveEntries, path: a.path, scale: a.name.scale,
+                                             message: "\(a.entriesWithoutID) entr\(a.entriesWithoutID == 1 ? "y has" : "ies have") no integer id",
+                                             hint: "look at it with zcat; the server sent entries mt cannot track"))
+                }
+            }
+        }
+        return out
+    }
+
+    func checksumFindings(_ archives: [ArchiveSummary]) -> [VerifyFinding] {
+        let ledger: [String: String]
+        do { ledger = try ChecksumLedger(layout: layout).read() } catch {
+            return [VerifyFinding(.ledgerUnreadable, path: layout.checksums, message: error.asMTError.message,
+                                  hint: "restore raw_data/SHA256SUMS from a backup")]
+        }
+        var out: [VerifyFinding] = []
+        let sumsHint = "cd \(FileSystem.shellQuote(layout.raw)) && sha256sum -c SHA256SUMS"
+        for a in archives {
+            guard let actual = a.sha256 else { continue }
+            if let recorded = ledger[a.name.fileName] {
+                if recorded != actual {
+                    out.append(VerifyFinding(.checksumMismatch, path: a.path, scale: a.name.scale,
+                                             message: "SHA-256 is \(actual) but SHA256SUMS recorded \(recorded): the file changed after it was written",
+                                             hint: "restore it from a backup (check with: \(sumsHint))"))
+                }
+            } else if a.problem == nil && a.name.kind == .gzip { // the original tool kept no checksums
+                out.append(VerifyFinding(.checksumMissing, path: a.path, scale: a.name.scale,
+                                         message: "not in SHA256SUMS (a crash between writing the archive and its ledger line?)",
+                                         hint: "it reads back whole; record it: cd \(FileSystem.shellQuote(layout.raw)) && sha256sum \(FileSystem.shellQuote(a.name.fileName)) >> SHA256SUMS"))
+            }
+        }
+        let present = Set(archives.map(\.name.fileName))
+        for name in ledger.keys.sorted() where !present.contains(name) {
+            out.append(VerifyFinding(.archiveMissing, path: layout.raw + "/" + name, scale: ArchiveName.parse(name)?.scale,
+                                     message: "listed in SHA256SUMS but the archive is gone",
+                                     hint: "restore it from a backup; entries deleted from the server after this fetch exist nowhere else"))
+        }
+        return out
+    }
+
+    // MARK: ledgers and benchmark
+
+    func deletionLedgerFindings(archived: [String: [Int64: String]], archives: Set<String>) -> ([VerifyFinding], Int) {
+        let entries: [DeletionLedger.Entry]
+        do { entries = try DeletionLedger(layout: layout).read() } catch {
+            return ([VerifyFinding(.ledgerUnreadable, path: layout.deletions, message: error.asMTError.message,
+                                   hint: "restore ledger/deletions.tsv from a backup")], 0)
+        }
+        var out: [VerifyFinding] = []
+        for e in entries where archived[e.scale]?[e.id] == nil {
+            let named = archives.contains(e.archive) ? "\(e.archive) is there but does not hold it" : "\(e.archive) is missing"
+            out.append(VerifyFinding(.deletionUnarchived, path: layout.deletions, line: e.line, scale: e.scale, id: e.id,
+                                     message: "\(e.scale) id \(e.id) was deleted from the server but no archive of \(e.scale) holds it (\(named))",
+                                     hint: "restore \(FileSystem.shellQuote(layout.raw + "/" + e.archive)) from a backup; it is the only copy of that entry"))
+        }
+        return (out, entries.count)
+    }
+
+    func benchmarkFindings(_ benchmark: Benchmark?, archived: [String: [Int64: String]]) -> [VerifyFinding] {
+        var out: [VerifyFinding] = []
+        for scale in archived.keys.sorted() {
+            guard let highest = archived[scale]!.keys.max() else { continue }
+            let mark = benchmark?.marks[scale]
+            if mark == nil {
+                out.append(VerifyFinding(.benchmarkMissing, path: layout.benchmark, scale: scale, id: highest,
+                                         message: "\(scale) has archived entries up to id \(highest) but no benchmark",
+                                         hint: "mt benchmark \(s) set \(scale) \(highest)"))
+            } else if let mark, mark.current < highest {
+                out.append(VerifyFinding(.benchmarkBehind, path: layout.benchmark, scale: scale, id: highest,
+                                         message: "\(scale) benchmark \(mark.current) is below the highest archived id \(highest)",
+                                         hint: "mt benchmark \(s) set \(scale) \(highest)"))
+            }
+        }
+        return out
+    }
+
+    // MARK: CSV coverage
+
+    /// Every archived id of a deleteable scale in exactly one active CSV row (or in a CSV `mt recover` rebuilt),
+    /// and no id twice in the active CSVs or in one recovered file.
+    func coverageFindings(_ csvs: [CSVSummary], archived: [String: [Int64: String]],
+                          benchmark: Benchmark?) -> ([VerifyFinding], [String]) {
+        var out: [VerifyFinding] = []
+        var notes: [String] = []
+        var active: [String: [Int64: [(String, Int)]]] = [:]
+        var recovered: [String: Set<Int64>] = [:]
+        for c in csvs {
+            guard let scale = c.scale else { continue }
+            if c.recovered {
+                var seen: [Int64: Int] = [:]
+                for o in c.ids {
+                    if let first = seen[o.id] {
+                        out.append(duplicate(scale: scale, id: o.id, at: [(c.path, first), (c.path, o.line)]))
+                    } else { seen[o.id] = o.line }
+                    recovered[scale, default: []].insert(o.id)
+                }
+            } else {
+                for o in c.ids { active[scale, default: [:]][o.id, default: []].append((c.path, o.line)) }
+            }
+        }
+        for scale in archived.keys.sorted() {
+            guard let mark = benchmark?.marks[scale] else {
+                notes.append("\(scale) has no benchmark, so whether it is deleteable is unknown: its CSV rows were not matched with the archives")
+                continue
+            }
+            guard mark.deleteable else { continue }
+            let rows = active[scale] ?? [:]
+            for id in rows.keys.sorted() where rows[id]!.count > 1 {
+                out.append(duplicate(scale: scale, id: id, at: rows[id]!))
+            }
+            for (id, archive) in archived[scale]!.sorted(by: { $0.key < $1.key })
+            where rows[id] == nil && recovered[scale]?.contains(id) != true {
+                out.append(VerifyFinding(.csvMissing, path: archive, scale: scale, id: id,
+                                         message: "\(scale) id \(id) is archived here but in no CSV of active_data or recovered_data",
+                                         hint: "rebuild the scale's CSV from the archives: mt recover \(s) \(scale)"))
+            }
+        }
+        return (out, notes)
+    }
+
+    private func duplicate(scale: String, id: Int64, at places: [(String, Int)]) -> VerifyFinding {
+        let list = places.map { "\($0.0):\($0.1)" }.joined(separator: ", ")
+        return VerifyFinding(.csvDuplicate, path: places[1].0, line: places[1].1, scale: scale, id: id,
+                             message: "\(scale) id \(id) appears \(places.count) times: \(list)",
+                             hint: "keep one row and delete the others, or replace the scale's CSVs with those of mt recover \(s) \(scale)")
+    }
+
+    // MARK: permissions
+
+    /// Data files and folders must not be open to group or others (DESIGN §4.7): decrypted answers live here.
+    func permissionFindings() -> [VerifyFinding] {
+        var out: [VerifyFinding] = []
+        // PATH itself may be a link to the real folder; links inside it are not data and are not followed.
+        func visit(_ path: String, follow: Bool = false) {
+            var st = stat()
+            guard (follow ? stat(path, &st) : lstat(path, &st)) == 0 else { return }
+            let type = st.st_mode & S_IFMT
+            guard type == S_IFDIR || type == S_IFREG else { return } // links and sockets are not data
+            let mode = st.st_mode & 0o7777
+            let isDir = type == S_IFDIR
+            if mode & 0o077 != 0 {
+                out.append(VerifyFinding(.permissions, path: path,
+                                         message: "\(isDir ? "folder" : "file") has mode \(String(mode, radix: 8)): group or others can \(isDir ? "enter or list it" : "read or change it")",
+                                         hint: "chmod \(isDir ? "700" : "600") \(FileSystem.shellQuote(path))"))
+            }
+            if isDir, let names = try? FileSystem.list(path) {
+                for n in names.sorted() { visit(path + "/" + n) }
+            }
+        }
+        visit(layout.root, follow: true)
+        return out
+    }
+
+    // MARK: remote
+
+    /// Entries of deleteable scales at or below the benchmark that are still on the server (DESIGN §4.4).
+    func remoteFindings(benchmark: Benchmark?, archived: [String: [Int64: String]]) throws -> [VerifyFinding] {
+        let inventory = try ServerInventory(server: server)
+        var out: [VerifyFinding] = []
+        for scale in try inventory.scales().scales where scale.deleteable ?? true {
+            guard let mark = benchmark?.marks[scale.name] else { continue }
+            let url = server.exportURL + "/" + scale.name
+            for id in try inventory.entryIDs(scale: scale.name).sorted() where id <= mark.current {
+                let hint = archived[scale.name]?[id] != nil
+                    ? "an archive holds it: mt export \(s) deletes it when DELETE_MODE is true"
+                    : "no archive holds it: run mt export \(s) so it is archived before anything deletes it"
+                out.append(VerifyFinding(.remoteRemains, path: url, scale: scale.name, id: id,
+                                         message: "\(scale.name) id \(id) is at or below the benchmark \(mark.current) but still on the server",
+                                         hint: hint))
+            }
+        }
+        return out
+    }
+}

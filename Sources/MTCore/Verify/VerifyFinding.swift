@@ -1,0 +1,64 @@
+/// One thing `mt verify` found wrong: what, where (file, line, id), and what to run about it.
+public struct VerifyFinding: Sendable, Equatable {
+    /// Stable words scripts can match on (`--json` prints them).
+    public enum Kind: String, Sendable {
+        case archiveUnreadable = "archive-unreadable"
+        case archiveCorrupt = "archive-corrupt"
+        case archiveNotJSON = "archive-json"
+        case archiveEntries = "archive-entries"
+        case checksumMismatch = "checksum-mismatch"
+        case checksumMissing = "checksum-missing"
+        case archiveMissing = "archive-missing"
+        case ledgerUnreadable = "ledger-unreadable"
+        case deletionUnarchived = "deletion-unarchived"
+        case csvMissing = "csv-missing"
+        case csvDuplicate = "csv-duplicate"
+        case csvUnreadable = "csv-parse"
+        case csvColumns = "csv-columns"
+        case ciphertextLeft = "ciphertext-left"
+        case benchmarkUnreadable = "benchmark-unreadable"
+        case benchmarkMissing = "benchmark-missing"
+        case benchmarkBehind = "benchmark-behind"
+        case permissions = "permissions"
+        case remoteRemains = "remote-remains"
+    }
+
+    public var kind: Kind
+    /// The file (or folder) concerned, absolute.
+    public var path: String
+    /// 1-based line in `path`, when the finding is about one line.
+    public var line: Int?
+    public var scale: String?
+    public var id: Int64?
+    public var message: String
+    /// What to run or do about it.
+    public var hint: String
+
+    public init(_ kind: Kind, path: String, line: Int? = nil, scale: String? = nil, id: Int64? = nil,
+                message: String, hint: String) {
+        self.kind = kind
+        self.path = path
+        self.line = line
+        self.scale = scale
+        self.id = id
+        self.message = message
+        self.hint = hint
+    }
+
+    /// `path[:line]: message` then the hint, as the console shows it.
+    public var text: String {
+        "\(kind.rawValue): \(path)\(line.map { ":\($0)" } ?? ""): \(message)\n  fix: \(hint)"
+    }
+
+    public var json: JSONValue {
+        .object([
+            ("kind", .string(kind.rawValue)),
+            ("path", .string(path)),
+            ("line", line.map { .int($0) } ?? .null),
+            ("scale", .optionalString(scale)),
+            ("id", id.map { .int($0) } ?? .null),
+            ("message", .string(message)),
+            ("hint", .string(hint)),
+        ])
+    }
+}

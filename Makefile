@@ -7,7 +7,7 @@ BINDIR   = $(PREFIX)/bin
 MANDIR   = $(PREFIX)/share/man/man1
 SHAREDIR = $(PREFIX)/share/mt
 
-.PHONY: all deps test-deps build test demo install uninstall clean perf fuzz
+.PHONY: all deps test-deps build test demo install uninstall clean perf fuzz soak sanitize
 
 all: build
 
@@ -29,6 +29,16 @@ demo: deps
 
 perf: deps
 	scripts/perf.sh
+
+# The full simulated day: 288 consecutive cron runs against mt-sim with arrivals and faults (make test runs 24).
+soak: test-deps
+	$(SWIFT) build --build-tests
+	MT_SOAK_RUNS=288 $(SWIFT) test --skip-build --filter SimulatedDayTests
+
+# The test suite under AddressSanitizer (leaks of the test runners themselves suppressed), then ThreadSanitizer.
+sanitize: test-deps
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp $(SWIFT) test --sanitize=address --scratch-path .build-asan
+	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --sanitize=thread --scratch-path .build-tsan
 
 # libFuzzer on every reader of outside input, 300 s per target (FUZZ_SECONDS to change).
 FUZZ_SECONDS ?= 300
@@ -53,4 +63,4 @@ uninstall:
 	cd man && for f in *.1; do rm -f $(DESTDIR)$(MANDIR)/$$f; done
 
 clean:
-	rm -rf .build Fuzz/.build
+	rm -rf .build .build-asan .build-tsan Fuzz/.build

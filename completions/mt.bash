@@ -45,6 +45,7 @@ _mt() {
         --server) COMPREPLY=($(compgen -W "$(_mt_servers)" -- "$cur")); return ;;
         --format) COMPREPLY=($(compgen -W "csv json jsonl" -- "$cur")); return ;;
         --keep) COMPREPLY=($(compgen -W "first last" -- "$cur")); return ;;
+        --deleteable) COMPREPLY=($(compgen -W "true false" -- "$cur")); return ;;
         --scale) COMPREPLY=($(compgen -W "$(_mt_scales)" -- "$cur")); return ;;
     esac
 
@@ -69,9 +70,9 @@ _mt() {
             if [ "$nargs" -eq 0 ]; then opts="$opts . $(_mt_servers)"; elif [ "$nargs" -eq 1 ]; then opts="$opts . all static $(_mt_scales)"; fi ;;
         decrypt) opts="--key --server --format --fields --output -o --value"
             COMPREPLY=($(compgen -W "$opts" -- "$cur") $(compgen -f -- "$cur")); return ;;
-        recover) opts="--static"
+        recover) opts="--key --static --deleteable --fields"
             if [ "$nargs" -eq 0 ]; then opts="$opts . $(_mt_servers)"; elif [ "$nargs" -eq 1 ]; then opts="$opts . $(_mt_scales)"; fi ;;
-        benchmark) opts="--remote --yes"
+        benchmark) opts="--remote --yes --deleteable"
             if [ "$nargs" -eq 0 ]; then opts="$opts set reset import $(_mt_servers)"; else opts="$opts $(_mt_scales)"; fi ;;
         verify) opts="--remote"
             [ "$nargs" -eq 0 ] && opts="$opts . $(_mt_servers)" ;;

@@ -50,10 +50,14 @@ complete -c mt -n "__fish_seen_subcommand_from decrypt" -l fields -x -d 'more fi
 complete -c mt -n "__fish_seen_subcommand_from decrypt" -s o -l output -r -F
 complete -c mt -n "__fish_seen_subcommand_from decrypt" -l value -x -d 'one base64 value'
 complete -c mt -n "__fish_seen_subcommand_from decrypt" -F
-complete -c mt -n "__fish_seen_subcommand_from recover" -l static -d 'treat as non-deleteable'
+complete -c mt -n "__fish_seen_subcommand_from recover" -l static -d 'newest snapshot only'
+complete -c mt -n "__fish_seen_subcommand_from recover" -l deleteable -d 'every archive, first copy of each id'
+complete -c mt -n "__fish_seen_subcommand_from recover" -l key -r -F -d 'private key'
+complete -c mt -n "__fish_seen_subcommand_from recover decrypt" -l fields -x -d 'more fields to decrypt'
 complete -c mt -n "__fish_seen_subcommand_from benchmark" -a "set reset import"
 complete -c mt -n "__fish_seen_subcommand_from benchmark verify" -l remote -d 'ask the server too'
 complete -c mt -n "__fish_seen_subcommand_from benchmark" -l yes -d 'do not ask'
+complete -c mt -n "__fish_seen_subcommand_from benchmark" -l deleteable -x -a "true false"
 complete -c mt -n "__fish_seen_subcommand_from scales" -a "show check" -l local
 complete -c mt -n "__fish_seen_subcommand_from stats" -a "summary score wide dedupe report"
 complete -c mt -n "__fish_seen_subcommand_from stats" -l recovered -l csv -l scores

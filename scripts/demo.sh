@@ -72,3 +72,21 @@ echo "== deletion ledger: $(wc -l < "$WORK/data/ledger/deletions.tsv") ids delet
 echo "== mt export demo all        (rerun: nothing new)"
 "$BIN/mt" --config "$WORK/config.yaml" export demo all
 echo "   exit $?"
+
+echo "== mt verify demo --remote   (archives, checksums, ledgers, CSVs and the server agree)"
+"$BIN/mt" --config "$WORK/config.yaml" verify demo --remote
+echo "   exit $?"
+
+echo "== mt benchmark demo          (the high-water marks)"
+"$BIN/mt" --config "$WORK/config.yaml" benchmark demo | head -12 | sed 's/^/   /'
+
+echo "== mt recover demo OA         (the CSV rebuilt from the archives alone)"
+"$BIN/mt" --config "$WORK/config.yaml" recover demo OA
+ls "$WORK/data/recovered_data" | sed 's/^/   /'
+
+echo "== mt stats summary demo      (entries, participants, duplicates, missing, out of range)"
+"$BIN/mt" --config "$WORK/config.yaml" stats summary demo | head -30 | sed 's/^/   /'
+
+echo "== mt stats report demo --html $WORK/report.html"
+"$BIN/mt" --config "$WORK/config.yaml" stats report demo --html "$WORK/report.html"
+echo "   open $WORK/report.html in a browser"

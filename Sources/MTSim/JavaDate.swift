@@ -1,3 +1,5 @@
+import MTCore
+
 /// The `date` field as the study server's Java code writes it: `EEE, dd MMM yyyy HH:mm:ss Z` in English,
 /// e.g. `Tue, 03 Apr 2018 14:05:09 -0400`, and the `after=yyyy-MM-dd-HH-mm-ss` query parameter.
 ///
@@ -57,26 +59,10 @@ public enum JavaDate {
 
     private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
 
-    // Howard Hinnant's civil-from-days algorithms (proleptic Gregorian calendar).
-    static func days(fromCivil y0: Int, _ m: Int, _ d: Int) -> Int64 {
-        let y = Int64(m <= 2 ? y0 - 1 : y0)
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = Int64((m + 9) % 12)
-        let doy = (153 * mp + 2) / 5 + Int64(d) - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
+    static func days(fromCivil y: Int, _ m: Int, _ d: Int) -> Int64 { Int64(CivilDate.days(year: y, month: m, day: d)) }
 
-    static func civil(fromDays z0: Int64) -> (Int, Int, Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (Int(yoe + era * 400 + (m <= 2 ? 1 : 0)), Int(m), Int(d))
+    static func civil(fromDays z: Int64) -> (Int, Int, Int) {
+        let c = CivilDate.date(days: Int(z))
+        return (c.year, c.month, c.day)
     }
 }

@@ -63,3 +63,21 @@ import Testing
         #expect(read == ["a.json.gz": "ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"])
     }
 }
+
+@Suite struct LedgerAppendTests {
+    @Test func aTornLastLineIsEndedBeforeTheNextRecord() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let layout = DataLayout(root: dir.path)
+        try layout.create()
+        let ledger = DeletionLedger(layout: layout)
+        try ledger.record(scale: "OA", ids: [1], archive: "a.json.gz")
+        try FileSystem.appendDurably(Array("2026-11-29T00:00:00.000+0000\tOA\t2".utf8), to: layout.deletions) // killed mid-line
+        try ledger.record(scale: "OA", ids: [3], archive: "b.json.gz")
+        #expect(try ledger.read().map(\.id) == [1, 3])
+        let sums = ChecksumLedger(layout: layout)
+        try FileSystem.appendDurably(Array("abc".utf8), to: layout.checksums)
+        try sums.append(archive: "c.json.gz", sha256: String(repeating: "0", count: 64))
+        #expect(try sums.read() == ["c.json.gz": String(repeating: "0", count: 64)])
+    }
+}

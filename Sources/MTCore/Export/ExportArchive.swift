@@ -20,22 +20,8 @@ public enum ExportArchive {
         try FileSystem.writeAtomically(Gzip.compress(body), to: path, mode: 0o600)
         let sha = try verify(path: path, body: body, ids: ids)
         let ledger = ChecksumLedger(layout: layout)
-        try endTornLine(ledger.path)
         try ledger.append(archive: name.fileName, sha256: sha)
         return name
-    }
-
-    /// A run killed in the middle of a ledger append leaves a last line without its newline; the next line must
-    /// not be glued to it (that would make an intact record unreadable), so the torn line is ended first.
-    public static func endTornLine(_ path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        var last: UInt8 = 0x0A
-        var st = stat()
-        let size = fstat(fd, &st) == 0 ? st.st_size : 0
-        if size > 0 { _ = pread(fd, &last, 1, size - 1) }
-        close(fd)
-        if last != 0x0A { try FileSystem.appendDurably([0x0A], to: path) }
     }
 
     /// Reads an archive back from disk: gzip CRC and length, the bytes equal what the server sent, the JSON

@@ -39,7 +39,6 @@ public struct ExportDeleter: Sendable {
         while start < ids.count {
             let batch = Array(ids[start..<min(start + batchSize, ids.count)])
             start += batch.count
-            try ExportArchive.endTornLine(ledger.path)
             try ledger.record(scale: scale, ids: batch, archive: archive)
             let r = run(batch, logger: logger)
             total.deleted += r.deleted

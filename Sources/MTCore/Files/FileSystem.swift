@@ -129,6 +129,19 @@ public enum FileSystem {
         guard fsync(fd) == 0 else { throw MTError(.ioError, "cannot flush \(path) to disk: \(errnoText())") }
     }
 
+    /// Appends whole lines to a ledger, durably. A run killed in the middle of an append leaves a last line
+    /// without its newline; it is ended first, so the new record is never glued to it and stays readable.
+    public static func appendLinesDurably(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws {
+        let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, mode)
+        guard fd >= 0 else { throw MTError(codeForErrno(), "cannot open \(path) for appending: \(errnoText())") }
+        defer { close(fd) }
+        var st = stat()
+        var last: UInt8 = 0x0A
+        if fstat(fd, &st) == 0, st.st_size > 0 { _ = pread(fd, &last, 1, st.st_size - 1) }
+        try writeAll(fd, last == 0x0A ? bytes : [0x0A] + bytes, path: path)
+        guard fsync(fd) == 0 else { throw MTError(.ioError, "cannot flush \(path) to disk: \(errnoText())") }
+    }
+
     /// Permission bits of a file, or nil if it does not exist.
     public static func mode(of path: String) -> mode_t? {
         var st = stat()

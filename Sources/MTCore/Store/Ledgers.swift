@@ -6,7 +6,7 @@ public struct ChecksumLedger: Sendable {
     public init(layout: DataLayout) { path = layout.checksums }
 
     public func append(archive: String, sha256: String) throws {
-        try FileSystem.appendDurably(Array("\(sha256)  \(archive)\n".utf8), to: path)
+        try FileSystem.appendLinesDurably(Array("\(sha256)  \(archive)\n".utf8), to: path)
     }
 
     /// archive file name → checksum. A torn last line (crash mid-append) is ignored.
@@ -44,7 +44,7 @@ public struct DeletionLedger: Sendable {
         var text = ""
         for id in ids { text += "\(stamp)\t\(scale)\t\(id)\t\(archive)\n" }
         try FileSystem.makeDirectories((path as NSString).deletingLastPathComponent)
-        try FileSystem.appendDurably(Array(text.utf8), to: path)
+        try FileSystem.appendLinesDurably(Array(text.utf8), to: path)
     }
 
     public func read() throws -> [Entry] {

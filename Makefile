@@ -27,7 +27,8 @@ test: test-deps
 demo: deps
 	scripts/demo.sh
 
-perf: deps
+perf:
+	@scripts/deps.sh perf
 	scripts/perf.sh
 
 # The full simulated day: 288 consecutive cron runs against mt-sim with arrivals and faults (make test runs 24).

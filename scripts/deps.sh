@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the system packages mt needs, only those missing. `deps.sh build` for building and running,
-# `deps.sh test` adds what the test suites use (python3, a browser for the HTML report test, pandas).
+# `deps.sh test` adds what the test suites use (a browser for the HTML report test, GNU time, pandas),
+# `deps.sh perf` what the benchmarks use (bc, GNU time, pandas).
 set -euo pipefail
 what=${1:-build}
 pkgs=(pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev openssl ca-certificates python3 curl)
 if [ "$what" = test ]; then pkgs+=(chromium util-linux time); fi
+if [ "$what" = perf ]; then pkgs+=(bc time); fi
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -29,7 +31,7 @@ if ! command -v swift >/dev/null; then
   exit 1
 fi
 
-if [ "$what" = test ] && ! python3 -c 'import pandas' 2>/dev/null; then
+if [ "$what" != build ] && ! python3 -c 'import pandas' 2>/dev/null; then
   echo "mt: installing pandas for the stats comparison tests" >&2
   python3 -m pip install -q pandas >/dev/null 2>&1 || echo "mt: pandas could not be installed; those tests will say so and skip" >&2
 fi

@@ -40,10 +40,6 @@ struct Dispatcher {
             stdout.line(command.fullHelp)
             return .ok
         }
-        guard command.isImplemented else {
-            stderr.line("mt \(command.name): not implemented yet: its issue has not landed (see README.md)")
-            return .software
-        }
         let context = CommandContext(global: global, environment: environment, stdout: stdout, stderr: stderr,
                                      commandName: command.name)
         do {

@@ -11,15 +11,11 @@ public protocol Command: Sendable {
     static var usage: String { get }
     /// The body of `mt CMD --help`: options, then an EXIT STATUS section.
     static var help: String { get }
-    /// Set while a command's issue has not landed: `mt` says so and exits 70.
-    static var isImplemented: Bool { get }
 
     static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode
 }
 
 extension Command {
-    public static var isImplemented: Bool { true }
-
     /// The full `--help` text: usage, body, and the shared exit-code table.
     public static var fullHelp: String {
         """

@@ -21,7 +21,7 @@ public enum ExitCode: Int32, Sendable, CaseIterable, Comparable {
         case .dataError: "bad input data (not JSON, wrong key, corrupt archive)"
         case .noInput: "an input file or folder does not exist or cannot be read"
         case .unavailable: "a server was unavailable or answered unexpectedly"
-        case .software: "internal error, or a command not implemented yet"
+        case .software: "internal error (a bug: please report it)"
         case .cantCreate: "an output file or folder cannot be created"
         case .ioError: "input/output error (disk full, read-only file system)"
         case .tempFail: "another run holds the data directory lock; try later"

@@ -81,3 +81,20 @@ import Testing
         #expect(try sums.read() == ["c.json.gz": String(repeating: "0", count: 64)])
     }
 }
+
+@Suite struct ArchiveNameFuzzFindingsTests {
+    /// Found by `make fuzz` (target names): a year too large for the C time functions trapped.
+    @Test(arguments: ["A_Apr_3_2555555555_1_5_8.json", "A_Apr_99_2018_1_5_8.json", "A_Apr_3_2018_24_5_8.json",
+                      "9999999999999-1-1T1-1-1.1Z_OA.json.gz", "2026-13-29T03-40-12.123456Z_OA.json.gz",
+                      "2026-11-29T03-40-12.12345xZ_OA.json.gz"])
+    func outOfRangeStampsAreNotArchives(_ name: String) {
+        #expect(ArchiveName.parse(name) == nil)
+    }
+
+    @Test func legacyStampsAreLocalTime() throws {
+        let a = try #require(ArchiveName.parse("OA_Apr_03_2018_14_05_09.json"))
+        var tm = tm()
+        tm.tm_year = 118; tm.tm_mon = 3; tm.tm_mday = 3; tm.tm_hour = 14; tm.tm_min = 5; tm.tm_sec = 9; tm.tm_isdst = -1
+        #expect(a.time.timeIntervalSince1970 == Double(mktime(&tm)))
+    }
+}

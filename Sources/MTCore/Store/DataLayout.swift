@@ -94,22 +94,20 @@ public struct ArchiveName: Sendable, Hashable, Comparable, CustomStringConvertib
     }
 
     static func parseNew(_ name: String) -> ArchiveName? {
-        // 2026-11-29T03-40-12.123456Z_OA.json.gz
-        let stampLength = 27
+        // 2026-11-29T03-40-12.123456Z_OA.json.gz: every character of the stamp at its place.
         let u = Array(name.utf8)
-        guard u.count > stampLength + 1 + 8, u[stampLength - 1] == UInt8(ascii: "Z"), u[stampLength] == UInt8(ascii: "_") else { return nil }
-        let stamp = String(decoding: u[0..<stampLength - 1], as: UTF8.self)
-        let scale = String(decoding: u[(stampLength + 1)..<(u.count - 8)], as: UTF8.self)
-        guard SafeName.isValidScale(scale) else { return nil }
-        let parts = stamp.split(whereSeparator: { "-T.".contains($0) }).map { Int($0) }
-        guard parts.count == 7, parts.allSatisfy({ $0 != nil }) else { return nil }
-        let p = parts.map { $0! }
-        var tm = tm()
-        tm.tm_year = Int32(p[0] - 1900); tm.tm_mon = Int32(p[1] - 1); tm.tm_mday = Int32(p[2])
-        tm.tm_hour = Int32(p[3]); tm.tm_min = Int32(p[4]); tm.tm_sec = Int32(p[5])
-        let t = timegm(&tm)
-        guard t != -1 || p[0] == 1969 else { return nil }
-        return ArchiveName(scale: scale, time: Date(timeIntervalSince1970: Double(t) + Double(p[6]) / 1e6),
+        let shape = Array("dddd-dd-ddTdd-dd-dd.ddddddZ_".utf8)
+        guard u.count > shape.count + 8 else { return nil }
+        for (i, c) in shape.enumerated() {
+            let ok = c == UInt8(ascii: "d") ? (u[i] >= 0x30 && u[i] <= 0x39) : u[i] == c
+            if !ok { return nil }
+        }
+        func num(_ from: Int, _ count: Int) -> Int { u[from..<(from + count)].reduce(0) { $0 * 10 + Int($1 - 0x30) } }
+        let scale = String(decoding: u[shape.count..<(u.count - 8)], as: UTF8.self)
+        guard SafeName.isValidScale(scale),
+              let t = epoch(year: num(0, 4), month: num(5, 2), day: num(8, 2), hour: num(11, 2), minute: num(14, 2),
+                            second: num(17, 2), utcOffset: 0) else { return nil }
+        return ArchiveName(scale: scale, time: Date(timeIntervalSince1970: Double(t) + Double(num(20, 6)) / 1e6),
                            kind: .gzip, fileName: name)
     }
 
@@ -121,14 +119,23 @@ public struct ArchiveName: Sendable, Hashable, Comparable, CustomStringConvertib
         let stamp = fields.suffix(6)
         let scale = fields.dropLast(6).joined(separator: "_")
         let s = Array(stamp)
-        guard SafeName.isValidScale(scale), let month = months.firstIndex(of: s[0]),
+        guard SafeName.isValidScale(scale), let month = months.firstIndex(of: s[0]), s[1...].allSatisfy({ $0.count <= 4 }),
               let day = Int(s[1]), let year = Int(s[2]), let h = Int(s[3]), let m = Int(s[4]), let sec = Int(s[5]),
-              (1...31).contains(day), (0...23).contains(h), (0...59).contains(m), (0...60).contains(sec) else { return nil }
+              epoch(year: year, month: month + 1, day: day, hour: h, minute: m, second: sec, utcOffset: 0) != nil
+        else { return nil }
         var tm = tm()
         tm.tm_year = Int32(year - 1900); tm.tm_mon = Int32(month); tm.tm_mday = Int32(day)
         tm.tm_hour = Int32(h); tm.tm_min = Int32(m); tm.tm_sec = Int32(sec); tm.tm_isdst = -1
         let t = mktime(&tm) // the original wrote local time
         return ArchiveName(scale: scale, time: Date(timeIntervalSince1970: Double(t)), kind: .legacy, fileName: name)
+    }
+
+    /// Seconds since 1970 of a calendar time, or nil outside the range a raw file can carry (years 1970–9999).
+    static func epoch(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, utcOffset: Int) -> Int64? {
+        guard (1970...9999).contains(year), (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour),
+              (0...59).contains(minute), (0...60).contains(second) else { return nil }
+        let days = CivilDate.days(year: year, month: month, day: day)
+        return Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second - utcOffset)
     }
 }
 

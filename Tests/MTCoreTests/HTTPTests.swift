@@ -102,3 +102,19 @@ import Testing
         #expect(try HTTPClient(options: o).get("https://127.0.0.1:\(port)/").status == 200)
     }
 }
+
+@Suite struct ServerHTTPOptionsTests {
+    @Test func talkingToAServerNeedsItsPassword() throws {
+        let none = ServerConfig(name: "lab", apiBase: "https://h/api", user: "u", path: "/tmp/x")
+        do {
+            _ = try HTTPOptions(server: none)
+            Issue.record("expected a config error")
+        } catch let e as MTError {
+            #expect(e.exitCode == .config)
+            #expect(e.message.contains("MT_PASS_LAB"))
+        }
+        var withPassword = none
+        withPassword.password = Secret("pw")
+        #expect(try HTTPOptions(server: withPassword).password?.reveal == "pw")
+    }
+}

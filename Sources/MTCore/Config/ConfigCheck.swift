@@ -21,7 +21,9 @@ public struct ConfigCheck: Sendable {
 
     static func check(_ s: ServerConfig) -> ServerReport {
         var r = ServerReport(name: s.name, ready: s.ready, deleteMode: s.deleteMode, apiBase: s.apiBase)
-        do { try HTTPClient(options: HTTPOptions(server: s)).checkURL(s.exportURL) } catch {
+        var urlRules = HTTPOptions()
+        urlRules.allowInsecureHTTP = s.allowHTTP
+        do { try HTTPClient(options: urlRules).checkURL(s.exportURL) } catch {
             r.problems.append(error.asMTError.description)
         }
         if s.user.isEmpty { r.problems.append("USER is empty") }

@@ -58,9 +58,7 @@ struct ServerExport {
         self.logging = logging
         layout = DataLayout(server: server)
         now = Date()
-        var http = HTTPOptions(server: server)
-        http.password = try server.requirePassword()
-        client = try HTTPClient(options: http)
+        client = try HTTPClient(options: HTTPOptions(server: server))
         try client.checkURL(server.exportURL)
         if server.privateFiles.isEmpty {
             keys = nil
@@ -266,9 +264,7 @@ struct ServerExport {
         let ids = fetched.ids.filter { !keep.contains($0) }
         guard !ids.isEmpty else { return }
         let base = server.exportURL + "/" + scale + "/"
-        var http = HTTPOptions(server: server)
-        http.password = server.password
-        let deleter = ExportDeleter(options: http, deleteURL: { base + String($0) },
+        let deleter = ExportDeleter(options: client.options, deleteURL: { base + String($0) },
                                     concurrency: options.concurrency ?? server.concurrency, retries: server.retries)
         let r = try Self.local {
             try deleter.delete(ids, scale: scale, archive: archive, ledger: DeletionLedger(layout: layout), logger: log)

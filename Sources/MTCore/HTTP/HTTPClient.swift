@@ -18,9 +18,10 @@ public struct HTTPOptions: Sendable {
         self.password = password
     }
 
-    public init(server: ServerConfig) {
+    /// The options for talking to a configured server; its password must be found (PASS, PASS_FILE, environment).
+    public init(server: ServerConfig) throws {
         user = server.user
-        password = server.password
+        password = try server.requirePassword()
         connectTimeout = server.connectTimeout
         timeout = server.timeout
         lowSpeedTime = server.lowSpeedTime

@@ -7,10 +7,8 @@ public final class ServerInventory {
     private let client: HTTPClient
 
     public init(server: ServerConfig) throws {
-        var options = HTTPOptions(server: server)
-        options.password = try server.requirePassword()
         self.server = server
-        client = try HTTPClient(options: options)
+        client = try HTTPClient(options: HTTPOptions(server: server))
     }
 
     /// `GET {api}/export`, read as `mt scales` reads it. Rows with a scale name unsafe as a file name are left

@@ -53,7 +53,7 @@ public struct ExportCommand: Command {
         options.concurrency = try args.int("--concurrency", range: 1...64)
         if let stamp = try args.value("--after") {
             guard let after = AfterStamp(stamp) else {
-                throw MTError.usage("mt export: --after expects yyyy-MM-dd-HH-mm-ss (UTC), got '\(stamp)'", usage: usage)
+                throw MTError.usage("--after expects yyyy-MM-dd-HH-mm-ss (UTC), got '\(stamp)'", usage: usage)
             }
             options.after = after
         }

@@ -40,7 +40,7 @@ public struct ScalesCommand: Command {
         var args = try p.positionals()
         let verb = args.first.flatMap { ["show", "check"].contains($0) ? $0 : nil }
         if verb != nil { args.removeFirst() }
-        if scale != nil && verb != "check" { throw MTError.usage("mt scales: --scale is for check only", usage: usage) }
+        if scale != nil && verb != "check" { throw MTError.usage("--scale is for check only", usage: usage) }
         let json = context.global.json
         switch verb {
         case "show":
@@ -68,7 +68,7 @@ public struct ScalesCommand: Command {
                                           : Array(CatalogueText.list(catalogue).utf8))
                 return .ok
             }
-            guard args.count <= 1 else { throw MTError.usage("mt scales: too many arguments", usage: usage) }
+            guard args.count <= 1 else { throw MTError.usage("too many arguments", usage: usage) }
             let config = try context.loadConfig()
             var out: [JSONValue] = []
             var text = ""

@@ -172,7 +172,7 @@ public struct StatsCommand: Command {
             return (try ScaleFiles.paths(o.inputs, scale: o.scale), catalogue, title)
         }
         guard o.inputs.count <= 2 else {
-            throw MTError.usage("mt stats: expected SERVER [SCALE] or CSV files, got \(o.inputs.joined(separator: " "))", usage: usage)
+            throw MTError.usage("expected SERVER [SCALE] or CSV files, got \(o.inputs.joined(separator: " "))", usage: usage)
         }
         let config = try context.loadConfig()
         let server: ServerConfig
@@ -180,7 +180,7 @@ public struct StatsCommand: Command {
             server = try config.server(named: name)
         } else {
             guard config.servers.count == 1 else {
-                throw MTError.usage("mt stats: name a server (\(config.servers.map(\.name).joined(separator: ", "))) or CSV files", usage: usage)
+                throw MTError.usage("name a server (\(config.servers.map(\.name).joined(separator: ", "))) or CSV files", usage: usage)
             }
             server = config.servers[0]
         }

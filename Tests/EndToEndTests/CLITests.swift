@@ -55,6 +55,19 @@ import Testing
         #expect(c.code == 64)
     }
 
+    @Test func usageErrorsNameTheCommandOnce() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let cfg = try dir.write("c.yaml", "lab:\n  SERVER: https://h/api/\n  USER: u\n  PATH: data\n", mode: 0o600)
+        for args in [["export", "--after", "yesterday"], ["scales", "show", "OA", "--scale", "OA"],
+                     ["benchmark", "lab", "frob"], ["stats", "summary", "lab", "OA", "extra"]] {
+            let r = try Run.mt(["--config", cfg] + args)
+            #expect(r.code == 64, "\(args)")
+            #expect(r.stderr.hasPrefix("mt \(args[0]): "), "\(args): \(r.stderr)")
+            #expect(!r.stderr.contains("mt \(args[0]): mt \(args[0])"), "\(args): \(r.stderr)")
+        }
+    }
+
     @Test func worldReadableConfigWithPasswordIsRefusedWithTheChmod() throws {
         let dir = try TempDir()
         defer { dir.remove() }

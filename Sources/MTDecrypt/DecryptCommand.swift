@@ -45,7 +45,6 @@ public struct DecryptCommand: Command {
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
         var p = ArgumentParser(arguments, command: name, usage: usage)
-        if p.wantsHelp() { context.stdout.write(fullHelp + "\n"); return .ok }
         let keyPaths = try p.values("--key")
         let server = try p.value("--server")
         let format = try p.choice("--format", DecryptFormat.allCases.map(\.rawValue)).flatMap(DecryptFormat.init) ?? .csv

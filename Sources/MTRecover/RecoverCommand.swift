@@ -44,7 +44,6 @@ public struct RecoverCommand: Command {
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
         var p = ArgumentParser(arguments, command: name, usage: usage)
-        if p.wantsHelp() { context.stdout.write(fullHelp + "\n"); return .ok }
         let keyPaths = try p.values("--key")
         let forceStatic = p.flag("--static")
         let forceDeleteable = p.flag("--deleteable")

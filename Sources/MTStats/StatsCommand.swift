@@ -109,7 +109,9 @@ public struct StatsCommand: Command {
         if o.scores { try refuse("--scores", unless: ["wide"]) }
         if arguments.contains(where: { $0 == "--keep" || $0.hasPrefix("--keep=") }) { try refuse("--keep", unless: ["dedupe"]) }
         if o.output != nil { try refuse("-o", unless: ["score", "wide", "dedupe", "mend"]) }
-        if o.scale != nil { try refuse("--scale", unless: ["summary", "score", "wide", "dedupe", "report"]) }
+        if o.scale != nil && o.verb == "mend" {
+            throw MTError.usage("mt stats mend: --scale is not for mend (copies keep their names)", usage: usage)
+        }
         if o.html != nil { try refuse("--html", unless: ["report"]) }
         if o.verb == "report" && o.html == nil {
             throw MTError.usage("mt stats report needs --html OUT (the file to write)", usage: usage)

@@ -251,6 +251,35 @@ enum OriginalFixtures {
         #expect(noDir.code == 64)
     }
 
+    @Test func mendRefusesBeforeWritingAndLeavesNothingHalfWritten() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let a = try dir.write("a/QOL_29_10_2015.csv", OriginalFixtures.qol)
+        let b = try dir.write("b/QOL_29_10_2015.csv", OriginalFixtures.qol)
+        let out = dir.file("out")
+        let twice = try Run.mt(["stats", "mend", a, b, "-o", out])
+        #expect(twice.code == 64)
+        #expect(twice.stderr.contains("would both be copied to \(out)/QOL_29_10_2015.csv"))
+        #expect(!FileSystem.exists(out))
+
+        // Bytes that are not UTF-8 in the second file: exit 65 naming file and line; the first copy is whole,
+        // the second was never renamed into place, no temporary file is left.
+        var latin1 = Array(OriginalFixtures.qol.utf8)
+        let at = OriginalFixtures.qol.utf8.distance(from: OriginalFixtures.qol.utf8.startIndex,
+                                                    to: OriginalFixtures.qol.range(of: "SESSION1")!.lowerBound)
+        latin1[at] = 0xE9 // in SESSION1 on line 8, a row that is kept
+        let bad = dir.file("c/DD_29_10_2015.csv")
+        try FileSystem.makeDirectories(dir.file("c"))
+        try FileSystem.writeAtomically(latin1, to: bad)
+        let r = try Run.mt(["stats", "mend", a, bad, "-o", out])
+        #expect(r.code == 65)
+        #expect(r.stderr.contains("\(bad): line 8: text is not valid UTF-8"))
+        #expect(try FileSystem.list(out).sorted() == ["QOL_29_10_2015.csv", "QOL_29_10_2015.mend.txt"])
+
+        let file = try dir.write("plain-file", "x")
+        #expect(try Run.mt(["stats", "mend", a, "-o", file]).code == 73)
+    }
+
     @Test(.enabled(if: Tools.pandas, "pandas is not installed (pip install pandas): the comparison with pandas is skipped"))
     func mendedCopiesReadInPandasAsMtCountsThem() throws {
         let dir = try TempDir()

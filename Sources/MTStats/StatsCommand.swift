@@ -37,9 +37,10 @@ public struct StatsCommand: Command {
           Every verb reads them tolerantly, but only a file that proves to be in their shape: tab-separated
           (told by the header), or comma-separated with RFC 2822 dates split by their own unquoted comma in
           its first 1000 rows. There a date is joined back only when that makes the row exactly as wide as
-          the header; Python's None is an empty cell ([] stays: an empty list, as mt writes one); rows that
-          still do not line up are never guessed at: they are left out of every count, and their lines are
-          listed once per file. Other files are read strictly as RFC 4180.
+          the header; Python's None is an empty cell ([] stays: an empty list, as mt writes one) and a list
+          such as [u'GAD', u'Panic'] becomes JSON, ["GAD","Panic"]; rows that still do not line up are never
+          guessed at: they are left out of every count, and their lines are listed once per file. Other
+          files are read strictly as RFC 4180.
 
         DEFINITIONS (they match pandas.read_csv(f, dtype=str, keep_default_na=False, na_values=[""]))
           missing      an empty cell (a short row's absent cells too); "NA", "null" are text, not missing.

@@ -24,16 +24,17 @@ enum OriginalFixtures {
 
         """
 
-    /// Tab file: dates intact, commas inside cells, `None` four times, `[]` once, and a short row (line 5).
+    /// Tab file: dates intact, commas inside cells, `None` four times, `[]` once, a Python list of text, one
+    /// with an escape (kept as found), and a short row (line 5).
     /// By hand: 4 entries; participants 22 24 25 34 = 4; PRE 3, SESSION1 1; participateReason missing 3,
     /// income 1, race 0; dates 2015-08-27T17:48:16Z … 2015-09-18T15:47:10Z.
     static let demographic = [
         "birthYear\tdate\tid\tincome\tparticipantDAO\tparticipateReason\trace\tsession",
-        "1900\tThu, 27 Aug 2015 12:48:16 -0500\t6\tLess than $5,000\t22\tNone\tEast Asian\tPRE",
+        "1900\tThu, 27 Aug 2015 12:48:16 -0500\t6\tLess than $5,000\t22\tNone\t[u'East Asian', u\"Pacific Islander's\"]\tPRE",
         "1988\tMon, 07 Sep 2015 09:01:17 -0500\t9\t$25,000 - $49,999\t24\tNone\t[]\tPRE",
         "1901\tWed, 09 Sep 2015 09:11:38 -0500\t10\tLess than $5,000\t25\tcuriosity\tÅland, \"Mariehamn\"\tPRE",
         "1901\tWed, 09 Sep 2015 09:11:38 -0500\t10\t25",
-        "1975\tFri, 18 Sep 2015 10:47:10 -0500\t14\tNone\t34\tNone\tSouth Asian\tSESSION1",
+        "1975\tFri, 18 Sep 2015 10:47:10 -0500\t14\tNone\t34\tNone\t[u'caf\\xe9']\tSESSION1",
     ].joined(separator: "\n") + "\n"
 
     /// Comma file with two date columns (two splits per row, one where the second date is None), a date cell
@@ -90,6 +91,9 @@ enum OriginalFixtures {
         #expect(rows.count == 4)
         #expect(rows[0][3] == "Less than $5,000" && rows[0][5] == "")
         #expect(rows[1][6] == "[]")
+        #expect(rows[0][6] == #"["East Asian","Pacific Islander's"]"#)
+        #expect(r.pythonLists == 1)
+        #expect(rows[3][6] == #"[u'caf\xe9']"#) // an escape is not decoded: kept as found
         #expect(rows[2][6] == "Åland, \"Mariehamn\"")
         #expect(r.leftOutLines == [5] && r.noneCells == 4 && r.mended == 0)
     }
@@ -225,6 +229,7 @@ enum OriginalFixtures {
         let demo = try FileSystem.readString(out + "/Demographic_29_10_2015.csv")
         #expect(demo.contains("1988,\"Mon, 07 Sep 2015 09:01:17 -0500\",9,\"$25,000 - $49,999\",24,,[],PRE\r\n"))
         #expect(demo.contains("\"Åland, \"\"Mariehamn\"\"\""))
+        #expect(demo.contains(#",22,,"[""East Asian"",""Pacific Islander's""]",PRE\#r\#n"#))
         for f in ["QOL_29_10_2015", "Demographic_29_10_2015", "TaskLog_29_10_2015"] {
             var st = stat()
             #expect(stat(out + "/\(f).csv", &st) == 0 && st.st_mode & 0o777 == 0o600)

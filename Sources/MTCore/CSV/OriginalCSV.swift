@@ -8,7 +8,8 @@ import Foundation
 /// - tab-separated files (header and rows), told apart by the header: one comma-separated field holding tabs;
 /// - comma files whose RFC 2822 dates (`Tue, 25 Aug 2015 08:54:35 -0500`) were split by their own comma into
 ///   `Tue` and ` 25 Aug 2015 08:54:35 -0500`, one extra cell per date column;
-/// - Python's `None` for a null cell (`[]`, an empty list, is what mt writes for one too, so it stays).
+/// - Python's `None` for a null cell (`[]`, an empty list, is what mt writes for one too, so it stays), and
+///   Python's lists of text (`[u'GAD', u'Panic']`), which become the compact JSON mt writes for a list.
 ///
 /// A file is read tolerantly only when it proves to be in that shape: tab-separated, or a comma file where a
 /// row wider than the header holds a split date among its first `probeRows` data rows. Every other file
@@ -45,6 +46,8 @@ public struct OriginalCSVReader {
     public private(set) var leftOutLines: [Int] = []
     /// Cells that held Python's `None`, read as empty.
     public private(set) var noneCells = 0
+    /// Cells that held a Python list of text, read as JSON.
+    public private(set) var pythonLists = 0
     private var reader: CSVReader
 
     public init(path: String) throws {
@@ -105,8 +108,11 @@ public struct OriginalCSVReader {
             var i = row.count - 1
             while i >= 0 {
                 if row.range(i).count == 4, row.withField(i, { $0.elementsEqual("None".utf8) }) {
-                    Self.blank(&row, field: i)
+                    Self.replace(&row, field: i, with: [])
                     noneCells += 1
+                } else if let items = row.withField(i, Self.pythonList) {
+                    Self.replace(&row, field: i, with: JSONWriter.bytes(.array(items.map(JSONValue.string))))
+                    pythonLists += 1
                 }
                 i -= 1
             }
@@ -137,6 +143,7 @@ public struct OriginalCSVReader {
         let what = shape == .originalTab ? "tab-separated" : "with dates split by an unquoted comma"
         out.append("\(path): written by the original tool (\(what))\(mended > 0 ? "; \(mended) row(s) mended" : ""); mt stats mend writes a clean copy")
         if noneCells > 0 { out.append("\(path): \(noneCells) cell(s) hold Python's None, read as empty") }
+        if pythonLists > 0 { out.append("\(path): \(pythonLists) cell(s) hold Python lists ([u'…']), read as JSON lists") }
         if leftOut > 0 {
             out.append("\(path): \(leftOut) row(s) beyond mending left out of every count (\(Self.lines(leftOutLines, total: leftOut)))")
         }
@@ -169,10 +176,37 @@ public struct OriginalCSVReader {
 
     private static let weekdays: Set<String> = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
-    /// Makes field `i` empty, keeping the others' bytes.
-    private static func blank(_ row: inout CSVRawRow, field i: Int) {
+    /// Puts `bytes` in place of field `i`, keeping the others'.
+    private static func replace(_ row: inout CSVRawRow, field i: Int, with bytes: [UInt8]) {
         let r = row.range(i)
-        row.bytes.removeSubrange(r)
-        for j in i..<row.ends.count { row.ends[j] -= r.count }
+        row.bytes.replaceSubrange(r, with: bytes)
+        for j in i..<row.ends.count { row.ends[j] += bytes.count - r.count }
+    }
+
+    /// The items of a Python 2 list of text as `repr` writes it, `[u'GAD', u'Panic']` or `['a', "it's"]`;
+    /// nil for anything else, `[]` included (it is already what mt writes). An item with a backslash escape
+    /// is not decoded here (nil): the cell is then kept as found rather than guessed at.
+    static func pythonList(_ b: UnsafeBufferPointer<UInt8>) -> [String]? {
+        let end = b.count - 1
+        guard b.count > 3, b[0] == UInt8(ascii: "["), b[end] == UInt8(ascii: "]") else { return nil }
+        var items: [String] = []
+        var i = 1
+        while true {
+            if b[i] == UInt8(ascii: "u") { i += 1 }
+            guard i < end, b[i] == UInt8(ascii: "'") || b[i] == UInt8(ascii: "\"") else { return nil }
+            let quote = b[i]
+            i += 1
+            let start = i
+            while i < end, b[i] != quote {
+                if b[i] == UInt8(ascii: "\\") { return nil }
+                i += 1
+            }
+            guard i < end, let item = String(validating: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self) else { return nil }
+            items.append(item)
+            i += 1
+            if i == end { return items }
+            guard i + 2 < end, b[i] == UInt8(ascii: ","), b[i + 1] == UInt8(ascii: " ") else { return nil }
+            i += 2
+        }
     }
 }

@@ -12,6 +12,7 @@ public enum OriginalCSVMend {
         public var rowsWritten = 0
         public var mended = 0
         public var noneCells = 0
+        public var pythonLists = 0
         public var leftOut = 0
         public var leftOutLines: [Int] = []
 
@@ -26,6 +27,7 @@ public enum OriginalCSVMend {
             t += "rows written: \(rowsWritten)\n"
             t += "rows mended:  \(mended) (split dates joined back)\n"
             t += "None cells:   \(noneCells) (read as empty)\n"
+            t += "Python lists: \(pythonLists) (written as JSON lists)\n"
             t += "rows left out (beyond mending): \(leftOut)\n"
             if leftOut > 0 {
                 t += "  at lines: " + leftOutLines.map(String.init).joined(separator: ", ")
@@ -38,7 +40,7 @@ public enum OriginalCSVMend {
             .object([
                 ("input", .string(input)), ("output", .string(output)), ("report", .string(reportFile)),
                 ("separator", .string(shape.separatorName)), ("original", .bool(shape.isOriginal)),
-                ("rowsWritten", .int(rowsWritten)), ("rowsMended", .int(mended)), ("noneCells", .int(noneCells)),
+                ("rowsWritten", .int(rowsWritten)), ("rowsMended", .int(mended)), ("noneCells", .int(noneCells)), ("pythonLists", .int(pythonLists)),
                 ("rowsLeftOut", .int(leftOut)), ("leftOutLines", .array(leftOutLines.map { .int($0) })),
             ])
         }
@@ -109,6 +111,7 @@ public enum OriginalCSVMend {
         }
         report.mended = reader.mended
         report.noneCells = reader.noneCells
+        report.pythonLists = reader.pythonLists
         report.leftOut = reader.leftOut
         report.leftOutLines = reader.leftOutLines
         try FileSystem.writeAtomically(Array(report.text.utf8), to: reportFile, mode: 0o600)

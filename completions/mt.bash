@@ -80,7 +80,7 @@ _mt() {
             if [ "$nargs" -eq 0 ]; then opts="$opts show check $(_mt_servers)"; else opts="$opts $(_mt_scales)"; fi
             COMPREPLY=($(compgen -W "$opts" -- "$cur") $(compgen -f -X '!*.csv' -- "$cur")); return ;;
         stats) opts="--recovered --scale --csv --scores --keep --output -o --html"
-            if [ "$nargs" -eq 0 ]; then opts="$opts summary score wide dedupe report"; else opts="$opts $(_mt_servers) $(_mt_scales)"; fi
+            if [ "$nargs" -eq 0 ]; then opts="$opts summary score wide dedupe report mend"; else opts="$opts $(_mt_servers) $(_mt_scales)"; fi
             COMPREPLY=($(compgen -W "$opts" -- "$cur") $(compgen -f -X '!*.csv' -- "$cur")); return ;;
         config) [ "$nargs" -eq 0 ] && opts="check path" || opts="$(_mt_servers)" ;;
         help) [ "$nargs" -eq 0 ] && opts="$commands" ;;

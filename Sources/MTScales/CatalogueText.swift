@@ -169,9 +169,9 @@ struct ColumnCheck {
                                 usage: "mt scales check --scale NAME \(file)")
         }
         let spec = try CatalogueText.spec(scale, in: catalogue)
-        var reader = try CSVReader(path: file)
-        defer { reader.close() }
-        let header = try reader.next() ?? []
+        let reader = try OriginalCSVReader(path: file)
+        reader.close()
+        let header = reader.header
         let have = Set(header)
         let known = Set(spec.items)
         let participant = catalogue.participantColumn(in: header, scale: scale)

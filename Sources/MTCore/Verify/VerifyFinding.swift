@@ -15,6 +15,8 @@ public struct VerifyFinding: Sendable, Equatable {
         case csvDuplicate = "csv-duplicate"
         case csvUnreadable = "csv-parse"
         case csvColumns = "csv-columns"
+        case csvOriginal = "csv-original"
+        case shelveArchive = "archive-shelve"
         case ciphertextLeft = "ciphertext-left"
         case benchmarkUnreadable = "benchmark-unreadable"
         case benchmarkMissing = "benchmark-missing"

@@ -68,10 +68,11 @@ private func window(_ c: inout AdaptiveConcurrency, _ latency: Double) {
         var c = AdaptiveConcurrency(initial: 16, maximum: 16)
         for _ in 0..<40 { c.record(.overloaded) }
         #expect(c.limit == 1)
-        #expect(c.backoffs >= 4)
+        // 16 → 8 → 4 → 2 → 1: at the minimum there is nothing left to lower.
+        #expect(c.backoffs == 4)
     }
 
-    @Test func risingLatencyHalvesOnceAWindow() {
+    @Test func latencyRisingTwoWindowsInARowHalves() {
         var c = AdaptiveConcurrency(initial: 4, maximum: 16)
         window(&c, 0.010)
         window(&c, 0.010)
@@ -79,11 +80,14 @@ private func window(_ c: inout AdaptiveConcurrency, _ latency: Double) {
         // Within tolerance (2× + 1 ms): grows or holds.
         window(&c, 0.020)
         #expect(c.limit == 16 && c.backoffs == 0)
-        // The server queues: latency triples.
+        // One slow window (a neighbour's burst) holds; a second one in a row is a queue: halve.
+        window(&c, 0.030)
+        #expect(c.limit == 16 && c.backoffs == 0)
         window(&c, 0.030)
         #expect(c.limit == 8 && c.backoffs == 1)
         window(&c, 0.030)   // settling: the window sent at 16
         #expect(c.limit == 8)
+        window(&c, 0.030)
         window(&c, 0.030)   // still slow at 8
         #expect(c.limit == 4 && c.backoffs == 2)
         window(&c, 0.012)   // settling
@@ -91,11 +95,31 @@ private func window(_ c: inout AdaptiveConcurrency, _ latency: Double) {
         #expect(c.limit == 5)
     }
 
+    @Test func oneStalledRequestIsNoTrend() {
+        var c = AdaptiveConcurrency(initial: 4, maximum: 16)
+        window(&c, 0.005)
+        window(&c, 0.005)
+        #expect(c.limit == 16)
+        // A request held up by the client's scheduler: the median of the window is still 5 ms.
+        answer(&c, 15, 0.005)
+        c.record(.answered(latency: 0.5))
+        #expect(c.limit == 16 && c.backoffs == 0)
+        // A slow blip between good windows: nothing.
+        answer(&c, 7, 0.005)
+        answer(&c, 9, 0.030)
+        window(&c, 0.005)
+        #expect(c.limit == 16 && c.backoffs == 0)
+        // Most of two windows in a row slow is a trend.
+        for _ in 0..<2 { answer(&c, 7, 0.005); answer(&c, 9, 0.030) }
+        #expect(c.limit == 8 && c.backoffs == 1)
+    }
+
     @Test func atTheMinimumTheBaselineFollowsTheServer() {
         // A server that became slower for everyone: at one request at a time its latency is the new normal.
         var c = AdaptiveConcurrency(initial: 1, maximum: 4)
         window(&c, 0.001)
         #expect(c.limit == 2)
+        window(&c, 0.050)
         window(&c, 0.050)
         #expect(c.limit == 1)
         window(&c, 0.050)   // settling

@@ -236,7 +236,7 @@ private struct Block {
         server.maxConcurrency = try int("MAX_CONCURRENCY", default: max(16, server.concurrency), range: 1...64)
         guard server.maxConcurrency >= server.concurrency else {
             throw fail("MAX_CONCURRENCY", "(\(server.maxConcurrency)) is below CONCURRENCY (\(server.concurrency))",
-                       hint: "deleting starts at CONCURRENCY connections and grows to MAX_CONCURRENCY while the server keeps up; set them equal for a fixed number")
+                       hint: "deleting starts at CONCURRENCY connections and grows to MAX_CONCURRENCY while the server keeps up; set them equal never to go above CONCURRENCY")
         }
         return server
     }

@@ -31,7 +31,7 @@ public struct ExportDeleter: Sendable {
     /// Seconds on a monotonic clock, for the latency samples.
     public var clock: @Sendable () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
-    /// `maxConcurrency` below `concurrency` means a fixed `concurrency`.
+    /// `maxConcurrency` below `concurrency` means never above `concurrency` (it still halves).
     public init(options: HTTPOptions, deleteURL: @escaping @Sendable (Int64) -> String, concurrency: Int,
                 maxConcurrency: Int? = nil, retries: Int) {
         self.options = options

@@ -7,7 +7,7 @@
 # mt export: the whole job (fetch, gzip archive, fsync, read-back, ledger, deletes, benchmark) with its
 #   kept-alive connections at default settings (adaptive: CONCURRENCY 4 growing towards MAX_CONCURRENCY 16),
 #   then the same with 5% of DELETEs answered 500, to show the concurrency backing off.
-# The latency floor is what deleting alone would take at the concurrency mt reached: deletes x latency / reached.
+# Best of three runs each. The latency floor is what deleting alone would take at the concurrency mt reached: deletes x latency / reached.
 # Usage: perf/export_perf.sh [ENTRIES] [LATENCY_MS]   (MT_BIN/MT_SIM_BIN: prebuilt binaries; PERF_SCALE shrinks N)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +47,8 @@ start_sim() { # $1 = name, then mt-sim fault flags; prints the API base
 now() { date +%s.%N; }
 
 # Baseline.
-URL=$(start_sim baseline)
+run_baseline() { # $1 = name; sets SECS
+URL=$(start_sim "$1")
 T0=$(now)
 python3 - "$URL" "$WORK/pass" "$N" <<'PY'
 import base64, http.client, sys, urllib.parse
@@ -64,7 +65,8 @@ for i in range(1, n + 1):
     assert r.status == 200, (i, r.status)
 PY
 T1=$(now)
-BASE=$(echo "$T1 - $T0" | bc -l)
+SECS=$(echo "$T1 - $T0" | bc -l)
+}
 
 run_mt() { # $1 = name, then mt-sim fault flags; sets SECS, PEAK (most DELETEs in flight), HALVED
     local name=$1; shift
@@ -92,15 +94,21 @@ YAML
     PEAK=$(echo "$line" | awk '{print $3}')
     HALVED=$(echo "$line" | awk '{print $7}')
 }
-RETRIES=3 run_mt default
-MT=$SECS MT_PEAK=$PEAK MT_HALVED=$HALVED
+# Best of three each, alternating: a neighbour's burst of work on the shared machine weighs less.
+BASE=1e9 MT=1e9
+for round in 1 2 3; do
+    run_baseline "baseline$round"
+    BASE=$(awk -v a="$BASE" -v b="$SECS" 'BEGIN { print (b < a ? b : a) }')
+    RETRIES=3 run_mt "default$round"
+    if awk -v a="$MT" -v b="$SECS" 'BEGIN { exit !(b < a) }'; then MT=$SECS MT_PEAK=$PEAK MT_HALVED=$HALVED; fi
+done
 RETRIES=10 run_mt faults --fail-delete 500@0.05   # retried more, so every id still goes
 FAULT=$SECS FAULT_PEAK=$PEAK FAULT_HALVED=$HALVED
 FLOOR=$(echo "$N * $LAT / 1000 / $MT_PEAK" | bc -l)
 
 printf 'export_perf: %d deleteable entries, %d ms latency per request\n' "$N" "$LAT"
-printf '  serial baseline (new connection per DELETE, one at a time): %8.2f s\n' "$BASE"
-printf '  mt export, default settings (adaptive, 4 -> up to 16):      %8.2f s   up to %d at once, halved %d times\n' "$MT" "$MT_PEAK" "$MT_HALVED"
+printf '  serial baseline (new connection per DELETE, one at a time): %8.2f s   (best of 3)\n' "$BASE"
+printf '  mt export, default settings (adaptive, 4 -> up to 16):      %8.2f s   (best of 3) up to %d at once, halved %d times\n' "$MT" "$MT_PEAK" "$MT_HALVED"
 printf '  latency floor (%d deletes x %d ms / %d):                    %8.2f s   mt ratio to it %.1fx (the whole job: fetch, archive, deletes)\n' "$N" "$LAT" "$MT_PEAK" "$FLOOR" "$(echo "$MT / $FLOOR" | bc -l)"
 printf '  mt export, 5%% of DELETEs answered 500:                      %8.2f s   up to %d at once, halved %d times (backs off: %s)\n' "$FAULT" "$FAULT_PEAK" "$FAULT_HALVED" "$([ "$FAULT_HALVED" -gt 0 ] && echo yes || echo NO)"
 printf 'ratio mt export / serial seed loop, %d deletes at %d ms, default settings: %.1fx   (target >= 10x)\n' "$N" "$LAT" "$(echo "$BASE / $MT" | bc -l)"

@@ -22,7 +22,8 @@ public struct ExportCommand: Command {
         OPTIONS
           --dry-run          fetch and check only: nothing is written or deleted
           --no-delete        archive and write CSVs, delete nothing (even with DELETE_MODE)
-          --concurrency N    parallel DELETE connections (1-64; default CONCURRENCY, 4)
+          --concurrency N    parallel DELETE connections to start with (1-64; default CONCURRENCY, 4); they
+                             grow towards MAX_CONCURRENCY (16) while the server keeps up, halve on 5xx
           --after STAMP      only entries after STAMP (yyyy-MM-dd-HH-mm-ss, UTC) for every selected scale;
                              non-deleteable date-bearing scales get after=<last fetch - 5 min> automatically
 

@@ -46,6 +46,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var timeout: Int
     public var lowSpeedTime: Int
     public var concurrency: Int
+    /// The most parallel DELETEs that adaptive concurrency grows to (MAX_CONCURRENCY; never below `concurrency`).
+    public var maxConcurrency = 16
     public var retries: Int
     public var caFile: String?
     public var allowHTTP: Bool

@@ -265,7 +265,8 @@ struct ServerExport {
         guard !ids.isEmpty else { return }
         let base = server.exportURL + "/" + scale + "/"
         let deleter = ExportDeleter(options: client.options, deleteURL: { base + String($0) },
-                                    concurrency: options.concurrency ?? server.concurrency, retries: server.retries)
+                                    concurrency: options.concurrency ?? server.concurrency,
+                                    maxConcurrency: server.maxConcurrency, retries: server.retries)
         let r = try Self.local {
             try deleter.delete(ids, scale: scale, archive: archive, ledger: DeletionLedger(layout: layout), logger: log)
         }
@@ -282,7 +283,7 @@ struct ServerExport {
             outcome.exit = max(outcome.exit, .unavailable)
             outcome.status = "\(r.failed) deletes failed"
         }
-        log.info("deleted \(r.deleted + r.gone) entries archived in \(archive)")
+        log.info("deleted \(r.deleted + r.gone) entries archived in \(archive) (up to \(r.peakConcurrency) at once, halved \(r.backoffs) times)")
     }
 
     /// Finishes a CSV append that a crash interrupted: cut back, then the same rows from the same verified archive.

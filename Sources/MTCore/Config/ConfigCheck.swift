@@ -26,6 +26,14 @@ public struct ConfigCheck: Sendable {
         do { try HTTPClient(options: urlRules).checkURL(s.exportURL) } catch {
             r.problems.append(error.asMTError.description)
         }
+        if let host = URLComponents(string: s.exportURL)?.host, s.exportURL.lowercased().hasPrefix("http://") {
+            r.notes.append("plain http to \(Loopback.check(host: host).reason)")
+        }
+        if let alert = s.alert, alert.smtpURL.lowercased().hasPrefix("smtp://"),
+           let host = URLComponents(string: alert.smtpURL)?.host {
+            let loopback = Loopback.check(host: host)
+            r.notes.append("SMTP to \(loopback.reason): \(loopback.isLoopback ? "STARTTLS when offered" : "STARTTLS required")")
+        }
         if s.user.isEmpty { r.problems.append("USER is empty") }
         if let problem = s.passwordProblem {
             r.problems.append(problem.description)

@@ -34,7 +34,7 @@ public struct ConsoleLogHandler: LogHandler {
         if let s = all["server"] { where_ += "\(s)" }
         if let s = all["scale"] { where_ += (where_.isEmpty ? "" : " ") + "\(s)" }
         let prefix = event.level >= .warning ? "\(event.level.rawValue): " : ""
-        output.line("mt: \(prefix)\(where_.isEmpty ? "" : where_ + ": ")\(event.message)")
+        output.line(Untrusted.message("mt: \(prefix)\(where_.isEmpty ? "" : where_ + ": ")\(event.message)"))
     }
 }
 

@@ -128,7 +128,7 @@ public struct StatsCommand: Command {
             } else if context.global.json {
                 context.stdout.write(JSONWriter.bytes(.array(summaries.map(\.json)), pretty: true) + [0x0A])
             } else if o.csv {
-                context.stdout.write(Untrusted.message(String(decoding: StatsSummaryText.csv(summaries), as: UTF8.self)))
+                context.stdout.write(StatsSummaryText.csv(summaries)) // data for spreadsheets: kept byte for byte, like every CSV
             } else {
                 context.stdout.write(Untrusted.message(String(decoding: StatsSummaryText.table(summaries), as: UTF8.self)))
             }

@@ -148,6 +148,9 @@ struct SpawnedRun {
         let names = (try JSONParser.parse(Array(json.stdout.utf8))["servers"]?.arrayValues?.first?["scales"]?.arrayValues ?? [])
             .compactMap { if case .string(let s)? = $0["scale"] { s } else { nil } }
         #expect(names.contains("OA\u{1b}[31mRED\u{1b}[0m") && names.contains("\u{9b}2J"), "\(names)")
+        let scales = try Run.mt(["--config", cfg, "scales", "evil"])
+        #expect(scales.stdout.contains("OA\\u{1b}[31mRED"), "\(scales.stdout)")
+        #expect(!Self.drives(scales.stdout + scales.stderr), "\((scales.stdout + scales.stderr).debugDescription)")
         let bench = try Run.mt(["--config", cfg, "benchmark", "evil", "--remote"])
         #expect(!Self.drives(bench.stdout + bench.stderr), "\((bench.stdout + bench.stderr).debugDescription)")
 

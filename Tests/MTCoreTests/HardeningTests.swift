@@ -127,6 +127,13 @@ func closedPort() -> Int {
         #expect(Untrusted.line("a\nb\u{1b}") == "a\\u{a}b\\u{1b}")
     }
 
+    @Test("verify findings quote file names and messages escaped, on their two lines")
+    func verifyFindingsAreEscaped() {
+        let f = VerifyFinding(.csvColumns, path: "/data/active_data/OA\u{1b}[2J_Nov_29_2026.csv", line: 3, scale: "OA",
+                              message: "column \u{9b}31m\nforged", hint: "run \u{1b}]0;x\u{7}")
+        #expect(f.text == "csv-columns: /data/active_data/OA\\u{1b}[2J_Nov_29_2026.csv:3: column \\u{9b}31m\\u{a}forged\n  fix: run \\u{1b}]0;x\\u{7}")
+    }
+
     @Test func lengthIsBounded() {
         let long = String(repeating: "x", count: 10_000)
         let shown = Untrusted.text(long)

@@ -11,14 +11,18 @@ struct SpawnedRun {
     var signal: Int32?
     var stderr: String
 
-    static func mt(_ arguments: [String], stdout: Stdout) throws -> SpawnedRun {
+    static func mt(_ arguments: [String], stdout: Stdout, stderr: String? = nil) throws -> SpawnedRun {
         let dir = try TempDir("mt-spawn")
         defer { dir.remove() }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, dir.file("stderr"), O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        if let stderr {
+            posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 2, dir.file("stderr"), O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        }
         var pipeEnds: [Int32] = [-1, -1]
         switch stdout {
         case .path(let p): posix_spawn_file_actions_addopen(&actions, 1, p, O_WRONLY, 0)
@@ -68,6 +72,14 @@ struct SpawnedRun {
         let closed = try SpawnedRun.mt(["--version"], stdout: .closed)
         #expect(closed.exitCode == 74)
         #expect(closed.stderr.hasPrefix("mt: cannot write to standard output: "), "\(closed.stderr)")
+    }
+
+    @Test("a message lost on a full stderr is exit 74 too")
+    func fullStderrFails() throws {
+        let r = try SpawnedRun.mt(["nosuchcommand"], stdout: .path("/dev/null"), stderr: "/dev/full")
+        #expect(r.exitCode == 74)
+        let ok = try SpawnedRun.mt(["--version"], stdout: .path("/dev/null"), stderr: "/dev/full")
+        #expect(ok.exitCode == 0, "nothing was written to stderr, nothing was lost")
     }
 
     @Test("mt decrypt > /dev/full and -o onto a full device lose the output: both fail, nothing half-written")

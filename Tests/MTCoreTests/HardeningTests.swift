@@ -89,8 +89,9 @@ func closedPort() -> Int {
         let config = try MTConfig.load(path: p, environment: [:], allowReadableSecrets: false)
         let report = ConfigCheck.run(config: config, servers: config.servers).servers[0]
         #expect(report.problems.contains { $0.contains("refusing plain http") })
-        #expect(report.notes.contains { $0.contains("127.example.org is a host name") }, "\(report.notes)")
-        #expect(report.notes.contains { $0.contains("SMTP to 127.0.0.1 is a loopback address") }, "\(report.notes)")
+        #expect(report.notes.contains { $0.contains("not loopback, because 127.example.org is a host name") }, "\(report.notes)")
+        #expect(report.notes.contains { $0.contains("SMTP_SERVER is loopback (STARTTLS when offered), because 127.0.0.1 is a loopback address") },
+                "\(report.notes)")
     }
 }
 

@@ -41,6 +41,7 @@ public enum Untrusted {
     }
 
     private static func escaped(_ c: Unicode.Scalar) -> String? {
+        if c.value >= 0x20 && c.value < 0x7F { return nil } // printable ASCII, nearly every character of a log
         switch c.properties.generalCategory {
         case .control, .format, .lineSeparator, .paragraphSeparator:
             return "\\u{\(String(c.value, radix: 16))}"

@@ -102,7 +102,7 @@ public struct RecoverCommand: Command {
                 } catch {
                     let e = error.asMTError
                     if scaleArg != nil { throw e }
-                    context.stderr.line("mt recover: \(server.name) \(scale): \(e.description)")
+                    context.stderr.line(Untrusted.message("mt recover: \(server.name) \(scale): \(e.description)"))
                     codes.append(e.exitCode)
                 }
             }

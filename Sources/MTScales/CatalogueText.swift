@@ -141,12 +141,7 @@ enum CatalogueText {
     }
 
     /// A name from the network as text that cannot drive the terminal: control characters shown as \u{…}.
-    static func printable(_ s: String) -> String {
-        s.unicodeScalars.map { c in
-            c.properties.generalCategory == .control || c.properties.generalCategory == .format
-                ? "\\u{\(String(c.value, radix: 16))}" : String(c)
-        }.joined()
-    }
+    static func printable(_ s: String) -> String { Untrusted.text(s) }
 
     static func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
     static func lpad(_ s: String, _ w: Int) -> String { s.count >= w ? s : String(repeating: " ", count: w - s.count) + s }

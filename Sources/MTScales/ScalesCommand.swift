@@ -57,7 +57,7 @@ public struct ScalesCommand: Command {
             if json {
                 context.stdout.write(JSONWriter.bytes(.array(results.map(\.json)), pretty: true) + [0x0A])
             } else {
-                for r in results { context.stdout.write(r.text) }
+                for r in results { context.stdout.write(Untrusted.message(r.text)) }
             }
             return results.allSatisfy(\.isClean) ? .ok : .problems
         default:

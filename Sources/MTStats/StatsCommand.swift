@@ -71,7 +71,7 @@ public struct StatsCommand: Command {
 
         EXIT STATUS: 0 done (warnings may have been printed); 64 usage; 65 a file is not valid CSV or UTF-8, or
         a table has no participant column (score, wide, dedupe); 66 no such file, folder or scale; 73 the output
-        cannot be written; 78 configuration.
+        cannot be created; 74 it could not be written (disk full, /dev/full); 78 configuration.
         """
 
     static let verbs = ["summary", "score", "wide", "dedupe", "report", "mend"]
@@ -129,7 +129,7 @@ public struct StatsCommand: Command {
         let (sources, catalogue, title) = try resolveInputs(o, context: context)
         let warn: ([String]) -> Void = { ws in
             guard context.global.verbosity > .quiet else { return }
-            for w in ws { context.stderr.line("warning: \(w)") }
+            for w in ws { context.stderr.line(Untrusted.line("warning: \(w)")) }
         }
         switch o.verb {
         case "summary", "report":
@@ -145,14 +145,14 @@ public struct StatsCommand: Command {
             for s in summaries { warn(s.warnings) }
             if let html = o.html {
                 let page = StatsReport.html(summaries, title: title, catalogue: catalogue)
-                try FileSystem.writeAtomically(Array(page.utf8), to: html, mode: 0o600)
+                try FileSystem.writeOutput(Array(page.utf8), to: html, mode: 0o600)
                 if context.global.verbosity > .quiet { context.stderr.line("wrote \(html) (\(summaries.count) scale\(summaries.count == 1 ? "" : "s"))") }
             } else if context.global.json {
                 context.stdout.write(JSONWriter.bytes(.array(summaries.map(\.json)), pretty: true) + [0x0A])
             } else if o.csv {
-                context.stdout.write(StatsSummaryText.csv(summaries))
+                context.stdout.write(StatsSummaryText.csv(summaries)) // data for spreadsheets: kept byte for byte, like every CSV
             } else {
-                context.stdout.write(StatsSummaryText.table(summaries))
+                context.stdout.write(Untrusted.message(String(decoding: StatsSummaryText.table(summaries), as: UTF8.self)))
             }
         default:
             guard sources.count == 1 else {
@@ -170,7 +170,7 @@ public struct StatsCommand: Command {
             let result: StatsTransforms.Result
             if let out = o.output {
                 var r: StatsTransforms.Result?
-                try FileSystem.writeAtomically(to: out, mode: 0o600) { fd in
+                try FileSystem.writeOutput(to: out, mode: 0o600) { fd in
                     r = try produce { try FileSystem.writeAll(fd, $0, path: out) }
                 }
                 result = r!
@@ -179,7 +179,7 @@ public struct StatsCommand: Command {
             }
             warn(result.warnings)
             if context.global.verbosity > .quiet && o.output != nil {
-                context.stderr.line("\(source.scale): \(result.rowsIn) entries in, \(result.rowsOut) rows written to \(o.output!)")
+                context.stderr.line(Untrusted.line("\(source.scale): \(result.rowsIn) entries in, \(result.rowsOut) rows written to \(o.output!)"))
             }
         }
         return .ok

@@ -52,6 +52,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var caFile: String?
     public var allowHTTP: Bool
     public var catalogue: String?
+    /// MAX_RESPONSE: the largest answer accepted from the server, in bytes.
+    public var maxResponse: Int64 = ByteSize.defaultMaxResponse
     /// The config file this block came from, for messages.
     public var configFile: String
 

@@ -27,7 +27,7 @@ struct ServerExport {
         let logging: RunLogging
         do { logging = try context.makeLogging(for: server) } catch {
             outcome.error = diskError(error.asMTError)
-            context.stderr.line("mt export: server \(server.name): \(outcome.error!.description)")
+            context.stderr.line(Untrusted.message("mt export: server \(server.name): \(outcome.error!.description)"))
             return outcome
         }
         let log = logging.logger
@@ -89,9 +89,10 @@ struct ServerExport {
         let scales = try ExportValidation.scaleList(list, server: server.name)
         if case .named(let name) = options.scales, !scales.contains(where: { $0.name == name }) {
             let names = scales.map(\.name)
-            let close = Suggest.closest(to: name, in: names).map { "did you mean '\($0)'? " } ?? ""
-            throw MTError(.usage, "server \(server.name) has no scale named '\(name)'",
-                          hint: "\(close)scales on the server: \(names.joined(separator: ", "))")
+            let close = Suggest.closest(to: name, in: names).map { "did you mean '\(Untrusted.text($0))'? " } ?? ""
+            let shown = names.prefix(50).map { Untrusted.text($0) } + (names.count > 50 ? ["… \(names.count - 50) more"] : [])
+            throw MTError(.usage, "server \(server.name) has no scale named '\(Untrusted.text(name))'",
+                          hint: "\(close)scales on the server: \(shown.joined(separator: ", "))")
         }
         var out: [ScaleOutcome] = []
         for info in scales where options.scales.includes(info) {

@@ -49,7 +49,7 @@ public struct VerifyFinding: Sendable, Equatable {
 
     /// `path[:line]: message` then the hint, as the console shows it.
     public var text: String {
-        "\(kind.rawValue): \(path)\(line.map { ":\($0)" } ?? ""): \(message)\n  fix: \(hint)"
+        Untrusted.message("\(kind.rawValue): \(path)\(line.map { ":\($0)" } ?? ""): \(Untrusted.line(message))\n  fix: \(Untrusted.line(hint))")
     }
 
     public var json: JSONValue {

@@ -13,7 +13,7 @@ public struct MTConfig: Sendable {
     public static let knownKeys: Set<String> = [
         "READY", "DELETE_MODE", "SERVER", "USER", "PASS", "PASS_FILE", "PRIVATE_FILE", "DATE_FORMAT", "TIME_FORMAT",
         "PATH", "ALERT_EMAIL", "SMTP_SERVER", "SMTP_USER", "SMTP_PASS", "SMTP_PASS_FILE", "SMTP_FROM", "SMTP_CA_FILE",
-        "CONNECT_TIMEOUT", "TIMEOUT", "LOW_SPEED_TIME", "CONCURRENCY", "RETRIES", "CA_FILE", "ALLOW_HTTP", "CATALOGUE",
+        "CONNECT_TIMEOUT", "TIMEOUT", "LOW_SPEED_TIME", "CONCURRENCY", "RETRIES", "CA_FILE", "ALLOW_HTTP", "CATALOGUE", "STUDY",
     ]
 
     public func server(named name: String) throws -> ServerConfig {
@@ -233,6 +233,7 @@ private struct Block {
             catalogue: try string("CATALOGUE").map(resolve),
             configFile: file)
         server.passwordProblem = passwordProblem
+        server.study = try string("STUDY")
         return server
     }
 }

@@ -50,6 +50,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var caFile: String?
     public var allowHTTP: Bool
     public var catalogue: String?
+    /// `STUDY`: which study's questionnaire definitions of the catalogue apply (r34, r01, kaiser, templeton).
+    public var study: String?
     /// The config file this block came from, for messages.
     public var configFile: String
 

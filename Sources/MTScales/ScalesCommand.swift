@@ -72,7 +72,7 @@ public struct ScalesCommand: Command {
             if local {
                 guard args.isEmpty else { throw MTError.usage("mt scales --local takes no SERVER", usage: usage) }
                 let catalogue = try ScaleCatalogue.standard(server: nil, study: study, environment: context.environment)
-                context.stdout.write(json ? JSONWriter.bytes(.array(catalogue.scales.map { CatalogueText.json($0, catalogue: catalogue) }), pretty: true) + [0x0A]
+                context.stdout.write(json ? JSONWriter.bytes(.array(catalogue.scalesOfStudy.map { CatalogueText.json($0, catalogue: catalogue) }), pretty: true) + [0x0A]
                                           : Array(CatalogueText.list(catalogue).utf8))
                 return .ok
             }

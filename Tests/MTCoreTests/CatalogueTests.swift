@@ -162,4 +162,14 @@ import Testing
         #expect(c.study == Study("r34") && c.spec(for: "QOL")?.items == ["material"])
         #expect(c.spec(for: "DASS21_DS")?.items.contains("nervous") == true)
     }
+
+    @Test func configCheckRefusesAnUnknownStudy() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let path = try dir.write("mt.yaml", "s:\n  SERVER: http://127.0.0.1:1/api\n  PATH: data\n  STUDY: r43\n")
+        let config = try MTConfig.load(path: path, environment: [:], allowReadableSecrets: false)
+        let report = ConfigCheck.run(config: config, servers: config.servers)
+        #expect(report.servers[0].problems.contains { $0.contains("unknown study 'r43'") })
+    }
 }
+

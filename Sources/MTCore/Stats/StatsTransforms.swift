@@ -83,9 +83,12 @@ public enum StatsTransforms {
         noteParticipant(table, catalogue: catalogue, warnings: &warnings)
         let identity = IdentityRule(table: table)
         let (kept, entries) = try keptRows(table, identity: identity, keep: .first, warnings: &warnings)
-        // Only the catalogue's items: a table's metadata, counters and free text never become item columns.
-        let items: [String] = spec.map { s in s.items.isEmpty ? s.itemColumns(table.columns, catalogue: catalogue) : s.items }
+        // Only the catalogue's items: a table's metadata, counters and free text never become item columns. Scores
+        // use the scale's whole list (an absent column is unanswered); the wide form, the items the files have.
+        let listed: [String] = spec.map { s in s.items.isEmpty ? s.itemColumns(table.columns, catalogue: catalogue) : s.items }
             ?? table.columns.filter { catalogue.isItem($0) && !table.participantNames.contains($0) }
+        let present = Set(table.columns)
+        let items = scores ? listed : listed.filter(present.contains)
         let names: [String]
         let compute: ([String: String], inout ScoreTally) -> [String]
         if scores, let spec {

@@ -31,7 +31,8 @@ import Testing
             """)
         let (text, _) = try csv { try StatsTransforms.scores(ScaleFiles(scale: "RR", files: [f]), catalogue: Fixtures.catalogue(), write: $0) }
         // Score = mean(NS: 2; -1 excluded) / mean(NF, PF, PS: 1, 2, 3) = 1; Negative_Ave = 2; Positive_Ave = 3.
-        #expect(text == "participant,session,Score,Negative_Ave,Positive_Ave\r\n1,PRE,1,2,3\r\n")
+        // NegativeFoil_Ave = mean(NF: 1), PositiveFoil_Ave = mean(PF: 2) (the R34 analysts' RRScore.R).
+        #expect(text == "participant,session,Score,Negative_Ave,Positive_Ave,NegativeFoil_Ave,PositiveFoil_Ave\r\n1,PRE,1,2,3,1,2\r\n")
     }
 
     @Test func aScaleWithoutScoresIsAUsageError() throws {
@@ -134,7 +135,7 @@ import Testing
         defer { dir.remove() }
         let f = try dir.write("RR_2020.csv", "participantId,session,job_NS,job_NF,job_PS,job_PF\r\n1,PRE,2,0,0,0\r\n")
         let (text, r) = try csv { try StatsTransforms.scores(ScaleFiles(scale: "RR", files: [f]), catalogue: Fixtures.catalogue(), write: $0) }
-        #expect(text == "participant,session,Score,Negative_Ave,Positive_Ave\r\n1,PRE,,2,0\r\n")
+        #expect(text == "participant,session,Score,Negative_Ave,Positive_Ave,NegativeFoil_Ave,PositiveFoil_Ave\r\n1,PRE,,2,0,0,0\r\n")
         #expect(r.warnings.contains { $0.contains("score Score is empty in 1 row(s): its denominator's mean is 0") })
     }
 

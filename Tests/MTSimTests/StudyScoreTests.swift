@@ -81,7 +81,10 @@ import Testing
                 ns = mean(values(r, [c for c in java if c.endswith("_NS")], lambda v: v == -1))
                 other = mean(values(r, [c for c in java if c.endswith(("_NF", "_PF", "_PS"))], lambda v: v == -1))
                 ps = mean(values(r, [c for c in java if c.endswith("_PS")], lambda v: v == -1))
-                s = {"Score": ratio(ns, other), "Negative_Ave": ns, "Positive_Ave": ps}
+                nf = mean(values(r, [c for c in java if c.endswith("_NF")], lambda v: v == -1))  # RRScore.R foils
+                pf = mean(values(r, [c for c in java if c.endswith("_PF")], lambda v: v == -1))
+                s = {"Score": ratio(ns, other), "Negative_Ave": ns, "Positive_Ave": ps,
+                     "NegativeFoil_Ave": nf, "PositiveFoil_Ave": pf}
             elif scale == "BBSIQ":
                 skip = lambda v: v == 555
                 s = {"Physical_Score": ratio(mean(values(r, PHYS, skip)), mean(values(r, NONPHYS, skip))),

@@ -292,10 +292,8 @@ public struct ScaleCatalogue: Sendable {
                       hint: "set MT_CATALOGUE to its path, or reinstall with make install")
     }
 
-    /// Top-level sections this version reads; any other is ignored, so that later sections (study-level facts)
-    /// do not break older readers.
-    public static let sections: Set<String> = ["version", "columns", "missingCodes", "sessions", "scales", "studies"]
-
+    /// Reads `columns`, `missingCodes`, `sessions`, `scales` and `studies`; other top-level sections, and other
+    /// keys of a study, are ignored, so that later sections (study-level facts) do not break this reader.
     public static func parse(_ text: String, source: String) throws -> ScaleCatalogue {
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch {

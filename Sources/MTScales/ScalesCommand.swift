@@ -8,14 +8,15 @@ public struct ScalesCommand: Command {
     public static let usage = """
         mt scales [SERVER|.]
         mt scales --local [--study NAME]
-        mt scales show NAME [--study NAME]
+        mt scales show NAME [SERVER | --study NAME]
         mt scales check [--study NAME] [--scale NAME] FILE.csv...
         """
     public static let help = """
         mt scales [SERVER|.]   the server's own list (GET {api}/export): name, size, deleteable, and whether the
                                catalogue knows the scale. With no SERVER (or .), every server of the config.
         --local                the scale catalogue: every scale with its items, scores and title.
-        show NAME              one scale of the catalogue: which study's definition applies and its source,
+        show NAME [SERVER]     one scale of the catalogue (with SERVER: as that server's STUDY and CATALOGUE
+                               make it): which study's definition applies and its source,
                                items, valid values, no-answer codes, scores, the participant column and the
                                identity rule.
         check FILE.csv...      columns of each file missing from the catalogue's items, or unknown to it. The
@@ -52,8 +53,9 @@ public struct ScalesCommand: Command {
         let json = context.global.json
         switch verb {
         case "show":
-            guard args.count == 1 else { throw MTError.usage("mt scales show needs one scale NAME", usage: usage) }
-            let catalogue = try ScaleCatalogue.standard(server: nil, study: study, environment: context.environment)
+            guard args.count == 1 || args.count == 2 else { throw MTError.usage("mt scales show needs one scale NAME (and at most one SERVER)", usage: usage) }
+            let server = args.count == 2 ? try context.loadConfig().server(named: args[1]) : nil
+            let catalogue = try ScaleCatalogue.standard(server: server, study: study, environment: context.environment)
             let spec = try CatalogueText.spec(args[0], in: catalogue)
             context.stdout.write(json ? JSONWriter.bytes(CatalogueText.json(spec, catalogue: catalogue), pretty: true) + [0x0A]
                                       : Array(CatalogueText.show(spec, catalogue: catalogue).utf8))

@@ -88,4 +88,17 @@ import Testing
         let v = try JSONParser.parse(Array(j.stdout.utf8))
         #expect(v["study"] == .string("kaiser") && v["definition"] == .string("kaiser"))
     }
+
+    @Test func showWithAServerUsesItsStudy() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let config = try dir.write("mt.yaml", "lab:\n  SERVER: https://study.example.edu/api/\n  USER: admin\n  PATH: data/\n  STUDY: kaiser\n")
+        let r = try Run.mt(["--config", config, "scales", "show", "Credibility", "lab"])
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("study: kaiser") && r.stdout.contains("definition     study kaiser's own definition"))
+        #expect(r.stdout.contains("important, confident_online, notified"))
+        let other = try Run.mt(["--config", config, "scales", "show", "Credibility", "lab", "--study", "templeton"])
+        #expect(other.stdout.contains("study: templeton"))
+    }
 }
+

@@ -110,7 +110,7 @@ final class ListServer: @unchecked Sendable {
         #expect(r.stdout.contains("all items: 0–4, or 555"))
         #expect(r.stdout.contains("SUM: mean of the answered items × number of items (5)"))
         #expect(r.stdout.contains("no answer      555 ("))
-        #expect(r.stdout.contains("source         MindTrails r01 and kaiser persistence/OA.java"))
+        #expect(r.stdout.contains("source         MindTrails r01 persistence/OA.java"))
         #expect(r.stdout.contains("identity       participant + session + tag"))
         let j = try Run.mt(["scales", "show", "DD", "--json"])
         let v = try JSONParser.parse(Array(j.stdout.utf8))

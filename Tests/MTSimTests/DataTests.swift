@@ -256,6 +256,10 @@ struct JavaDateTests {
         // The 2015 export's items; participantRSA where the 2015 export had participantDAO, plus tag and timeOnPage
         // of the later QuestionnaireData.
         #expect(qol == Set(header.filter { $0 != "participantDAO" } + ["participantRSA", "tag", "timeOnPage"]))
+        // kaiser screens with the OASIS: its OA keeps a sessionId.
+        let kaiser = try SimServer(["--generate", "--participants", "5", "--study", "kaiser"])
+        #expect(try kaiser.entries("OA").allSatisfy { $0["sessionId"]?.stringValue?.count == 32 })
+        #expect(try r01.entries("OA").allSatisfy { $0["sessionId"] == nil })
         let r34Dass = Set(try r34.entries("DASS21_AS").flatMap { ($0.objectFields ?? []).map(\.0) })
         #expect(r34Dass.contains("sessionId") && !r34Dass.contains("over18"))
 

@@ -27,7 +27,7 @@ _mt_scales() {
     local c
     for c in "$MT_CATALOGUE" config/scales.yaml "$(dirname "$(command -v mt 2>/dev/null)")/../share/mt/scales.yaml"; do
         if [ -n "$c" ] && [ -r "$c" ]; then
-            sed -n '/^scales:/,$ s/^  \([A-Za-z0-9_.-][A-Za-z0-9_.-]*\):.*/\1/p' "$c"
+            sed -n '/^scales:/,/^[A-Za-z]/ s/^  \([A-Za-z0-9_.-][A-Za-z0-9_.-]*\):.*/\1/p' "$c"
             return
         fi
     done
@@ -47,6 +47,7 @@ _mt() {
         --keep) COMPREPLY=($(compgen -W "first last" -- "$cur")); return ;;
         --deleteable) COMPREPLY=($(compgen -W "true false" -- "$cur")); return ;;
         --scale) COMPREPLY=($(compgen -W "$(_mt_scales)" -- "$cur")); return ;;
+        --study) COMPREPLY=($(compgen -W "r34 r01 kaiser templeton" -- "$cur")); return ;;
     esac
 
     # The command is the first word that is not a global option (or its value).
@@ -76,10 +77,10 @@ _mt() {
             if [ "$nargs" -eq 0 ]; then opts="$opts set reset import $(_mt_servers)"; else opts="$opts $(_mt_scales)"; fi ;;
         verify) opts="--remote"
             [ "$nargs" -eq 0 ] && opts="$opts . $(_mt_servers)" ;;
-        scales) opts="--local --scale"
+        scales) opts="--local --scale --study"
             if [ "$nargs" -eq 0 ]; then opts="$opts show check $(_mt_servers)"; else opts="$opts $(_mt_scales)"; fi
             COMPREPLY=($(compgen -W "$opts" -- "$cur") $(compgen -f -X '!*.csv' -- "$cur")); return ;;
-        stats) opts="--recovered --scale --csv --scores --keep --output -o --html"
+        stats) opts="--recovered --scale --study --csv --scores --keep --output -o --html"
             if [ "$nargs" -eq 0 ]; then opts="$opts summary score wide dedupe report mend"; else opts="$opts $(_mt_servers) $(_mt_scales)"; fi
             COMPREPLY=($(compgen -W "$opts" -- "$cur") $(compgen -f -X '!*.csv' -- "$cur")); return ;;
         config) [ "$nargs" -eq 0 ] && opts="check path" || opts="$(_mt_servers)" ;;
@@ -97,8 +98,9 @@ _mt_sim() {
         --login-redirect) COMPREPLY=($(compgen -W "unauthenticated all" -- "$cur")); return ;;
         --truncate|--invalid-json|--html|--hang|--reset|--slow-body) COMPREPLY=($(compgen -W "all list fetch delete" -- "$cur")); return ;;
         --keep) COMPREPLY=($(compgen -W "$(_mt_scales)" -- "$cur")); return ;;
+        --study) COMPREPLY=($(compgen -W "r34 r01 kaiser templeton" -- "$cur")); return ;;
         --participants|--seed|--first-id|--arrivals|--arrival-interval|--port|--latency-ms|--slow-rate|--host|--prefix|--user|--fail-list|--fail-fetch|--fail-delete) return ;;
     esac
-    COMPREPLY=($(compgen -W "--help --generate --tls --data --public-key --catalogue --ledger --url-file --pass-file --participants --seed --first-id --arrivals --arrival-interval --port --latency-ms --slow-rate --keep --host --prefix --user --login-redirect --fail-list --fail-fetch --fail-delete --truncate --invalid-json --html --hang --reset --slow-body" -- "$cur"))
+    COMPREPLY=($(compgen -W "--help --generate --tls --data --public-key --catalogue --study --ledger --url-file --pass-file --participants --seed --first-id --arrivals --arrival-interval --port --latency-ms --slow-rate --keep --host --prefix --user --login-redirect --fail-list --fail-fetch --fail-delete --truncate --invalid-json --html --hang --reset --slow-body" -- "$cur"))
 }
 complete -F _mt_sim mt-sim

@@ -12,7 +12,7 @@ end
 function __mt_scales
     for c in $MT_CATALOGUE config/scales.yaml (dirname (command -s mt 2>/dev/null; or echo /usr/local/bin/mt))/../share/mt/scales.yaml
         if test -r "$c"
-            sed -n '/^scales:/,$ s/^  \([A-Za-z0-9_.-][A-Za-z0-9_.-]*\):.*/\1/p' $c
+            sed -n '/^scales:/,/^[A-Za-z]/ s/^  \([A-Za-z0-9_.-][A-Za-z0-9_.-]*\):.*/\1/p' $c
             return
         end
     end
@@ -62,6 +62,7 @@ complete -c mt -n "__fish_seen_subcommand_from scales" -a "show check" -l local
 complete -c mt -n "__fish_seen_subcommand_from stats" -a "summary score wide dedupe report mend"
 complete -c mt -n "__fish_seen_subcommand_from stats" -l recovered -l csv -l scores
 complete -c mt -n "__fish_seen_subcommand_from stats scales" -l scale -x -a "(__mt_scales)"
+complete -c mt -n "__fish_seen_subcommand_from stats scales" -l study -x -a "r34 r01 kaiser templeton"
 complete -c mt -n "__fish_seen_subcommand_from stats" -l keep -x -a "first last"
 complete -c mt -n "__fish_seen_subcommand_from stats" -l html -r -F
 complete -c mt -n "__fish_seen_subcommand_from stats" -s o -l output -r -F

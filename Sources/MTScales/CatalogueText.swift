@@ -13,34 +13,65 @@ enum CatalogueText {
         throw MTError(.usage, "no scale named '\(name)' in the catalogue (\(catalogue.sources.joined(separator: " + ")))", hint: hint)
     }
 
+    /// Which study's definitions apply, for the first line of the listing and `show`.
+    static func studyLine(_ c: ScaleCatalogue) -> String {
+        guard let study = c.study else {
+            let known = c.studies.map(\.study.name).joined(separator: ", ")
+            return "study: none chosen, the shared base (choose with STUDY in the config or --study: \(known))"
+        }
+        let title = c.studies.first { $0.study == study }?.title
+        return "study: \(study.name)\(title.map { " (\($0))" } ?? "")"
+    }
+
+    /// Where a scale's definition comes from: the study's own, the shared base, or a lab file.
+    static func definedBy(_ s: ScaleSpec, catalogue c: ScaleCatalogue) -> String {
+        switch s.origin {
+        case "base":
+            if let study = c.study { return "the shared base (\(study.name) defines no own \(s.name))" }
+            return "the shared base"
+        case let o where c.studies.contains { $0.study.name == o }: return "study \(o)'s own definition"
+        default: return s.origin
+        }
+    }
+
     static func list(_ c: ScaleCatalogue) -> String {
         let w = max(5, c.scales.map(\.name.count).max() ?? 0)
-        var out = "\(pad("SCALE", w))  ITEMS  SCORES                    DELETEABLE  TITLE\n"
-        for s in c.scales {
+        var out = studyLine(c) + "\n"
+        out += "\(pad("SCALE", w))  ITEMS  SCORES                    DELETEABLE  TITLE\n"
+        for s in c.scalesOfStudy {
             let scores = s.scores.map(\.name).joined(separator: ",")
             out += "\(pad(s.name, w))  \(pad(String(s.items.count), 5))  \(pad(scores.isEmpty ? "-" : scores, 24))  \(pad(s.deleteable ? "yes" : "no", 10))  \(s.title)\n"
         }
-        return out + "(\(c.scales.count) scales from \(c.sources.joined(separator: " + ")))\n"
+        return out + "(\(c.scalesOfStudy.count) scales from \(c.sources.joined(separator: " + ")))\n"
     }
 
     static func show(_ s: ScaleSpec, catalogue c: ScaleCatalogue) -> String {
         var out = "\(s.name) — \(s.title)\n"
+        out += "  \(studyLine(c))\n"
+        out += "  definition     \(definedBy(s, catalogue: c))\n"
+        out += "  source         \(s.source ?? "not recorded")\n"
+        if !s.studies.isEmpty { out += "  in studies     \(s.studies.joined(separator: ", "))\n" }
         out += "  deleteable     \(s.deleteable ? "yes" : "no") (usually; the server's own list decides)\n"
-        let participant = s.participant.map { [$0] } ?? c.participantColumns
-        out += "  participant    \(participant.joined(separator: ", "))\(participant.count > 1 ? " (the first found)" : "")\n"
+        let participant = (s.participant.map { [$0] } ?? []) + c.participantColumns.filter { $0 != s.participant }
+        out += "  participant    \(participant.joined(separator: ", ")) (the first found; else a column whose name contains \"participant\")\n"
         out += "  identity       \(identityRule)\n"
-        out += "  \(pad("items (\(s.items.count))", 13))  \(s.items.joined(separator: ", "))\n"
+        out += "  \(pad("items (\(s.items.count))", 13))  \(s.items.isEmpty ? "not known (no source lists them)" : s.items.joined(separator: ", "))\n"
+        if !s.metadata.isEmpty { out += "  metadata       \(s.metadata.joined(separator: ", ")) (not items: never checked or scored)\n" }
         out += "  valid values\n"
         if s.rules.isEmpty { out += "    (no rule: nothing is checked)\n" }
         for (k, r) in s.rules.enumerated() {
             out += "    \(describe(r.selector, first: k == 0)): \(describe(r.check))\n"
         }
-        out += "  missing codes  \(c.missingCodes.map(String.init).joined(separator: ", ")) (\"prefer not to answer\": valid where a rule lists them, excluded from scores)\n"
+        let noAnswer = s.noAnswer ?? NoAnswer(codes: c.missingCodes)
+        out += "  no answer      \(noAnswer.description) (\"prefer not to answer\": valid where a rule lists them, excluded from scores)\n"
         if s.scores.isEmpty {
             out += "  scores         none\n"
         } else {
             out += "  scores\n"
-            for score in s.scores { out += "    \(score.name): \(describe(score, spec: s))\n" }
+            for score in s.scores {
+                out += "    \(score.name): \(describe(score, spec: s))\n"
+                if let note = score.note { out += "      source: \(note)\n" }
+            }
         }
         return out
     }
@@ -68,12 +99,14 @@ enum CatalogueText {
             if !items.isEmpty { return items.count > 4 ? "\(items.count) items (\(items.prefix(3).joined(separator: ", ")), …)" : items.joined(separator: ", ") }
             return "items matching " + match.joined(separator: ", ")
         }
+        let whole = score.items.isEmpty && score.match.isEmpty
+        let factor = score.factor == 1 ? "" : " × " + StatsNumber.text(score.factor)
         switch score.kind {
         case .scaledSum:
-            let n = score.items.isEmpty && score.match.isEmpty ? spec.items.count : score.items.count
-            return "mean of the answered items × number of items (\(n))"
-        case .mean: return "mean of " + part(score.items, score.match)
-        case .ratio: return "mean of " + part(score.items, score.match) + " / mean of " + part(score.over, score.overMatch)
+            return "mean of the answered items × number of items (\(score.numerator(in: spec.items).count))"
+        case .mean: return "mean of the answered " + (whole ? "items" : part(score.items, score.match)) + factor
+        case .ratio: return "mean of " + part(score.items, score.match) + " / mean of " + part(score.over, score.overMatch) + factor
+        case .difference: return "mean of " + part(score.items, score.match) + " − mean of " + part(score.over, score.overMatch) + factor
         }
     }
 
@@ -102,13 +135,20 @@ enum CatalogueText {
             if !sc.match.isEmpty { fields.append(("match", strings(sc.match))) }
             if !sc.over.isEmpty { fields.append(("over", strings(sc.over))) }
             if !sc.overMatch.isEmpty { fields.append(("overMatch", strings(sc.overMatch))) }
+            if sc.factor != 1 { fields.append(("factor", .number(StatsNumber.text(sc.factor)))) }
+            if let note = sc.note { fields.append(("source", .string(note))) }
             return .object(fields)
         }
+        let noAnswer = s.noAnswer ?? NoAnswer(codes: c.missingCodes)
         return .object([
-            ("name", .string(s.name)), ("title", .string(s.title)), ("deleteable", .bool(s.deleteable)),
-            ("participant", strings(s.participant.map { [$0] } ?? c.participantColumns)),
-            ("items", strings(s.items)), ("valid", .array(rules)),
-            ("missingCodes", .array(c.missingCodes.map { .int($0) })), ("scores", .array(scores)),
+            ("name", .string(s.name)), ("title", .string(s.title)),
+            ("study", c.study.map { .string($0.name) } ?? .null), ("definition", .string(s.origin)),
+            ("source", s.source.map(JSONValue.string) ?? .null), ("studies", strings(s.studies)),
+            ("deleteable", .bool(s.deleteable)),
+            ("participant", strings((s.participant.map { [$0] } ?? []) + c.participantColumns.filter { $0 != s.participant })),
+            ("items", strings(s.items)), ("metadata", strings(s.metadata)), ("valid", .array(rules)),
+            ("noAnswer", .array(noAnswer.codes.map { .int($0) } + (noAnswer.negative ? [.string("negative")] : []))),
+            ("scores", .array(scores)),
             ("identity", .string(identityRule)),
         ])
     }
@@ -173,7 +213,8 @@ struct ColumnCheck {
         return ColumnCheck(
             file: file, scale: scale,
             missing: spec.items.filter { !have.contains($0) },
-            unknown: header.filter { catalogue.isItem($0) && !known.contains($0) && $0 != spec.participant && !$0.isEmpty },
+            unknown: header.filter { catalogue.isItem($0) && !known.contains($0) && !spec.metadata.contains($0)
+                && $0 != participant && !$0.isEmpty },
             participant: participant)
     }
 

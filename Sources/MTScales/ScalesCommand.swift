@@ -7,52 +7,62 @@ public struct ScalesCommand: Command {
     public static let summary = "list a server's scales, or the scale catalogue"
     public static let usage = """
         mt scales [SERVER|.]
-        mt scales --local
-        mt scales show NAME
-        mt scales check [--scale NAME] FILE.csv...
+        mt scales --local [--study NAME]
+        mt scales show NAME [SERVER | --study NAME]
+        mt scales check [--study NAME] [--scale NAME] FILE.csv...
         """
     public static let help = """
         mt scales [SERVER|.]   the server's own list (GET {api}/export): name, size, deleteable, and whether the
                                catalogue knows the scale. With no SERVER (or .), every server of the config.
         --local                the scale catalogue: every scale with its items, scores and title.
-        show NAME              one scale of the catalogue: items, valid values, missing codes, scores, the
-                               participant column and the identity rule.
+        show NAME [SERVER]     one scale of the catalogue (with SERVER: as that server's STUDY and CATALOGUE
+                               make it): which study's definition applies and its source,
+                               items, valid values, no-answer codes, scores, the participant column and the
+                               identity rule.
         check FILE.csv...      columns of each file missing from the catalogue's items, or unknown to it. The
                                scale comes from the file name (<Scale>_<DATE>.csv) or --scale NAME.
 
         The catalogue is config/scales.yaml (or $MT_CATALOGUE), with the server's CATALOGUE file on top when a
-        server is named; see its comments to extend or override it.
+        server is named; see its comments to extend or override it. The studies (r34, r01, kaiser, templeton)
+        define some scales differently: --study NAME (or a server's STUDY key, for mt scales SERVER) selects
+        that study's definitions over the shared base.
 
         OPTIONS
           --local        the catalogue instead of a server's list
           --scale NAME   check: the scale of every file
+          --study NAME   --local, show, check: the study whose definitions apply (r34, r01, kaiser, templeton)
           --json         machine-readable output (every form)
 
         EXIT STATUS: 0 done; 1 check found missing or unknown columns; 64 usage or unknown scale; 65 a file is
         not valid CSV; 66 no such file; 69 the server was unavailable or answered something that is not its
-        list of scales (an HTML login page, wrong credentials); 78 configuration.
+        list of scales (an HTML login page, wrong credentials); 78 configuration (an unknown study included).
         """
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
         var p = ArgumentParser(arguments, command: name, usage: usage)
         let local = p.flag("--local")
         let scale = try p.value("--scale")
+        let study = try p.value("--study").map(Study.init)
         var args = try p.positionals()
         let verb = args.first.flatMap { ["show", "check"].contains($0) ? $0 : nil }
         if verb != nil { args.removeFirst() }
         if scale != nil && verb != "check" { throw MTError.usage("--scale is for check only", usage: usage) }
+        if study != nil && verb == nil && !local {
+            throw MTError.usage("--study is for --local, show and check (a server's study is its STUDY key)", usage: usage)
+        }
         let json = context.global.json
         switch verb {
         case "show":
-            guard args.count == 1 else { throw MTError.usage("mt scales show needs one scale NAME", usage: usage) }
-            let catalogue = try ScaleCatalogue.standard(server: nil, environment: context.environment)
+            guard args.count == 1 || args.count == 2 else { throw MTError.usage("mt scales show needs one scale NAME (and at most one SERVER)", usage: usage) }
+            let server = args.count == 2 ? try context.loadConfig().server(named: args[1]) : nil
+            let catalogue = try ScaleCatalogue.standard(server: server, study: study, environment: context.environment)
             let spec = try CatalogueText.spec(args[0], in: catalogue)
             context.stdout.write(json ? JSONWriter.bytes(CatalogueText.json(spec, catalogue: catalogue), pretty: true) + [0x0A]
                                       : Array(CatalogueText.show(spec, catalogue: catalogue).utf8))
             return .ok
         case "check":
             guard !args.isEmpty else { throw MTError.usage("mt scales check needs FILE.csv", usage: usage) }
-            let catalogue = try ScaleCatalogue.standard(server: nil, environment: context.environment)
+            let catalogue = try ScaleCatalogue.standard(server: nil, study: study, environment: context.environment)
             let results = try args.map { try ColumnCheck.run(file: $0, scale: scale, catalogue: catalogue) }
             if json {
                 context.stdout.write(JSONWriter.bytes(.array(results.map(\.json)), pretty: true) + [0x0A])
@@ -63,8 +73,8 @@ public struct ScalesCommand: Command {
         default:
             if local {
                 guard args.isEmpty else { throw MTError.usage("mt scales --local takes no SERVER", usage: usage) }
-                let catalogue = try ScaleCatalogue.standard(server: nil, environment: context.environment)
-                context.stdout.write(json ? JSONWriter.bytes(.array(catalogue.scales.map { CatalogueText.json($0, catalogue: catalogue) }), pretty: true) + [0x0A]
+                let catalogue = try ScaleCatalogue.standard(server: nil, study: study, environment: context.environment)
+                context.stdout.write(json ? JSONWriter.bytes(.array(catalogue.scalesOfStudy.map { CatalogueText.json($0, catalogue: catalogue) }), pretty: true) + [0x0A]
                                           : Array(CatalogueText.list(catalogue).utf8))
                 return .ok
             }

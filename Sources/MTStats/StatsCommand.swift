@@ -23,9 +23,13 @@ public struct StatsCommand: Command {
           summary (default)  per scale: entries, participants, duplicates, missing and out-of-range cells per
                              column, first and last date, entries per session. Streams: memory does not grow
                              with the file, only with the number of distinct answers.
-          score              the catalogue's scores, one row per participant and session (missing codes such
-                             as 555 and -1 excluded before any mean).
-          wide               one row per participant; columns <Scale>_<item>_<session> (--scores: the scores).
+          score              the catalogue's scores, one row per kept answer: participant, the identity's
+                             columns (session, tag, sessionId as the table has them), the scores. Scores read
+                             the scale's listed items only and skip the scale's no-answer codes (555, -1, or
+                             every negative number: see mt scales show SCALE); no answered item, or a zero
+                             denominator, leaves the cell empty with a warning.
+          wide               one row per participant; columns <Scale>_<item>_<session>, <Scale>_<item>_<session>_<tag>
+                             for tagged answers (--scores: the scores).
           dedupe             the rows without repeated answers (identity rule below), in reading order.
           report             one self-contained HTML page (inline SVG, no network): entries over time,
                              completion by session, missing and out-of-range heat table.
@@ -48,13 +52,19 @@ public struct StatsCommand: Command {
           duplicates   entries minus distinct identities: participant + session + tag (+ sessionId when
                        present); else participant + session + trial_index; else participant + session; with no
                        session, participant alone. Dedupe keeps the first entry per identity (--keep last:
-                       the last), except ELIGIBLE screenings, where the last one counts. Score and wide take one
-                       entry per participant and session by the same rule.
-          participants distinct non-empty values of the participant column, under any of its historic names.
+                       the last), except ELIGIBLE screenings, where the last one counts. Score and wide keep
+                       the same rows (first entry), then leave out rows with an empty participant or session
+                       (anonymous screenings), with a warning that counts them.
+          participants distinct non-empty values of the participant column: participantRSA, participantDAO,
+                       participantId, participant, else the first column whose name contains "participant"
+                       (a warning names it). With none, participants and duplicates are unknown (null in
+                       --json, - in the table), never 0.
 
         OPTIONS
           --recovered        read SERVER's recovered_data instead of active_data
           --scale NAME       treat every FILE.csv as scale NAME
+          --study NAME       the study whose scale definitions apply (r34, r01, kaiser, templeton); default: the
+                             server's STUDY key, else the catalogue's shared base
           --csv              summary as CSV (one row per scale and column)
           --keep first|last  dedupe: which entry of an identity stays (default first)
           --scores           wide: scores instead of item answers
@@ -85,6 +95,7 @@ public struct StatsCommand: Command {
         var output: String?
         var html: String?
         var scale: String?
+        var study: Study?
         var inputs: [String] = []
     }
 
@@ -98,6 +109,7 @@ public struct StatsCommand: Command {
         o.output = try p.value("--output", short: "-o")
         o.html = try p.value("--html")
         o.scale = try p.value("--scale")
+        o.study = try p.value("--study").map(Study.init)
         var args = try p.positionals()
         if let first = args.first, verbs.contains(first) { o.verb = first; args.removeFirst() }
         o.inputs = args
@@ -206,7 +218,7 @@ public struct StatsCommand: Command {
     static func resolveInputs(_ o: Options, context: CommandContext) throws -> ([ScaleFiles], ScaleCatalogue, String) {
         let isFile: (String) -> Bool = { $0.hasSuffix(".csv") || (FileSystem.exists($0) && !FileSystem.isDirectory($0)) }
         if !o.inputs.isEmpty && o.inputs.contains(where: isFile) {
-            let catalogue = try ScaleCatalogue.standard(server: nil, environment: context.environment)
+            let catalogue = try ScaleCatalogue.standard(server: nil, study: o.study, environment: context.environment)
             let title = o.inputs.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
             return (try ScaleFiles.paths(o.inputs, scale: o.scale), catalogue, title)
         }
@@ -223,7 +235,7 @@ public struct StatsCommand: Command {
             }
             server = config.servers[0]
         }
-        let catalogue = try ScaleCatalogue.standard(server: server, environment: context.environment)
+        let catalogue = try ScaleCatalogue.standard(server: server, study: o.study, environment: context.environment)
         let scale = o.inputs.count > 1 ? o.inputs[1] : o.scale
         let sources = try ScaleFiles.server(DataLayout(server: server), recovered: o.recovered, scale: scale)
         return (sources, catalogue, "\(server.name) (\(o.recovered ? "recovered_data" : "active_data"))")

@@ -193,23 +193,23 @@ func total(_ json: JSONValue, _ field: String) -> Int {
     /// benchmark still on the server are reported; those an earlier archive holds unchanged are deleted.
     @Test func leftoversHeldByEarlierArchivesAreDeletedAndReported() throws {
         let f = try ExportFixture()
-        let oa = try FileSystem.read(f.sim.dataDir + "/OA.json")
-        let ids = (try JSONParser.parse(oa).arrayValues ?? []).compactMap { $0["id"]?.int64Value }.sorted()
+        let dd = try FileSystem.read(f.sim.dataDir + "/DD.json")
+        let ids = (try JSONParser.parse(dd).arrayValues ?? []).compactMap { $0["id"]?.int64Value }.sorted()
         #expect(ids.count >= 3)
         let held = Array(ids.dropLast()) // the newest entry came after the original's last run
         try FileSystem.makeDirectories(f.layout.raw)
-        let legacy = JSONValue.array((try JSONParser.parse(oa).arrayValues ?? []).filter { held.contains($0["id"]!.int64Value!) })
-        try FileSystem.writeAtomically(JSONWriter.bytes(legacy), to: f.layout.raw + "/OA_Apr_03_2018_14_05_09.json")
+        let legacy = JSONValue.array((try JSONParser.parse(dd).arrayValues ?? []).filter { held.contains($0["id"]!.int64Value!) })
+        try FileSystem.writeAtomically(JSONWriter.bytes(legacy), to: f.layout.raw + "/DD_Apr_03_2018_14_05_09.json")
         try FileSystem.makeDirectories(f.layout.active)
-        try Benchmark(marks: ["OA": .init(current: ids.last!, deleteable: true)]).write(path: f.layout.benchmark)
-        let r = try f.export("sim", "OA")
+        try Benchmark(marks: ["DD": .init(current: ids.last!, deleteable: true)]).write(path: f.layout.benchmark)
+        let r = try f.export("sim", "DD")
         #expect(r.code == 1, "\(r.stderr)")
         #expect(Set(try f.sim.ledger().map(\.id)) == Set(held))
         let mails = f.smtp.messages()
         #expect(mails.count == 1)
         #expect(mails.last?.contains("still on the server") == true)
         // The newest one is in no earlier archive: it stays, and the next run reports it again.
-        #expect(try f.exportJSON("sim", "OA").1["servers"]?.arrayValues?.first?["scales"]?.arrayValues?.first?["left"] == .int(1))
+        #expect(try f.exportJSON("sim", "DD").1["servers"]?.arrayValues?.first?["scales"]?.arrayValues?.first?["left"] == .int(1))
     }
 
     @Test func idsRestartingBelowTheMarkAreReportedNotDeleted() throws {
@@ -253,7 +253,7 @@ func total(_ json: JSONValue, _ field: String) -> Int {
         try FileSystem.makeDirectories(f.layout.active)
         try Benchmark().write(path: f.layout.benchmark)
         try f.sim.setFaults(faults)
-        let r = try f.export("sim", "OA")
+        let r = try f.export("sim", "DD")
         #expect(r.code == code.rawValue, "\(faults): \(r.stderr)")
         try f.checkDeletedAreSafe()
         if !faults.contains("delete") { #expect(try f.sim.ledger().isEmpty, "\(faults)") }
@@ -261,18 +261,18 @@ func total(_ json: JSONValue, _ field: String) -> Int {
         #expect(mails.count == 1, "\(faults): \(mails.count) mails")
         #expect(r.stdout.contains("SCALE"), "\(faults): the summary is printed on failure")
         try f.sim.clearFaults()
-        let again = try f.export("sim", "OA")
+        let again = try f.export("sim", "DD")
         if faults.contains("delete") {
             // The benchmark moved past the entries whose DELETE failed: they are leftovers now, reported at
             // critical, found in the earlier archive and deleted.
             #expect(again.code == 1, "\(faults) cleared: \(again.stderr)")
             #expect(f.smtp.messages().last?.contains("still on the server") == true)
-            #expect(try f.export("sim", "OA").code == 0)
+            #expect(try f.export("sim", "DD").code == 0)
         } else {
             #expect(again.code == 0, "\(faults) cleared: \(again.stderr)")
         }
         try f.checkDeletedAreSafe()
-        #expect(try f.exportJSON("sim", "OA").1["servers"]?.arrayValues?.first?["scales"]?.arrayValues?.first?["fetched"] == .int(0))
+        #expect(try f.exportJSON("sim", "DD").1["servers"]?.arrayValues?.first?["scales"]?.arrayValues?.first?["fetched"] == .int(0))
     }
 
     @Test func loginRedirectIsNotTakenForData() throws {
@@ -344,11 +344,11 @@ func total(_ json: JSONValue, _ field: String) -> Int {
                                   extra: ["DELETE_MODE: true", "PRIVATE_FILE: \"\(other.privateKey)\""], key: false)
         try FileSystem.makeDirectories(f.layout.active)
         try Benchmark().write(path: f.layout.benchmark)
-        let r = try f.export("sim", "OA")
+        let r = try f.export("sim", "DD")
         #expect(r.code == 65, "\(r.stderr)")
         #expect(try f.sim.ledger().isEmpty)
         #expect(try f.csvCounts().isEmpty)
-        #expect(try f.layout.archives(scale: "OA").count == 1) // the server's bytes are kept all the same
+        #expect(try f.layout.archives(scale: "DD").count == 1) // the server's bytes are kept all the same
         #expect(f.smtp.messages().count == 1)
     }
 
@@ -356,8 +356,8 @@ func total(_ json: JSONValue, _ field: String) -> Int {
     /// pending journal. The rerun cuts the tail, replays the rows from the archive, then deletes.
     @Test func anInterruptedCSVAppendIsFinishedFromTheArchive() throws {
         let f = try ExportFixture(["--generate", "--participants", "4"])
-        #expect(try f.export("sim", "OA", "--no-delete").code == 0)
-        let csvPath = try #require(try f.layout.activeCSVs(scale: "OA").first)
+        #expect(try f.export("sim", "DD", "--no-delete").code == 0)
+        let csvPath = try #require(try f.layout.activeCSVs(scale: "DD").first)
         let full = try FileSystem.read(csvPath)
         var reader = try CSVReader(path: csvPath)
         var rows: [[String]] = []
@@ -369,8 +369,8 @@ func total(_ json: JSONValue, _ field: String) -> Int {
         // Two rows were committed; the rest was being appended when the run died, 5 bytes of it reached the disk.
         let offset = rows.prefix(3).reduce(0) { $0 + CSVWriter.row($1).count }
         try FileSystem.writeAtomically(Array(full.prefix(offset + 5)), to: csvPath)
-        let statePath = f.data + "/state/export_OA.json"
-        let archive = try #require(try f.layout.archives(scale: "OA").first)
+        let statePath = f.data + "/state/export_DD.json"
+        let archive = try #require(try f.layout.archives(scale: "DD").first)
         var state = try JSONParser.parse(FileSystem.read(statePath))
         state = state.setting("csvHigh", to: .int(ids[1]))
         state = state.setting("pending", to: .object([
@@ -379,7 +379,7 @@ func total(_ json: JSONValue, _ field: String) -> Int {
         ]))
         try FileSystem.writeAtomically(JSONWriter.bytes(state), to: statePath)
 
-        let r = try f.export("sim", "OA")
+        let r = try f.export("sim", "DD")
         #expect(r.code == 0, "\(r.stderr)")
         #expect(try FileSystem.read(csvPath) == full)
         #expect(Set(try f.sim.ledger().map(\.id)) == Set(ids))

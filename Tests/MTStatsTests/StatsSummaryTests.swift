@@ -38,7 +38,7 @@ enum Fixtures {
         #expect(s.entries == 5)
         #expect(s.participants == 3)
         #expect(s.duplicates == 1)
-        #expect(s.identity == "participant + session + tag")
+        #expect(s.identity == "participantRSA + session + tag")
         let missing = Dictionary(uniqueKeysWithValues: zip(s.columns, s.missing))
         #expect(missing == ["anxious_freq": 1, "anxious_sev": 2, "avoid": 1, "date": 0, "id": 0, "interfere": 2,
                             "interfere_social": 1, "participantRSA": 0, "session": 0, "tag": 4])
@@ -93,11 +93,12 @@ enum Fixtures {
             let f = try dir.write("X_1.csv", header + "\r\n")
             return IdentityRule(table: try StatsTable(ScaleFiles(scale: "X", files: [f]), catalogue: cat)).description
         }
-        #expect(try rule("participantId,session,tag,sessionId") == "participant + session + tag + sessionId")
-        #expect(try rule("participantId,session,tag") == "participant + session + tag")
-        #expect(try rule("participantId,session,trial_index") == "participant + session + trial_index")
-        #expect(try rule("participantId,session") == "participant + session")
-        #expect(try rule("participantId,tag") == "participant")
+        #expect(try rule("participantId,session,tag,sessionId") == "participantId + session + tag + sessionId")
+        #expect(try rule("participantId,session,tag") == "participantId + session + tag")
+        #expect(try rule("participantId,session,trial_index") == "participantId + session + trial_index")
+        #expect(try rule("participantId,session") == "participantId + session")
+        #expect(try rule("participantId,tag") == "participantId")
+        #expect(try rule("participant_id,session") == "participant_id + session")
     }
 
     @Test func quirksAreWarningsNeverCrashes() throws {
@@ -105,7 +106,7 @@ enum Fixtures {
         defer { dir.remove() }
         let cipher = String(repeating: "QUJD", count: 86) // 344 base64 characters: a 2048-bit RSA block
         let dd = try dir.write("DD_Jan_01_2020.csv", """
-            id,participantRSA,q1,q1_noAns,session,date\r
+            id,participantRSA,monday_count,q1_noAns,session,date\r
             1,\(cipher),50,\u{01},PRE,"Mon, 06 Jan 2020 10:00:00 +0000"\r
             2,7,555,true,PRE,not a date\r
             3,8,101,false,PRE,,surplus\r
@@ -116,7 +117,7 @@ enum Fixtures {
         #expect(s.entries == 4)
         var range: [String: Int] = [:]
         for (c, n) in zip(s.columns, s.outOfRange) { if let n { range[c] = n } }
-        #expect(range["q1"] == 2)        // 101 and -1 are outside 0–100 (DD's code is 555 only)
+        #expect(range["monday_count"] == 2) // 101 and -1 are outside 0–100 (DD's code is 555 only)
         #expect(range["q1_noAns"] == 0)  // \001 is read as true
         let text = s.warnings.joined(separator: "\n")
         #expect(text.contains("participantRSA holds RSA ciphertext left undecrypted"))
@@ -125,10 +126,15 @@ enum Fixtures {
         #expect(text.contains("dates that are not"))
         #expect(s.firstDate.map(EntryDate.iso) == "2020-01-06T10:00:00Z")
 
-        // -1 is DASS's "prefer not to answer" code: valid for range checks.
+        // -1 is r34 DASS's "prefer not to answer" code: valid for range checks.
         let dass = try dir.write("DASS21_AS_Jan_01_2020.csv", "participantId,session,breathing,worry\r\n1,PRE,-1,3\r\n2,PRE,4,-2\r\n")
-        let d = try StatsSummarizer.summarize(ScaleFiles(scale: "DASS21_AS", files: [dass]), catalogue: Fixtures.catalogue())
+        let d = try StatsSummarizer.summarize(ScaleFiles(scale: "DASS21_AS", files: [dass]),
+                                              catalogue: Fixtures.catalogue().resolved(for: Study("r34")))
         #expect(d.outOfRange == [nil, nil, 1, 1])
+        // r01 and kaiser: 555 instead, and over18 (metadata) is never range-checked.
+        let r01 = try dir.write("DASS21_AS_Jan_02_2020.csv", "participant,session,over18,breathing,worry\r\n1,ELIGIBLE,true,555,3\r\n2,PRE,N/A,-1,2\r\n")
+        let e = try StatsSummarizer.summarize(ScaleFiles(scale: "DASS21_AS", files: [r01]), catalogue: Fixtures.catalogue())
+        #expect(e.outOfRange == [nil, nil, nil, 1, 0])
     }
 
     @Test func blankLinesAreNotEntriesAndAnUnknownScaleIsNotRangeChecked() throws {

@@ -17,6 +17,8 @@ public struct SimOptions: Sendable {
     public var firstID: Int64 = 1
     public var publicKeyPath: String?
     public var cataloguePath: String?
+    /// `--study NAME`: generate that study's tables, as its catalogue definitions give them.
+    public var study: String?
     /// Scales served as non-deleteable on top of `deleteable.json`.
     public var keep: Set<String> = []
     public var ledgerPath: String?
@@ -181,6 +183,7 @@ public final class Simulator: Sendable {
 
     static func loadCatalogue(_ o: SimOptions) throws -> ScaleCatalogue {
         try ScaleCatalogue.load(path: o.cataloguePath ?? ScaleCatalogue.locate(environment: ProcessInfo.processInfo.environment))
+            .resolved(for: o.study.map(Study.init))
     }
 
     static func makeTempDir() throws -> String {

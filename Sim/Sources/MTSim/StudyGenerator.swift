@@ -51,15 +51,22 @@ public struct StudyGenerator: Sendable {
         var session: String
     }
 
+    /// The scales generated: the study's (all without one), each with known items.
+    public var specs: [ScaleSpec] { catalogue.scalesOfStudy.filter { !$0.items.isEmpty } }
+
     public func generate() throws -> [SimScale] {
-        let specs = catalogue.scales
+        let specs = self.specs
         let sessions = catalogue.sessions
         guard !specs.isEmpty else { throw MTError(.config, "the scale catalogue \(catalogue.sources.joined(separator: ", ")) has no scales") }
         guard !sessions.isEmpty else { throw MTError(.config, "the scale catalogue \(catalogue.sources.joined(separator: ", ")) lists no sessions") }
         var rng = SimRandom(seed: seed, stream: "study")
         // Which sessions each questionnaire is given in.
-        let plan: [[String]] = specs.map { _ in
-            let picked = sessions.filter { _ in rng.chance(0.35) }
+        let plan: [[String]] = specs.map { spec in
+            var picked = sessions.filter { _ in rng.chance(0.35) }
+            // A screening table (one that keeps a sessionId) is always given at screening.
+            if spec.carriesSessionID && sessions.contains(Self.screening) && !picked.contains(Self.screening) {
+                picked.insert(Self.screening, at: 0)
+            }
             return picked.isEmpty ? [sessions[Int(rng.next() % UInt64(sessions.count))]] : picked
         }
         var slots: [Slot] = []
@@ -71,6 +78,11 @@ public struct StudyGenerator: Sendable {
                 let sessionTime = begin + Int64(s) * 7 * 86_400 + Int64(rng.next() % 172_800)
                 for (k, sessionsOfScale) in plan.enumerated() where sessionsOfScale.contains(session) && rng.chance(0.9) {
                     let t = sessionTime + Int64(rng.next() % 3_600)
+                    // Screenings before an account exists: the server stores them with no participant, told
+                    // apart by sessionId (only tables that have one).
+                    if session == Self.screening && specs[k].carriesSessionID && rng.chance(0.3) {
+                        slots.append(Slot(time: t - 600, scale: k, participant: 0, session: session))
+                    }
                     slots.append(Slot(time: t, scale: k, participant: p + 1, session: session))
                     // Screenings are sometimes repeated (the last one counts).
                     if s == 0 && rng.chance(0.1) {
@@ -89,14 +101,27 @@ public struct StudyGenerator: Sendable {
         return specs.enumerated().map { k, s in SimScale(name: s.name, deleteable: s.deleteable, entries: entries[k]) }
     }
 
-    /// One entry of `spec` with every item answered.
+    /// The session whose answers may come before a participant exists (anonymous screenings).
+    static let screening = "ELIGIBLE"
+
+    /// One entry of `spec` with every item answered; participant 0 is an anonymous screening (no participant).
     func makeEntry(_ spec: ScaleSpec, id: Int64, time: Int64, participant: Int, session: String,
                    random rng: inout SimRandom) throws -> SimEntry {
         var fields: [(String, JSONValue)] = [("id", .int(id)), ("date", .string(JavaDate.format(time, offsetMinutes: offsetMinutes)))]
-        if let column = spec.participant, !column.hasSuffix("RSA") {
+        if participant == 0 {
+            fields.append((spec.participant ?? "participantRSA", .null))
+        } else if let column = spec.participant, !column.hasSuffix("RSA") {
             fields.append((column, .int(participant)))
         } else {
             fields.append((spec.participant ?? "participantRSA", .string(try publicKey.encryptField(String(participant)))))
+        }
+        if spec.carriesSessionID {
+            // A servlet session id: 32 upper-case hex digits.
+            fields.append(("sessionId", .string((0..<4).map { _ in String(format: "%08X", UInt32(truncatingIfNeeded: rng.next())) }.joined())))
+        }
+        if spec.metadata.contains("over18") {
+            // "N/A" unless the answer was given at eligibility (the class's default).
+            fields.append(("over18", .string(session == Self.screening ? (rng.chance(0.9) ? "true" : "false") : "N/A")))
         }
         fields.append(("session", .string(session)))
         fields.append(("tag", rng.chance(0.2) ? .string(["pre", "post", "followup"][Int(rng.next() % 3)]) : .null))
@@ -149,7 +174,7 @@ public final class ArrivalGenerator: Sendable {
         self.generator = generator
         self.store = store
         let served = Set(store.list().map(\.name))
-        specs = generator.catalogue.scales.filter { served.contains($0.name) }
+        specs = generator.specs.filter { served.contains($0.name) }
         random = Locked(SimRandom(seed: generator.seed, stream: "arrivals"))
     }
 
@@ -171,4 +196,10 @@ public final class ArrivalGenerator: Sendable {
         store.add(made.map { (scale: $0.0, entry: $0.1) })
         return made.map { ($0.0, $0.1.id) }
     }
+}
+
+extension ScaleSpec {
+    /// Tables whose class keeps a `sessionId` (catalogue `metadata`), which links screenings answered before
+    /// an account exists.
+    var carriesSessionID: Bool { metadata.contains("sessionId") }
 }

@@ -26,6 +26,10 @@ let help = """
       --first-id N             first entry id; ids come from one generator shared by all scales (default 1)
       --public-key PEM         encrypt participantRSA with this public key instead of generating a pair
       --catalogue FILE         the scale catalogue (default: $MT_CATALOGUE, then the shipped config/scales.yaml)
+      --study NAME             generate study NAME's tables (r34, r01, kaiser, templeton) with its catalogue
+                               definitions: its scales only, its participant columns, sessionId and over18
+                               where its classes have them, anonymous ELIGIBLE screenings (empty participant,
+                               a sessionId). Without it, every catalogue scale with items, as the shared base
       --arrivals N             add N new entries, spread over the scales, every --arrival-interval seconds
       --arrival-interval SECS  default 60
       --ledger FILE            append "<scale><TAB><id>" per deleted entry, flushed before the 200 is sent
@@ -92,6 +96,7 @@ func parse(_ arguments: [String]) throws -> SimOptions? {
     }
     o.publicKeyPath = try p.value("--public-key")
     o.cataloguePath = try p.value("--catalogue")
+    o.study = try p.value("--study")
     if let n = try p.int("--arrivals", range: 0...1_000_000) { o.arrivals = n }
     if let s = try p.value("--arrival-interval") {
         guard let d = Double(s), d >= 0.01 else { throw MTError.usage("--arrival-interval expects seconds (at least 0.01), got '\(s)'", usage: usage) }

@@ -11,7 +11,8 @@ struct ContractTests {
         let scales = try sim.scales()
         #expect(scales.count > 20)
         #expect(scales["Demographic"]?.deleteable == false)
-        #expect(scales["OA"]?.deleteable == true)
+        #expect(scales["OA"]?.deleteable == false) // @DoNotDelete in every study
+        #expect(scales["QOL"]?.deleteable == true)
         for (name, info) in scales {
             #expect(try sim.entries(name).count == info.size, "size of \(name)")
         }
@@ -172,9 +173,9 @@ struct CredentialTests {
 
     @Test func aDeleteWhoseLedgerLineCannotBeWrittenDeletesNothing() throws {
         let sim = try SimServer(["--generate", "--participants", "2", "--ledger", "/nonexistent-mt-sim/ledger.tsv"])
-        let victim = try #require(sim.entries("OA").first).id
-        #expect(try sim.client().delete(sim.url + "/export/OA/\(victim)").status == 500)
-        #expect(try sim.entries("OA").contains { $0.id == victim })
+        let victim = try #require(sim.entries("QOL").first).id
+        #expect(try sim.client().delete(sim.url + "/export/QOL/\(victim)").status == 500)
+        #expect(try sim.entries("QOL").contains { $0.id == victim })
         #expect(try sim.counter("deletes") == 0)
     }
 }

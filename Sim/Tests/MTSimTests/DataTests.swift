@@ -84,11 +84,12 @@ struct DataTests {
         let sim = try SimServer(["--generate", "--participants", "8", "--seed", "5"])
         let catalogue = try ScaleCatalogue.load(path: Products.packageRoot + "/config/scales.yaml")
         let scales = try sim.scales()
-        #expect(Set(scales.keys) == Set(catalogue.scales.map(\.name)))
+        // Scales whose items no source gives (JsPsychTrial, MH) are not generated.
+        #expect(Set(scales.keys) == Set(catalogue.scales.filter { !$0.items.isEmpty }.map(\.name)))
         var ids: [(Int64, Int64)] = []
         var sessions = Set<String>()
         var sawCode = false, sawNull = false
-        for spec in catalogue.scales {
+        for spec in catalogue.scales where !spec.items.isEmpty {
             #expect(scales[spec.name]?.deleteable == spec.deleteable, "\(spec.name)")
             for e in try sim.entries(spec.name) {
                 ids.append((JavaDate.parse(e["date"]?.stringValue ?? "") ?? -1, e.id))
@@ -121,7 +122,7 @@ struct DataTests {
     @Test func freeTextKeepsEveryLanguageIntact() throws {
         let sim = try SimServer(["--generate", "--participants", "6", "--seed", "9"])
         var texts = Set<String>()
-        for name in ["Demographic", "Demographics", "ImageryPrime", "MH", "JsPsychTrial"] {
+        for name in ["Demographic", "Demographics", "ImageryPrime", "AnxietyTriggers", "Evaluation"] {
             for e in try sim.entries(name) {
                 for (_, v) in e.objectFields ?? [] { if let s = v.stringValue { texts.insert(s) } }
             }
@@ -131,8 +132,8 @@ struct DataTests {
             #expect(texts.contains(sample), "missing \(sample)")
         }
         // What is served is what was written to the data folder.
-        let file = try FileSystem.read(sim.dataDir + "/MH.json")
-        let served = try sim.client().get(sim.url + "/export/MH").body
+        let file = try FileSystem.read(sim.dataDir + "/Demographic.json")
+        let served = try sim.client().get(sim.url + "/export/Demographic").body
         #expect(try JSONParser.parse(file) == JSONParser.parse(served))
     }
 
@@ -140,7 +141,7 @@ struct DataTests {
         let sim = try SimServer(["--generate", "--participants", "4"])
         #expect(FileSystem.mode(of: sim.privateKeyPath) == 0o600)
         let decryptor = try RSADecryptor(key: RSAPrivateKey.load(path: sim.privateKeyPath))
-        let entries = try sim.entries("OA")
+        let entries = try sim.entries("QOL")
         #expect(!entries.isEmpty)
         for e in entries {
             let c = try #require(e["participantRSA"]?.stringValue)
@@ -148,7 +149,11 @@ struct DataTests {
             let n = try #require(Int(String(decoding: plain, as: UTF8.self)))
             #expect((1...4).contains(n))
         }
-        #expect(try sim.entries("ExpectancyBias").allSatisfy { $0["participant"]?.int64Value != nil })
+        // LinkedQuestionnaireData tables carry the participant's number; anonymous screenings none, but a sessionId.
+        #expect(try sim.entries("ExpectancyBias").allSatisfy {
+            $0["participant"]?.int64Value != nil || ($0["participant"]?.isNull == true && $0["session"]?.stringValue == "ELIGIBLE"
+                                                     && $0["sessionId"]?.stringValue?.count == 32)
+        })
     }
 
     @Test func givenPublicKeyIsUsedAndNoPrivateKeyIsWritten() throws {
@@ -158,7 +163,7 @@ struct DataTests {
         let sim = try SimServer(["--generate", "--participants", "2", "--public-key", pair.publicKey])
         #expect(!FileSystem.exists(sim.privateKeyPath))
         let decryptor = try RSADecryptor(key: RSAPrivateKey.load(path: pair.privateKey))
-        let c = try #require(sim.entries("OA").first?["participantRSA"]?.stringValue)
+        let c = try #require(sim.entries("QOL").first?["participantRSA"]?.stringValue)
         #expect(decryptor.decrypt(Base64.decode(c) ?? []) != nil)
     }
 
@@ -226,5 +231,39 @@ struct JavaDateTests {
         #expect(JavaDate.parseAfter("2018-04-03-18-05-09") == t)
         #expect(JavaDate.afterText(t) == "2018-04-03-18-05-09")
         #expect(JavaDate.parseAfter("2018-13-03-18-05-09") == nil)
+    }
+
+    /// `--study` generates the study's own tables with the columns its classes export.
+    @Test func aStudyIsGeneratedWithItsRealColumns() throws {
+        let r01 = try SimServer(["--generate", "--participants", "30", "--study", "r01"])
+        let names = Set(try r01.scales().keys)
+        #expect(names.contains("ExpectancyBias") && names.contains("Credibility") && !names.contains("DD") && !names.contains("SUDS"))
+        let dass = try r01.entries("DASS21_AS")
+        let fields = Set(dass.flatMap { ($0.objectFields ?? []).map(\.0) })
+        #expect(fields == ["id", "date", "participant", "session", "tag", "timeOnPage", "sessionId", "over18", "dryness",
+                           "breathing", "trembling", "worry", "panic", "heart", "scared"])
+        #expect(dass.contains { $0["participant"]?.isNull == true && $0["session"]?.stringValue == "ELIGIBLE" })
+        #expect(dass.allSatisfy { ["true", "false", "N/A"].contains($0["over18"]?.stringValue ?? "") })
+        let cred = Set(try r01.entries("Credibility").flatMap { ($0.objectFields ?? []).map(\.0) })
+        #expect(cred.isSuperset(of: ["important", "confident_online", "confident_design"]) && !cred.contains("improvement"))
+
+        let r34 = try SimServer(["--generate", "--participants", "5", "--study", "r34"])
+        let r34Names = Set(try r34.scales().keys)
+        #expect(r34Names.contains("DD") && !r34Names.contains("ExpectancyBias"))
+        let qol = Set(try r34.entries("QOL").flatMap { ($0.objectFields ?? []).map(\.0) })
+        let header = try FileSystem.readString(Products.packageRoot + "/Tests/Fixtures/mtdata-2015/QOL_29_10_2015.csv")
+            .split(separator: "\n")[0].split(separator: ",").map(String.init)
+        // The 2015 export's items; participantRSA where the 2015 export had participantDAO, plus tag and timeOnPage
+        // of the later QuestionnaireData.
+        #expect(qol == Set(header.filter { $0 != "participantDAO" } + ["participantRSA", "tag", "timeOnPage"]))
+        // kaiser screens with the OASIS: its OA keeps a sessionId.
+        let kaiser = try SimServer(["--generate", "--participants", "5", "--study", "kaiser"])
+        #expect(try kaiser.entries("OA").allSatisfy { $0["sessionId"]?.stringValue?.count == 32 })
+        #expect(try r01.entries("OA").allSatisfy { $0["sessionId"] == nil })
+        let r34Dass = Set(try r34.entries("DASS21_AS").flatMap { ($0.objectFields ?? []).map(\.0) })
+        #expect(r34Dass.contains("sessionId") && !r34Dass.contains("over18"))
+
+        let bad = try Run.program(Products.mtSim, ["--generate", "--study", "r43"])
+        #expect(bad.code == ExitCode.config.rawValue && bad.stderr.contains("unknown study 'r43'"))
     }
 }

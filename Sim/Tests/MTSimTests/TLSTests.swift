@@ -11,8 +11,8 @@ struct TLSTests {
         let ca = try #require(sim.caFile)
         #expect(try TestKeys.openssl(["x509", "-in", ca, "-noout", "-subject"]).stdout.contains("mt-sim"))
         #expect(try sim.scales().count > 20)
-        let oa = try #require(sim.entries("OA").first)
-        #expect(try sim.client().delete(sim.url + "/export/OA/\(oa.id)").status == 200)
+        let qol = try #require(sim.entries("QOL").first)
+        #expect(try sim.client().delete(sim.url + "/export/QOL/\(qol.id)").status == 200)
         #expect(try sim.counter("deletes") == 1)
         // Without the certificate the client refuses the server.
         let untrusted = try HTTPClient(options: HTTPOptions(user: sim.user, password: Secret(sim.password)))

@@ -14,7 +14,7 @@ public struct MTConfig: Sendable {
         "READY", "DELETE_MODE", "SERVER", "USER", "PASS", "PASS_FILE", "PRIVATE_FILE", "DATE_FORMAT", "TIME_FORMAT",
         "PATH", "ALERT_EMAIL", "SMTP_SERVER", "SMTP_USER", "SMTP_PASS", "SMTP_PASS_FILE", "SMTP_FROM", "SMTP_CA_FILE",
         "CONNECT_TIMEOUT", "TIMEOUT", "LOW_SPEED_TIME", "CONCURRENCY", "MAX_CONCURRENCY", "RETRIES", "CA_FILE", "ALLOW_HTTP", "CATALOGUE",
-        "MAX_RESPONSE",
+        "MAX_RESPONSE", "STUDY",
     ]
 
     public func server(named name: String) throws -> ServerConfig {
@@ -245,6 +245,7 @@ private struct Block {
             }
             server.maxResponse = n
         }
+        server.study = try string("STUDY")
         return server
     }
 }

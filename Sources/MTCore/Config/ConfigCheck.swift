@@ -67,6 +67,15 @@ public struct ConfigCheck: Sendable {
             r.problems.append("CA file \(ca) does not exist")
         }
         if s.alert == nil { r.notes.append("no ALERT_EMAIL: critical events are logged but nobody is mailed") }
+        if s.study != nil || s.catalogue != nil {
+            // A misspelt STUDY or a broken CATALOGUE file would otherwise surface only in mt scales or mt stats.
+            do {
+                let c = try ScaleCatalogue.standard(server: s, environment: ProcessInfo.processInfo.environment)
+                if let study = c.study { r.notes.append("STUDY \(study.name): its scale definitions of the catalogue apply") }
+            } catch {
+                r.problems.append(error.asMTError.description)
+            }
+        }
         return r
     }
 

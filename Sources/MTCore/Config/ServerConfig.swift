@@ -54,6 +54,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var catalogue: String?
     /// MAX_RESPONSE: the largest answer accepted from the server, in bytes.
     public var maxResponse: Int64 = ByteSize.defaultMaxResponse
+    /// `STUDY`: which study's questionnaire definitions of the catalogue apply (r34, r01, kaiser, templeton).
+    public var study: String?
     /// The config file this block came from, for messages.
     public var configFile: String
 

@@ -1,12 +1,16 @@
 /// The identity of an answer (SCALES.md, the original's rule): participant + `session` + `tag` (+ `sessionId`
 /// when present); else participant + `session` + `trial_index` when present; else participant + `session`;
-/// with no `session`, participant alone. "Present" means the table has the column.
+/// with no `session`, participant alone. "Present" means the table has the column. dedupe, score, wide and the
+/// summary's duplicate count all use this one rule.
 public struct IdentityRule: Sendable {
     /// Table columns of the key besides the participant, in order.
     public let columns: [Int]
     public let names: [String]
+    /// The participant column(s) as found, for messages.
+    public let participant: String
 
     public init(table: StatsTable) {
+        participant = table.participantNames.isEmpty ? "participant" : table.participantNames.joined(separator: "/")
         func col(_ n: String) -> Int? { table.column(n) }
         var names: [String]
         if col("session") == nil {
@@ -23,14 +27,8 @@ public struct IdentityRule: Sendable {
         columns = names.map { col($0)! }
     }
 
-    /// Only participant and session: one answer per participant and session (scores and wide form).
-    public init(sessionOnly table: StatsTable) {
-        names = table.column("session") == nil ? [] : ["session"]
-        columns = names.compactMap(table.column)
-    }
-
     /// "participant + session + tag", as help and warnings print it.
-    public var description: String { (["participant"] + names).joined(separator: " + ") }
+    public var description: String { ([participant] + names).joined(separator: " + ") }
 
     /// The key of `row`, built in `scratch` (fields joined by the unit separator, which CSV text never needs).
     public func key(_ row: TableRow, scratch: inout [UInt8]) -> String {

@@ -31,7 +31,7 @@ public enum StatsReport {
         var h = "<section id=\"\(esc(s.scale))\"><h2>\(esc(s.scale))\(title.map { " — " + esc($0) } ?? "")</h2>\n<div class=\"key\">"
         let figures: [(String, String)] = [
             ("entries", String(s.entries)), ("participants", s.participants.map(String.init) ?? "–"),
-            ("duplicates", String(s.duplicates)),
+            ("duplicates", s.duplicates.map(String.init) ?? "–"),
             ("first date", s.firstDate.map { String(EntryDate.iso($0).prefix(10)) } ?? "–"),
             ("last date", s.lastDate.map { String(EntryDate.iso($0).prefix(10)) } ?? "–"),
         ]

@@ -14,7 +14,8 @@ public struct ScaleSummary: Sendable {
     public var entries = 0
     /// nil when no participant column was found.
     public var participants: Int?
-    public var duplicates = 0
+    /// nil when no participant column was found (unknown, not 0).
+    public var duplicates: Int?
     public var identity: String
     /// Per column, as `columns`.
     public var missing: [Int]
@@ -122,10 +123,11 @@ public enum StatsSummarizer {
         let rsaColumns = columns.map { $0.hasSuffix("RSA") }
         let names = table.participantNames
         if names.isEmpty {
-            warnings.note("\(source.scale): no participant column (looked for \(catalogue.participantColumns.joined(separator: ", "))); participants and duplicates are not counted")
+            warnings.note("\(source.scale): no participant column (looked for \(catalogue.participantColumns.joined(separator: ", "))); participants and duplicates are unknown (null), not 0; a column whose name contains \"participant\" would be taken")
         } else if names.count > 1 {
             warnings.note("\(source.scale): the participant column is named \(names.joined(separator: " in some files, ")) in others (renamed between study versions); all are read as the participant")
         }
+        StatsTransforms.noteParticipant(table, catalogue: catalogue, warnings: &warnings)
         let identity = IdentityRule(table: table)
         let sessionCol = table.column("session")
         let dateCol = table.column("date")
@@ -222,7 +224,7 @@ public enum StatsSummarizer {
         return ScaleSummary(
             scale: source.scale, files: source.files, columns: columns, entries: entries,
             participants: counted?.participants,
-            duplicates: counted.map { entries - $0.identities } ?? 0, identity: identity.description,
+            duplicates: counted.map { entries - $0.identities }, identity: identity.description,
             missing: missing, outOfRange: checked.enumerated().map { $0.element ? outOfRange[$0.offset] : nil },
             sessions: ordered.map { ($0, sessionCounts.count($0)!) }, firstDate: first, lastDate: last,
             perDay: perDay, participantsPerSession: perSession, warnings: warnings.messages + cellWarnings.messages)
@@ -254,7 +256,7 @@ extension ScaleSummary {
             ("scale", .string(scale)),
             ("entries", JSONValue.int(entries)),
             ("participants", people),
-            ("duplicates", JSONValue.int(duplicates)),
+            ("duplicates", duplicates.map { JSONValue.int($0) } ?? .null),
             ("missing", .object(miss)),
             ("outOfRange", .object(range)),
             ("sessions", .object(perSession)),

@@ -6,7 +6,7 @@ public enum StatsSummaryText {
             if k > 0 { out += "\n" }
             out += "\(s.scale)  (\(s.files.count) file\(s.files.count == 1 ? "" : "s"))\n"
             let people = s.participants.map(String.init) ?? "-"
-            out += "  entries \(s.entries)   participants \(people)   duplicates \(s.duplicates)  (identity: \(s.identity))\n"
+            out += "  entries \(s.entries)   participants \(people)   duplicates \(s.duplicates.map(String.init) ?? "-")  (identity: \(s.identity))\n"
             if let f = s.firstDate, let l = s.lastDate {
                 out += "  dates   \(EntryDate.iso(f)) … \(EntryDate.iso(l))\n"
             }
@@ -28,9 +28,10 @@ public enum StatsSummaryText {
         var out = CSVWriter.row(["scale", "entries", "participants", "duplicates", "firstDate", "lastDate", "sessions",
                                  "column", "missing", "outOfRange"])
         for s in summaries {
-            let common = [s.scale, String(s.entries), s.participants.map(String.init) ?? "", String(s.duplicates),
-                          s.firstDate.map(EntryDate.iso) ?? "", s.lastDate.map(EntryDate.iso) ?? "",
-                          s.sessions.map { "\($0.0)=\($0.1)" }.joined(separator: ";")]
+            let duplicates: String = s.duplicates.map(String.init) ?? ""
+            let common: [String] = [s.scale, String(s.entries), s.participants.map(String.init) ?? "", duplicates,
+                                    s.firstDate.map(EntryDate.iso) ?? "", s.lastDate.map(EntryDate.iso) ?? "",
+                                    s.sessions.map { "\($0.0)=\($0.1)" }.joined(separator: ";")]
             for (c, name) in s.columns.enumerated() {
                 CSVWriter.appendRow(common + [name, String(s.missing[c]), s.outOfRange[c].map(String.init) ?? ""], to: &out)
             }

@@ -20,7 +20,7 @@ public enum StatsTransforms {
                          warnings: inout StatsWarnings) throws -> (kept: [Bool], entries: Int) {
         guard !table.participantNames.isEmpty else {
             throw MTError(.dataError, "\(table.scale): no participant column in \(table.files.joined(separator: ", "))",
-                          hint: "a participant column is one of participantRSA, participantDAO, participantId, participant; or add `participant:` to the scale in the catalogue")
+                          hint: "a participant column is one of participantRSA, participantDAO, participantId, participant, or any column whose name contains \"participant\"; or add `participant:` to the scale in the catalogue")
         }
         let sessionCol = table.column("session")
         var chosen: [String: Int] = [:]
@@ -42,6 +42,7 @@ public enum StatsTransforms {
                               write: ([UInt8]) throws -> Void) throws -> Result {
         let table = try StatsTable(source, catalogue: catalogue)
         var warnings = StatsWarnings()
+        noteParticipant(table, catalogue: catalogue, warnings: &warnings)
         let (kept, entries) = try keptRows(table, identity: IdentityRule(table: table), keep: keep, warnings: &warnings)
         var out = CSVWriter.row(table.columns)
         var ordinal = 0, written = 0
@@ -57,11 +58,15 @@ public enum StatsTransforms {
         return Result(rowsIn: entries, rowsOut: written, warnings: warnings.messages)
     }
 
-    /// One answer per participant and session (the first; ELIGIBLE's last): participant, session, and per
-    /// `names` a value — the items' cells, or the catalogue's scores.
+    /// The kept answers in long form: one row per identity (dedupe's rule: participant + session + tag
+    /// (+ sessionId) …), with the identity's columns and, per `names`, a value — the items' cells, or the
+    /// catalogue's scores. Rows with an empty participant or session (anonymous screenings) are left out and
+    /// counted in a warning.
     public struct LongForm: Sendable {
         public var names: [String]
-        public var rows: [(participant: String, session: String, values: [String])]
+        /// The identity's columns after the participant (session, tag, sessionId, …).
+        public var keyNames: [String]
+        public var rows: [(participant: String, key: [String], values: [String])]
         public var entries: Int
         public var warnings: [String]
     }
@@ -75,95 +80,192 @@ public enum StatsTransforms {
             throw MTError(.usage, "\(source.scale) has no scores in the scale catalogue",
                           hint: "scales with scores: \(scored.joined(separator: ", ")); see mt scales show \(source.scale)")
         }
-        let identity = IdentityRule(sessionOnly: table)
+        noteParticipant(table, catalogue: catalogue, warnings: &warnings)
+        let identity = IdentityRule(table: table)
         let (kept, entries) = try keptRows(table, identity: identity, keep: .first, warnings: &warnings)
-        let items = spec.map { $0.itemColumns(table.columns, catalogue: catalogue) }
-            ?? table.columns.filter { catalogue.isItem($0) && !catalogue.participantColumns.contains($0) }
+        // Only the catalogue's items: a table's metadata, counters and free text never become item columns. Scores
+        // use the scale's whole list (an absent column is unanswered); the wide form, the items the files have.
+        let listed: [String] = spec.map { s in s.items.isEmpty ? s.itemColumns(table.columns, catalogue: catalogue) : s.items }
+            ?? table.columns.filter { catalogue.isItem($0) && !table.participantNames.contains($0) }
+        let present = Set(table.columns)
+        let items = scores ? listed : listed.filter(present.contains)
         let names: [String]
-        var compute: ([String: String]) -> [String]
+        let compute: ([String: String], inout ScoreTally) -> [String]
         if scores, let spec {
-            let numeric = items.filter { if case .range? = spec.rule(for: $0)?.check { return true } else { return false } }
-            let missingCodes = Set(catalogue.missingCodes.map(Double.init))
             names = spec.scores.map(\.name)
-            compute = { cells in
-                func mean(_ cols: [String]) -> Double? {
-                    var sum = 0.0, n = 0
-                    for c in cols {
-                        guard let text = cells[c], let v = Double(text.trimmingCharacters(in: .whitespaces)),
-                              v.isFinite, !missingCodes.contains(v) else { continue }
-                        sum += v
-                        n += 1
+            let noAnswer = spec.noAnswer ?? NoAnswer(codes: catalogue.missingCodes)
+            let plans = spec.scores.map { ($0, $0.numerator(in: items), $0.denominator(in: items)) }
+            compute = { cells, tally in
+                plans.enumerated().map { k, plan in
+                    let (score, num, den) = plan
+                    let value = Self.score(score, numerator: num, denominator: den, cells: cells, noAnswer: noAnswer)
+                    switch value {
+                    case .value(let v): return format(v)
+                    case .nothingAnswered: tally.nothingAnswered[k] += 1
+                    case .zeroDenominator: tally.zeroDenominator[k] += 1
                     }
-                    return n == 0 ? nil : sum / Double(n)
-                }
-                return spec.scores.map { s in
-                    let num = s.numerator(in: numeric)
-                    let value: Double?
-                    switch s.kind {
-                    case .scaledSum: value = mean(num).map { $0 * Double(num.count) }
-                    case .mean: value = mean(num)
-                    case .ratio:
-                        if let a = mean(num), let b = mean(s.denominator(in: numeric)), b != 0 { value = a / b } else { value = nil }
-                    }
-                    return value.map(format) ?? ""
+                    return ""
                 }
             }
         } else {
             names = items
-            compute = { cells in items.map { cells[$0] ?? "" } }
+            compute = { cells, _ in items.map { cells[$0] ?? "" } }
         }
-        let sessionCol = table.column("session")
         let wanted = Set(items)
-        var rows: [(participant: String, session: String, values: [String])] = []
+        let sessionCol = table.column("session")
+        var tally = ScoreTally(count: names.count)
+        var rows: [(participant: String, key: [String], values: [String])] = []
+        var anonymous = 0
         var ordinal = 0
         var ignored = StatsWarnings()
         try table.forEachRow(warnings: &ignored) { row in
             defer { ordinal += 1 }
             guard kept[ordinal] else { return }
+            let participant = row.participant
+            if participant.isEmpty || (sessionCol.map { row.isEmpty($0) } ?? false) { anonymous += 1; return }
             var cells: [String: String] = [:]
             for (c, name) in table.columns.enumerated() where wanted.contains(name) { cells[name] = try row.text(c) }
-            rows.append((row.participant, sessionCol.map { row.string($0) } ?? "", compute(cells)))
+            rows.append((participant, try identity.columns.map { try row.text($0) }, compute(cells, &tally)))
         }
-        return LongForm(names: names, rows: rows, entries: entries, warnings: warnings.messages)
+        if anonymous > 0 {
+            warnings.note("\(source.scale): \(anonymous) kept row\(anonymous == 1 ? "" : "s") with an empty participant or session (anonymous screenings) left out: no participant to put them under")
+        }
+        for (k, name) in names.enumerated() where scores {
+            if tally.nothingAnswered[k] > 0 {
+                warnings.note("\(source.scale): score \(name) is empty in \(tally.nothingAnswered[k]) row(s): no item answered (empty or a no-answer code)")
+            }
+            if tally.zeroDenominator[k] > 0 {
+                warnings.note("\(source.scale): score \(name) is empty in \(tally.zeroDenominator[k]) row(s): its denominator's mean is 0")
+            }
+        }
+        return LongForm(names: names, keyNames: identity.names, rows: rows, entries: entries, warnings: warnings.messages)
     }
 
-    /// `mt stats score`: participant, session, one column per score.
+    /// Per score, the rows left empty and why.
+    struct ScoreTally {
+        var nothingAnswered: [Int]
+        var zeroDenominator: [Int]
+        init(count: Int) {
+            nothingAnswered = Array(repeating: 0, count: count)
+            zeroDenominator = Array(repeating: 0, count: count)
+        }
+    }
+
+    enum ScoreValue: Equatable { case value(Double), nothingAnswered, zeroDenominator }
+
+    /// One score of one row. Means are kept as exact sums and counts until the one final division, so the
+    /// result is the correctly rounded value of the formula (84 / 5 gives 16.8, where 2.4 × 7 gives
+    /// 16.799999999999997).
+    static func score(_ s: ScoreSpec, numerator: [String], denominator: [String], cells: [String: String],
+                      noAnswer: NoAnswer) -> ScoreValue {
+        func total(_ cols: [String]) -> (sum: Double, n: Double) {
+            var sum = 0.0, n = 0.0
+            for c in cols {
+                guard let text = cells[c], let v = Double(text.trimmingCharacters(in: .whitespaces)),
+                      v.isFinite, !noAnswer.excludes(v) else { continue }
+                sum += v
+                n += 1
+            }
+            return (sum, n)
+        }
+        let a = total(numerator)
+        guard a.n > 0 else { return .nothingAnswered }
+        switch s.kind {
+        case .scaledSum: return .value(a.sum * Double(numerator.count) / a.n)
+        case .mean: return .value(a.sum * s.factor / a.n)
+        case .ratio:
+            let b = total(denominator)
+            guard b.n > 0 else { return .nothingAnswered }
+            guard b.sum != 0 else { return .zeroDenominator }
+            return .value(a.sum * b.n * s.factor / (b.sum * a.n))
+        case .difference:
+            let b = total(denominator)
+            guard b.n > 0 else { return .nothingAnswered }
+            return .value((a.sum * b.n - b.sum * a.n) * s.factor / (a.n * b.n))
+        }
+    }
+
+    /// Tells which column was taken for the participant when only its name ("…participant…") chose it.
+    static func noteParticipant(_ table: StatsTable, catalogue: ScaleCatalogue, warnings: inout StatsWarnings) {
+        for name in table.participantNames where catalogue.isGuessedParticipant(name, scale: table.scale) {
+            warnings.note("\(table.scale): the participant column is \(name) (its name contains \"participant\"; the usual names \(catalogue.participantColumns.joined(separator: ", ")) are absent)")
+        }
+    }
+
+    /// `mt stats score`: participant, the identity's other columns (session, tag, sessionId when the table has
+    /// them), one column per score.
     public static func scores(_ source: ScaleFiles, catalogue: ScaleCatalogue, write: ([UInt8]) throws -> Void) throws -> Result {
         let long = try longForm(source, catalogue: catalogue, scores: true)
-        var out = CSVWriter.row(["participant", "session"] + long.names)
-        for r in long.rows { CSVWriter.appendRow([r.participant, r.session] + r.values, to: &out) }
+        var out = CSVWriter.row(["participant"] + long.keyNames + long.names)
+        for r in long.rows { CSVWriter.appendRow([r.participant] + r.key + r.values, to: &out) }
         try write(out)
         return Result(rowsIn: long.entries, rowsOut: long.rows.count, warnings: long.warnings)
     }
 
     /// `mt stats wide`: one row per participant, one column per item (or score) and session,
-    /// `<Scale>_<item>_<session>`; sessions in the catalogue's order, then as they appear.
+    /// `<Scale>_<item>_<session>` (`…_<session>_<tag>` for a tagged answer); sessions in the catalogue's order,
+    /// then as they appear. Answers that differ only by sessionId (repeated screenings) share a cell: the
+    /// first counts, at ELIGIBLE the last, and a warning counts them.
     public static func wide(_ source: ScaleFiles, catalogue: ScaleCatalogue, scores: Bool,
                             write: ([UInt8]) throws -> Void) throws -> Result {
         let long = try longForm(source, catalogue: catalogue, scores: scores)
+        var warnings = long.warnings
+        let sessionAt = long.keyNames.firstIndex(of: "session")
+        let tagAt = long.keyNames.firstIndex(of: "tag")
+        func slot(_ key: [String]) -> (session: String, label: String) {
+            let session = sessionAt.map { key[$0] } ?? ""
+            let tag = tagAt.map { key[$0] } ?? ""
+            return (session, tag.isEmpty ? session : session + "_" + tag)
+        }
         var seen: [String] = []
         var seenSet = Set<String>()
-        for r in long.rows where !seenSet.contains(r.session) { seenSet.insert(r.session); seen.append(r.session) }
-        let sessions = catalogue.sessions.filter(seenSet.contains) + seen.filter { !catalogue.sessions.contains($0) }
-        let sessionIndex = Dictionary(uniqueKeysWithValues: sessions.enumerated().map { ($1, $0) })
+        var sessionOf: [String: String] = [:]
+        for r in long.rows {
+            let s = slot(r.key)
+            if !seenSet.contains(s.label) { seenSet.insert(s.label); seen.append(s.label); sessionOf[s.label] = s.session }
+        }
+        // Catalogue session order; a session's tagged columns follow its untagged one.
+        let order = Dictionary(uniqueKeysWithValues: catalogue.sessions.enumerated().map { ($1, $0) })
+        let labels = seen.enumerated().sorted { a, b in
+            let ka = order[sessionOf[a.element]!] ?? Int.max, kb = order[sessionOf[b.element]!] ?? Int.max
+            return ka != kb ? ka < kb : a.offset < b.offset
+        }.map(\.element)
+        let labelIndex = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
         var people: [String] = []
         var cells: [String: [String]] = [:]
-        let width = long.names.count * sessions.count
+        var filled = Set<String>()
+        var collisions = 0
+        let width = long.names.count * labels.count
         for r in long.rows {
             if cells[r.participant] == nil { people.append(r.participant); cells[r.participant] = [String](repeating: "", count: width) }
-            let s = sessionIndex[r.session]!
-            for (k, v) in r.values.enumerated() { cells[r.participant]![k * sessions.count + s] = v }
+            let s = slot(r.key)
+            let cellKey = r.participant + "\u{1F}" + s.label
+            if filled.contains(cellKey) {
+                collisions += 1
+                if s.session != lastCountsSession { continue }
+            }
+            filled.insert(cellKey)
+            let col = labelIndex[s.label]!
+            for (k, v) in r.values.enumerated() { cells[r.participant]![k * labels.count + col] = v }
+        }
+        if collisions > 0 {
+            warnings.append("\(source.scale): \(collisions) answer(s) share a participant, session and tag with another (different sessionId); the wide form keeps the first, at \(lastCountsSession) the last")
         }
         var header = ["participant"]
-        for n in long.names { for s in sessions { header.append("\(source.scale)_\(n)_\(s)") } }
+        for n in long.names { for l in labels { header.append("\(source.scale)_\(n)_\(l)") } }
         var out = CSVWriter.row(header)
         for p in people { CSVWriter.appendRow([p] + cells[p]!, to: &out) }
         try write(out)
-        return Result(rowsIn: long.entries, rowsOut: people.count, warnings: long.warnings)
+        return Result(rowsIn: long.entries, rowsOut: people.count, warnings: warnings)
     }
 
+    static func format(_ v: Double) -> String { StatsNumber.text(v) }
+}
+
+/// Numbers as mt prints them.
+public enum StatsNumber {
     /// Shortest text that reads back as the same number (`2.5`, `10`, `0.3333333333333333`).
-    static func format(_ v: Double) -> String {
+    public static func text(_ v: Double) -> String {
         if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
         return String(v)
     }

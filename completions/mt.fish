@@ -12,7 +12,7 @@ end
 function __mt_scales
     for c in $MT_CATALOGUE config/scales.yaml (dirname (command -s mt 2>/dev/null; or echo /usr/local/bin/mt))/../share/mt/scales.yaml
         if test -r "$c"
-            sed -n '/^scales:/,$ s/^  \([A-Za-z0-9_.-][A-Za-z0-9_.-]*\):.*/\1/p' $c
+            sed -n '/^scales:/,/^studies:/ s/^  \([A-Za-z0-9_.-][A-Za-z0-9_.-]*\):.*/\1/p' $c
             return
         end
     end
@@ -58,8 +58,11 @@ complete -c mt -n "__fish_seen_subcommand_from benchmark" -a "set reset import"
 complete -c mt -n "__fish_seen_subcommand_from benchmark verify" -l remote -d 'ask the server too'
 complete -c mt -n "__fish_seen_subcommand_from benchmark" -l yes -d 'do not ask'
 complete -c mt -n "__fish_seen_subcommand_from benchmark" -l deleteable -x -a "true false"
-complete -c mt -n "__fish_seen_subcommand_from scales" -a "show check" -l local
-complete -c mt -n "__fish_seen_subcommand_from stats" -a "summary score wide dedupe report"
+complete -c mt -n "__fish_seen_subcommand_from scales" -a "show check codebook" -l local
+complete -c mt -n "__fish_seen_subcommand_from scales" -l format -x -a "md csv html"
+complete -c mt -n "__fish_seen_subcommand_from scales" -s o -l output -r -F
+complete -c mt -n "__fish_seen_subcommand_from stats" -a "summary score wide dedupe report flow"
+complete -c mt -n "__fish_seen_subcommand_from stats" -l exclude -r -F
 complete -c mt -n "__fish_seen_subcommand_from stats" -l recovered -l csv -l scores
 complete -c mt -n "__fish_seen_subcommand_from stats scales" -l scale -x -a "(__mt_scales)"
 complete -c mt -n "__fish_seen_subcommand_from stats" -l keep -x -a "first last"

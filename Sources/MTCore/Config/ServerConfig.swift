@@ -50,6 +50,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var caFile: String?
     public var allowHTTP: Bool
     public var catalogue: String?
+    /// EXCLUDE_IDS: participant ids and ranges that `mt stats flow` excludes (test accounts), as ExclusionList reads them.
+    public var excludeIDs: String?
     /// The config file this block came from, for messages.
     public var configFile: String
 

@@ -235,7 +235,7 @@ enum PNGCheck {
             prev = line
         print(json.dumps({"width": w, "height": h, "colors": len(colors),
                           "blue": colors.get(bytes([59, 110, 165]), 0), "orange": colors.get(bytes([224, 138, 44]), 0),
-                          "box": colors.get(bytes([214, 234, 248]), 0)}))
+                          "box": colors.get(bytes([214, 234, 248]), 0), "flag": colors.get(bytes([246, 213, 213]), 0)}))
         """#
 }
 

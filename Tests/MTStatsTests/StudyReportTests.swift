@@ -75,15 +75,17 @@ import Testing
         #expect(try Run.mt(["--config", study.config, "stats", "report", "lab", "--recovered", "--html", html]).code == 0)
         let shot = study.dir.file("shot.png")
         let r = try Run.program(Tools.chromium!, ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                                                  "--user-data-dir=\(study.dir.file("profile"))", "--window-size=1000,900",
+                                                  "--user-data-dir=\(study.dir.file("profile"))", "--window-size=1400,900",
                                                   "--screenshot=\(shot)", "file://\(html)"])
         #expect(FileSystem.exists(shot), "chromium wrote no screenshot: \(r.stderr)")
         let script = try study.dir.write("pngcheck.py", PNGCheck.script)
         let c = try Run.program("/usr/bin/env", ["python3", script, shot])
         #expect(c.code == 0, "\(c.stderr)")
         let v = try JSONParser.parse(Array(c.stdout.utf8))
-        // The first screen shows the flow's boxes (their fill) and their outline.
+        // The first screen shows the flow's boxes (their fill and outline) and, beside them, the overview with
+        // its flags.
         #expect((v["box"]?.int64Value ?? 0) > 500)
         #expect((v["blue"]?.int64Value ?? 0) > 50)
+        #expect((v["flag"]?.int64Value ?? 0) > 20)
     }
 }

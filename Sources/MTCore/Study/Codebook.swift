@@ -75,7 +75,8 @@ public enum Codebook {
             switch type {
             case "integer", "decimal": return lo == hi ? num(lo) : "\(num(lo))–\(num(hi))"
             case "date": return "\(EntryDate.iso(earliest)) – \(EntryDate.iso(latest))"
-            case "empty", "boolean": return ""
+            case "boolean": return values.sorted().joined(separator: ", ") // how the export spelled them
+            case "empty": return ""
             default: return shortest == longest ? "length \(shortest)" : "length \(shortest)–\(longest)"
             }
         }

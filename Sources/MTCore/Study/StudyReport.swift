@@ -10,13 +10,14 @@ public enum StudyReport {
     public static let boxFill = "#d6eaf8"
 
     public static func section(flow: StudyFlow?, summaries: [ScaleSummary]) -> String {
-        var h = "<section id=\"study\">\n"
+        // Side by side, so that a screen shows both when the page opens.
+        var h = "<section id=\"study\"><div class=\"charts\">\n"
         if let flow {
-            h += "<h2>Participant flow (CONSORT)</h2>\n<figure>\(diagram(flow))<figcaption>"
-            h += "progress from \(esc(flow.progressSource)); −n: lost since the box above</figcaption></figure>\n"
+            h += "<div><h2>Participant flow (CONSORT)</h2>\n<figure>\(diagram(flow))<figcaption>"
+            h += "progress from \(esc(flow.progressSource)); −n: lost since the box above</figcaption></figure></div>\n"
         }
-        h += "<h2>Scales</h2>\n" + overview(summaries)
-        return h + "</section>\n"
+        h += "<div><h2>Scales</h2>\n" + overview(summaries) + "</div>"
+        return h + "</div></section>\n"
     }
 
     /// Shares of missing and out-of-range cells of one scale (over the cells that could be).
@@ -56,10 +57,15 @@ public enum StudyReport {
     /// Boxes top to bottom: screening, then one column per arm (or one for the whole study), each box with the
     /// stage's count, arrows between them and the number lost beside each arrow.
     static func diagram(_ flow: StudyFlow) -> String {
-        let boxW = 200.0, boxH = 40.0, gap = 30.0, colGap = 40.0, margin = 20.0
+        let boxW = 180.0, boxH = 32.0, gap = 16.0, colGap = 30.0, margin = 10.0
         let armNames: [String?] = flow.arms.isEmpty ? [nil] : flow.arms.map { Optional($0) }
         let columns = Double(armNames.count)
-        let width = max(2 * boxW + 2 * margin, columns * boxW + (columns - 1) * colGap + 2 * margin)
+        let excluded = flow.stages.filter { $0.arm == nil && $0.stage.hasPrefix("excluded: ") && $0.participants > 0 }
+        // Room on the right of the enrolled box for the reasons of exclusion.
+        let noteW = excluded.isEmpty ? 0.0 : 150.0
+        // How far the reasons reach below the enrolled box (the arms start under them).
+        let notesBelow = excluded.isEmpty ? 0.0 : max(0, 14 + Double(excluded.count) * 13 - boxH)
+        let width = max(boxW + 2 * noteW + 2 * margin, columns * boxW + (columns - 1) * colGap + 2 * margin)
         let screening = flow.stages.filter { $0.arm == nil && ["screened", "eligible", "enrolled"].contains($0.stage) }
         let perArm: [[FlowStage]] = armNames.map { arm in
             flow.stages.filter { $0.arm == arm && !["screened", "eligible"].contains($0.stage)
@@ -67,13 +73,16 @@ public enum StudyReport {
         }
         let armRows = perArm.map(\.count).max() ?? 0
         let height = margin * 2 + Double(screening.count + armRows + (flow.arms.isEmpty ? 0 : 1)) * (boxH + gap)
+            + notesBelow
         var svg = "<svg class=\"flow\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" "
         svg += "xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" font-size=\"12\">"
-        func box(_ x: Double, _ y: Double, _ title: String, _ n: Int, note: String? = nil) {
+        func box(_ x: Double, _ y: Double, _ title: String, _ n: Int, notes: [String] = []) {
             svg += "<rect x=\(q(x)) y=\(q(y)) width=\(q(boxW)) height=\(q(boxH)) rx=\"4\" fill=\"\(boxFill)\" stroke=\"#3b6ea5\" stroke-width=\"1.5\"/>"
-            svg += "<text x=\(q(x + boxW / 2)) y=\(q(y + 17)) text-anchor=\"middle\">\(esc(title))</text>"
-            svg += "<text x=\(q(x + boxW / 2)) y=\(q(y + 33)) text-anchor=\"middle\" font-weight=\"bold\">n = \(n)</text>"
-            if let note { svg += "<text x=\(q(x + boxW + 6)) y=\(q(y + 25)) fill=\"#a33\">\(esc(note))</text>" }
+            svg += "<text x=\(q(x + boxW / 2)) y=\(q(y + 13)) text-anchor=\"middle\">\(esc(title))</text>"
+            svg += "<text x=\(q(x + boxW / 2)) y=\(q(y + 27)) text-anchor=\"middle\" font-weight=\"bold\">n = \(n)</text>"
+            for (i, note) in notes.enumerated() {
+                svg += "<text x=\(q(x + boxW + 8)) y=\(q(y + 11 + Double(i) * 13)) font-size=\"11\" fill=\"#a33\">\(esc(note))</text>"
+            }
         }
         func arrow(_ x1: Double, _ y1: Double, _ x2: Double, _ y2: Double, lost: Int?) {
             svg += "<line x1=\(q(x1)) y1=\(q(y1)) x2=\(q(x2)) y2=\(q(y2 - 6)) stroke=\"#444\" stroke-width=\"1.5\"/>"
@@ -91,15 +100,14 @@ public enum StudyReport {
         }
         let cx = width / 2
         var y = margin
+        var lastBottom = y
         for (i, s) in screening.enumerated() {
-            if i > 0 { arrow(cx, y - gap, cx, y, lost: s.lost) }
-            var note: String?
-            if s.stage == "enrolled" {
-                let ex = flow.stages.filter { $0.arm == nil && $0.stage.hasPrefix("excluded: ") && $0.participants > 0 }
-                if !ex.isEmpty { note = "excluded: " + ex.map { "\($0.stage.dropFirst(10)) \($0.participants)" }.joined(separator: ", ") }
-            }
-            box(cx - boxW / 2, y, s.stage, s.participants, note: note)
-            y += boxH + gap
+            if i > 0 { arrow(cx, lastBottom, cx, y, lost: s.lost) }
+            let notes = s.stage == "enrolled" && !excluded.isEmpty
+                ? ["excluded:"] + excluded.map { "\($0.stage.dropFirst(10)): \($0.participants)" } : []
+            box(cx - boxW / 2, y, s.stage, s.participants, notes: notes)
+            lastBottom = y + boxH
+            y += boxH + gap + (notes.isEmpty ? 0 : notesBelow)
         }
         let top = y
         var armTop = top
@@ -108,15 +116,18 @@ public enum StudyReport {
             let x = margin + Double(a) * (boxW + colGap) + (width - 2 * margin - columns * boxW - (columns - 1) * colGap) / 2
             let ax = x + boxW / 2
             var yy = top
+            var from = lastBottom
             if let arm = armNames[a] {
                 let enrolled = flow.stages.first { $0.arm == arm && $0.stage == "enrolled" }?.participants ?? 0
-                arrow(cx, top - gap, ax, top, lost: nil)
+                arrow(cx, lastBottom, ax, top, lost: nil)
                 box(x, top, "arm " + arm, enrolled)
                 yy = armTop
+                from = top + boxH
             }
             for s in rows {
-                arrow(ax, yy - gap, ax, yy, lost: s.lost)
+                arrow(ax, from, ax, yy, lost: s.lost)
                 box(x, yy, title(s), s.participants)
+                from = yy + boxH
                 yy += boxH + gap
             }
         }

@@ -119,6 +119,32 @@ struct GeneratedStudy {
         #expect(n("completed", "POST", arm: "FIFTY_FIFTY/ANXIETY") == [0, 0])
         let text = try Run.mt(["stats", "flow", dass, people, log])
         #expect(text.code == 0 && text.stdout.contains("POSITIVE/ANXIETY") && text.stdout.contains("screened"))
+
+        // The same study as a server's folder, the test accounts in EXCLUDE_IDS (a range and a reason).
+        for f in [dass, people, log] {
+            try FileSystem.makeDirectories(dir.file("data/active_data"))
+            try FileSystem.writeAtomically(try FileSystem.read(f), to: dir.file("data/active_data/") + (f as NSString).lastPathComponent)
+        }
+        let config = try dir.write("mt.yaml", """
+            lab:
+              SERVER: https://study.example.edu/api/
+              USER: admin
+              PATH: data/
+              EXCLUDE_IDS: ["6-6", "spam: 5"]
+            """)
+        let s = try Run.mt(["--config", config, "stats", "flow", "lab", "--json"])
+        #expect(s.code == 0, "\(s.stderr)")
+        #expect(!s.stderr.contains("unknown key"))
+        let srows = try JSONParser.parse(Array(s.stdout.utf8)).arrayValues ?? []
+        func m(_ stage: String) -> Int64? {
+            srows.first { $0["stage"]?.stringValue == stage && $0["arm"] == .null }?["participants"]?.int64Value
+        }
+        #expect(m("excluded: test account") == 1 && m("excluded: spam") == 1 && m("included") == 2)
+        #expect(try Run.mt(["--config", config, "stats", "flow", "lab", "OA"]).code == 64)
+        #expect(try Run.mt(["stats", "flow", dass]).code == 66) // no participant table
+        let bad = try dir.write("bad.txt", "12-x\n")
+        let b = try Run.mt(["stats", "flow", dass, people, "--exclude", bad])
+        #expect(b.code == 65 && b.stderr.contains("bad.txt:1"))
     }
 
     /// The issue's "done when": on a generated study, every stage and arm agrees with pandas computing the

@@ -48,6 +48,13 @@ import Testing
         #expect(md.code == 0 && md.stdout.contains("## ParticipantExportDAO") && md.stdout.contains("\\001"))
         let html = try Run.mt(["scales", "codebook"] + csvs + ["--format", "html"])
         #expect(html.code == 0 && html.stdout.hasPrefix("<!DOCTYPE html>") && html.stdout.contains("<h2>TaskLog</h2>"))
+        // A server's active_data gives the same entries.
+        try FileSystem.makeDirectories(study.dir.file("data/active_data"))
+        for f in csvs { try FileSystem.writeAtomically(try FileSystem.read(f), to: study.dir.file("data/active_data/") + (f as NSString).lastPathComponent) }
+        let server = try Run.mt(["--config", study.config, "scales", "codebook", "lab", "--format", "csv"])
+        #expect(server.code == 0, "\(server.stderr)")
+        #expect(Set(server.stdout.components(separatedBy: "\r\n")) == Set(text.components(separatedBy: "\r\n")))
+        #expect(try Run.mt(["scales", "show", "OA", "--format", "csv"]).code == 64)
     }
 
     @Test func reportOpensOnTheFlowAndTheOverview() throws {

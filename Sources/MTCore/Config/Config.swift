@@ -235,7 +235,8 @@ private struct Block {
             configFile: file)
         server.passwordProblem = passwordProblem
         let exclude = try list("EXCLUDE_IDS")
-        server.excludeIDs = exclude.isEmpty ? nil : exclude.joined(separator: ", ")
+        // Each item of a YAML list is read as a line of an exclusion file, so `spam: 20-420` keeps its reason.
+        server.excludeIDs = exclude.isEmpty ? nil : exclude.joined(separator: "\n")
         return server
     }
 }

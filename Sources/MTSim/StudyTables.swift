@@ -93,7 +93,29 @@ public struct StudyTables: Sendable {
             }
             scales[k].entries += screenings
         }
+        try Self.renumber(&scales, except: participantTable, from: generator.firstID)
         return testAccounts
+    }
+
+    /// Ids again from one generator in date order across every table, as a server's sequence gives them (the
+    /// screenings come before the entries they were added after); the participant table keeps the participants'
+    /// own ids.
+    static func renumber(_ scales: inout [SimScale], except keep: String, from firstID: Int64) throws {
+        var order: [(time: Int64, id: Int64, scale: Int, entry: Int)] = []
+        for (s, scale) in scales.enumerated() where scale.name != keep {
+            for (e, entry) in scale.entries.enumerated() { order.append((entry.time ?? .max, entry.id, s, e)) }
+        }
+        order.sort { ($0.time, $0.id) < ($1.time, $1.id) }
+        for (n, o) in order.enumerated() {
+            let id = firstID + Int64(n)
+            var entry = scales[o.scale].entries[o.entry]
+            guard case .object(var fields) = try JSONParser.parse(entry.raw) else { continue }
+            if let i = fields.firstIndex(where: { $0.0 == "id" }) { fields[i].1 = .int(id) }
+            entry.id = id
+            entry.raw = JSONWriter.bytes(.object(fields))
+            scales[o.scale].entries[o.entry] = entry
+        }
+        for s in scales.indices where scales[s].name != keep { scales[s].entries.sort { $0.id < $1.id } }
     }
 
     /// One screening entry of `spec` (anonymous when `participant` is nil), with the study's screening session.

@@ -27,7 +27,7 @@ public struct ScalesCommand: Command {
                                date, list, text, empty), range (numbers: min–max; dates: earliest – latest;
                                text: length), distinct values, missing (empty) cells, and the date of the first
                                and last entry where it is filled. Catalogue items absent from the data are
-                               listed as "not in the data". The byte \001 is shown as \001.
+                               listed as "not in the data". The byte \\001 is shown as \\001.
 
         The catalogue is config/scales.yaml (or $MT_CATALOGUE), with the server's CATALOGUE file on top when a
         server is named; see its comments to extend or override it.

@@ -68,7 +68,7 @@ public struct StatsCommand: Command {
                        values joined by "/" (cbmCondition/prime)
           excluded     one reason each, the first that applies: the exclusion list (EXCLUDE_IDS, --exclude:
                        ids and ranges, "spam: 20-420" names the reason), testAccount, admin, over18 not true;
-                       booleans are true when the cell is the byte \001, true or 1
+                       booleans are true when the cell is the byte \\001, true or 1
           started      included participants with a TaskLog row in one of the study's sessions (without a
                        TaskLog table: an entry of any scale)
           completed S  such a record in a later session; for the last session, in it

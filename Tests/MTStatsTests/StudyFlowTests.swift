@@ -48,6 +48,15 @@ struct GeneratedStudy {
 }
 
 @Suite struct StudyFlowTests {
+    /// The help texts spell the exported boolean as \001 (in a Swift literal "\0" would be a NUL byte).
+    @Test func helpShowsTheBooleanByte() throws {
+        for (program, args) in [(Products.mt, ["stats", "--help"]), (Products.mt, ["scales", "--help"]), (Products.mtSim, ["--help"])] {
+            let r = try Run.program(program, args)
+            #expect(r.stdout.contains("\\001"), "\(args)")
+            #expect(!r.stdout.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" }, "\(args)")
+        }
+    }
+
     /// A hand-made study whose every count is known.
     @Test func flowOfAHandMadeStudy() throws {
         let dir = try TempDir()

@@ -28,7 +28,8 @@ extension ScalesCommand {
             sources = try ScaleFiles.server(DataLayout(server: server), recovered: false, scale: nil)
             title = "\(server.name) (active_data)"
         }
-        let (entries, warnings) = try Codebook.build(sources, catalogue: catalogue)
+        let (entries, warnings) = try Codebook.build(sources, catalogue: catalogue,
+                                                     design: try StudyDesign.load(catalogue: catalogue))
         if context.global.verbosity > .quiet { for w in warnings { context.stderr.line("warning: \(w)") } }
         let bytes: [UInt8]
         switch format {

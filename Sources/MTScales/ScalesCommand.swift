@@ -21,9 +21,10 @@ public struct ScalesCommand: Command {
         check FILE.csv...      columns of each file missing from the catalogue's items, or unknown to it. The
                                scale comes from the file name (<Scale>_<DATE>.csv) or --scale NAME.
         codebook [SERVER]      a data dictionary of the server's active_data (or of FILE.csv...): one entry
-                               per scale and column. From the catalogue: role (item or metadata), valid values,
-                               no-answer codes, the scores that use it, the identity rule (and whether the
-                               column is part of it). From the data: observed type (integer, decimal, boolean,
+                               per scale and column. From the catalogue: role (item or metadata; in the
+                               participant table and TaskLog, the column's part in the study: participant
+                               id, arm, exclusion flag, session, task, date), valid values, no-answer codes,
+                               the scores that use it, the identity rule (and whether the column is in it). From the data: observed type (integer, decimal, boolean,
                                date, list, text, empty), range (numbers: min–max; dates: earliest – latest;
                                text: length), distinct values, missing (empty) cells, and the date of the first
                                and last entry where it is filled. Catalogue items absent from the data are

@@ -248,3 +248,42 @@ struct GeneratedStudy {
         print(json.dumps(out))
         """#
 }
+
+@Suite struct StudyDesignTests {
+    /// A study block takes what it leaves out from `default`; a lab's catalogue replaces a block.
+    @Test func studiesInheritFromDefaultAndAreOverridden() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let base = try dir.write("base.yaml", """
+            sessions: [ELIGIBLE, PRE, POST]
+            studies:
+              default:
+                participantTable: [ParticipantExportDAO]
+                conditions: [cbmCondition, prime]
+                screening: {scale: DASS21_AS, session: ELIGIBLE, items: [a, b], factor: 2, threshold: 10, noAnswer: [-1]}
+              r01:
+                conditions: []
+            """)
+        let lab = try dir.write("lab.yaml", """
+            studies:
+              r01:
+                conditions: [arm]
+                sessions: [ONE, TWO]
+            """)
+        let catalogue = try ScaleCatalogue.load(path: base)
+        let d = try StudyDesign.load(catalogue: catalogue)
+        #expect(d.conditions == ["cbmCondition", "prime"] && d.sessions == ["PRE", "POST"])
+        #expect(d.screening?.items == ["a", "b"] && d.screening?.factor == 2 && d.screening?.noAnswer == [-1])
+        let r01 = try StudyDesign.load(catalogue: catalogue, study: "r01")
+        #expect(r01.conditions == [] && r01.participantTables == ["ParticipantExportDAO"])
+        let merged = catalogue.overridden(by: try ScaleCatalogue.load(path: lab))
+        let labR01 = try StudyDesign.load(catalogue: merged, study: "r01")
+        #expect(labR01.conditions == ["arm"] && labR01.sessions == ["ONE", "TWO"])
+        #expect(throws: MTError.self) { try StudyDesign.load(catalogue: catalogue, study: "r99") }
+        // The shipped catalogue's blocks all load.
+        let shipped = try ScaleCatalogue.load(path: Products.packageRoot + "/config/scales.yaml")
+        for study in ["r34", "r01", "kaiser", "templeton"] {
+            #expect(try StudyDesign.load(catalogue: shipped, study: study).screening?.scale == "DASS21_AS")
+        }
+    }
+}

@@ -84,7 +84,27 @@ public enum Codebook {
         func num(_ d: Double) -> String { d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : String(d) }
     }
 
-    public static func build(_ sources: [ScaleFiles], catalogue: ScaleCatalogue) throws -> (entries: [CodebookEntry], warnings: [String]) {
+    /// The role of a column of the study's own tables (participant table, TaskLog), from the `studies:` block.
+    static func studyRole(_ scale: String, _ column: String, design: StudyDesign?) -> String? {
+        guard let d = design else { return nil }
+        if d.participantTables.contains(scale) {
+            if d.participantID.contains(column) { return "participant id (participant table)" }
+            if d.conditions.contains(column) { return "arm (participant table)" }
+            if [d.adminFlag, d.testAccountFlag, d.over18Flag].contains(column) { return "exclusion flag (participant table)" }
+            return "metadata (participant table)"
+        }
+        if d.taskLogTables.contains(scale) {
+            for (names, role) in [(d.taskLogParticipant, "participant"), (d.taskLogSession, "session"),
+                                  (d.taskLogTask, "task"), (d.taskLogDate, "date")] where names.contains(column) {
+                return "\(role) (TaskLog)"
+            }
+            return "metadata (TaskLog)"
+        }
+        return nil
+    }
+
+    public static func build(_ sources: [ScaleFiles], catalogue: ScaleCatalogue,
+                             design: StudyDesign? = nil) throws -> (entries: [CodebookEntry], warnings: [String]) {
         var out: [CodebookEntry] = []
         var warnings = StatsWarnings()
         for source in sources {
@@ -124,7 +144,7 @@ public enum Codebook {
                         !isMeta && (s.numerator(in: scoreColumns).contains(name) || s.denominator(in: scoreColumns).contains(name))
                     }.map(\.name).joined(separator: ", ")
                 } else {
-                    e.role = isMeta ? "metadata" : "unknown scale"
+                    e.role = studyRole(source.scale, name, design: design) ?? (isMeta ? "metadata" : "unknown scale")
                 }
                 if let c {
                     let o = observed[c]

@@ -181,12 +181,38 @@ struct GeneratedStudy {
         }
     }
 
+    /// The same on the `make demo` path: mt-sim's study (20 participants) exported by `mt export` with deletion,
+    /// the flow read from active_data, the server's EXCLUDE_IDS holding the test accounts.
+    @Test(.enabled(if: Tools.pandas, "pandas is not installed (pip install pandas): the comparison with pandas is skipped"))
+    func flowOfTheExportedDemoStudyAgreesWithPandas() throws {
+        let sim = try SimServer(["--generate", "--participants", "20"])
+        defer { sim.stop() }
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let tests = try FileSystem.readString(sim.dataDir + "/test_accounts.txt")
+            .split(separator: "\n").filter { !$0.hasPrefix("#") }.joined(separator: ",")
+        let config = try sim.writeConfig(in: dir.path, name: "demo", dataPath: dir.file("data"),
+                                         extra: ["DELETE_MODE: true", "EXCLUDE_IDS: \"\(tests)\""])
+        let export = try Run.mt(["--config", config, "export", "demo", "all", "-q"])
+        #expect(export.code == 0, "\(export.stderr)")
+        let r = try Run.mt(["--config", config, "stats", "flow", "demo", "--json"])
+        #expect(r.code == 0, "\(r.stderr)")
+        let script = try dir.write("pandas_flow.py", Self.pandasFlow)
+        let py = try Run.program("/usr/bin/env", ["python3", script, dir.file("data/active_data"), sim.dataDir + "/test_accounts.txt"])
+        #expect(py.code == 0, "\(py.stderr)")
+        let ours = try JSONParser.parse(Array(r.stdout.utf8)).arrayValues ?? []
+        let theirs = try JSONParser.parse(Array(py.stdout.utf8)).arrayValues ?? []
+        #expect(ours.count == theirs.count && ours.count > 40)
+        for (a, b) in zip(ours, theirs) { #expect(a == b) }
+    }
+
     static let pandasFlow = #"""
         import glob, json, os, re, sys
         import pandas as pd
         d, excl = sys.argv[1], sys.argv[2]
         def load(scale):
-            fs = sorted(f for f in glob.glob(d + "/*.csv") if re.sub(r"_recovered_.*$", "", os.path.basename(f)) == scale)
+            name = lambda f: re.sub(r"(_recovered)?_[A-Z][a-z]{2}_\d\d_\d{4}.*\.csv$", "", os.path.basename(f))
+            fs = sorted(f for f in glob.glob(d + "/*.csv") if name(f) == scale)
             return pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False, na_values=[""]) for f in fs], ignore_index=True)
         items = ["breathing", "dryness", "heart", "panic", "scared", "trembling", "worry"]
         sessions = ["PRE", "SESSION1", "SESSION2", "SESSION3", "SESSION4", "SESSION5", "SESSION6", "SESSION7", "SESSION8", "POST"]

@@ -11,7 +11,12 @@ extension StatsCommand {
             let config = try context.loadConfig()
             let server = try o.inputs.first.map { try config.server(named: $0) } ?? config.servers[0]
             if let ids = server.excludeIDs {
-                exclusions.add(try ExclusionList.parse(ids, origin: "\(server.configFile): server \(server.name): EXCLUDE_IDS"))
+                do {
+                    exclusions.add(try ExclusionList.parse(ids, origin: "\(server.configFile): server \(server.name): EXCLUDE_IDS item"))
+                } catch var e as MTError {
+                    e.exitCode = .config // a mistake in the configuration, not in the data
+                    throw e
+                }
             }
         }
         if let file = o.exclude {

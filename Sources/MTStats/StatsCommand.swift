@@ -79,8 +79,9 @@ public struct StatsCommand: Command {
         ciphertext left in an *RSA column, dates that do not parse) are printed as warnings on stderr.
 
         EXIT STATUS: 0 done (warnings may have been printed); 64 usage; 65 a file is not valid CSV or UTF-8, or
-        a table has no participant column (score, wide, dedupe); 66 no such file, folder or scale; 73 the output
-        cannot be written; 78 configuration.
+        a table has no participant column (score, wide, dedupe), or an --exclude line is neither an id nor a
+        range (flow); 66 no such file, folder or scale, or no participant table (flow); 73 the output cannot be
+        written; 78 configuration (an EXCLUDE_IDS item that is neither an id nor a range too).
         """
 
     static let verbs = ["summary", "score", "wide", "dedupe", "report", "flow"]

@@ -150,6 +150,15 @@ struct GeneratedStudy {
         }
         #expect(m("excluded: test account") == 1 && m("excluded: spam") == 1 && m("included") == 2)
         #expect(try Run.mt(["--config", config, "stats", "flow", "lab", "OA"]).code == 64)
+        let badConfig = try dir.write("bad.yaml", """
+            lab:
+              SERVER: https://study.example.edu/api/
+              USER: admin
+              PATH: data/
+              EXCLUDE_IDS: ["7-", 8]
+            """)
+        let c = try Run.mt(["--config", badConfig, "stats", "flow", "lab"])
+        #expect(c.code == 78 && c.stderr.contains("EXCLUDE_IDS") && c.stderr.contains("'7-'"), "\(c.stderr)")
         #expect(try Run.mt(["stats", "flow", dass]).code == 66) // no participant table
         let bad = try dir.write("bad.txt", "12-x\n")
         let b = try Run.mt(["stats", "flow", dass, people, "--exclude", bad])

@@ -52,7 +52,7 @@ public struct StatsCommand: Command {
           --scores           wide: scores instead of item answers
           -o, --output OUT   score, wide, dedupe: write CSV to OUT (atomically, mode 0600) instead of stdout
           --html OUT         report: the HTML file to write (atomically, mode 0600)
-          --exclude FILE     flow: participant ids to exclude (test accounts); adds to the server's EXCLUDE_IDS
+          --exclude FILE     flow, report: participant ids to exclude (test accounts), added to EXCLUDE_IDS
           --json             flow: an array of {stage, session, arm, participants, lost}, stage by stage, the
                              whole study (arm null) before each arm; session is null for screening stages.
                              summary: an array with, per scale, exactly scale, entries, participants,

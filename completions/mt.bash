@@ -41,9 +41,12 @@ _mt() {
     local globals="--config --json --quiet --verbose --allow-readable-secrets --help --version"
 
     case "$prev" in
-        --config|-o|--output|--key|--html|--pass-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --config|-o|--output|--key|--html|--pass-file|--exclude) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --server) COMPREPLY=($(compgen -W "$(_mt_servers)" -- "$cur")); return ;;
-        --format) COMPREPLY=($(compgen -W "csv json jsonl" -- "$cur")); return ;;
+        --format)
+            if [[ " ${COMP_WORDS[*]} " == *" codebook "* ]]; then COMPREPLY=($(compgen -W "md csv html" -- "$cur"))
+            else COMPREPLY=($(compgen -W "csv json jsonl" -- "$cur")); fi
+            return ;;
         --keep) COMPREPLY=($(compgen -W "first last" -- "$cur")); return ;;
         --deleteable) COMPREPLY=($(compgen -W "true false" -- "$cur")); return ;;
         --scale) COMPREPLY=($(compgen -W "$(_mt_scales)" -- "$cur")); return ;;
@@ -77,11 +80,11 @@ _mt() {
             if [ "$nargs" -eq 0 ]; then opts="$opts set reset import $(_mt_servers)"; else opts="$opts $(_mt_scales)"; fi ;;
         verify) opts="--remote"
             [ "$nargs" -eq 0 ] && opts="$opts . $(_mt_servers)" ;;
-        scales) opts="--local --scale --study"
-            if [ "$nargs" -eq 0 ]; then opts="$opts show check $(_mt_servers)"; else opts="$opts $(_mt_scales)"; fi
+        scales) opts="--local --scale --study --format --output -o"
+            if [ "$nargs" -eq 0 ]; then opts="$opts show check codebook $(_mt_servers)"; else opts="$opts $(_mt_scales)"; fi
             COMPREPLY=($(compgen -W "$opts" -- "$cur") $(compgen -f -X '!*.csv' -- "$cur")); return ;;
-        stats) opts="--recovered --scale --study --csv --scores --keep --output -o --html"
-            if [ "$nargs" -eq 0 ]; then opts="$opts summary score wide dedupe report mend"; else opts="$opts $(_mt_servers) $(_mt_scales)"; fi
+        stats) opts="--recovered --scale --study --csv --scores --keep --output -o --html --exclude"
+            if [ "$nargs" -eq 0 ]; then opts="$opts summary score wide dedupe report flow mend"; else opts="$opts $(_mt_servers) $(_mt_scales)"; fi
             COMPREPLY=($(compgen -W "$opts" -- "$cur") $(compgen -f -X '!*.csv' -- "$cur")); return ;;
         config) [ "$nargs" -eq 0 ] && opts="check path" || opts="$(_mt_servers)" ;;
         help) [ "$nargs" -eq 0 ] && opts="$commands" ;;

@@ -58,8 +58,11 @@ complete -c mt -n "__fish_seen_subcommand_from benchmark" -a "set reset import"
 complete -c mt -n "__fish_seen_subcommand_from benchmark verify" -l remote -d 'ask the server too'
 complete -c mt -n "__fish_seen_subcommand_from benchmark" -l yes -d 'do not ask'
 complete -c mt -n "__fish_seen_subcommand_from benchmark" -l deleteable -x -a "true false"
-complete -c mt -n "__fish_seen_subcommand_from scales" -a "show check" -l local
-complete -c mt -n "__fish_seen_subcommand_from stats" -a "summary score wide dedupe report mend"
+complete -c mt -n "__fish_seen_subcommand_from scales" -a "show check codebook" -l local
+complete -c mt -n "__fish_seen_subcommand_from scales" -l format -x -a "md csv html"
+complete -c mt -n "__fish_seen_subcommand_from scales" -s o -l output -r -F
+complete -c mt -n "__fish_seen_subcommand_from stats" -a "summary score wide dedupe report flow mend"
+complete -c mt -n "__fish_seen_subcommand_from stats" -l exclude -r -F
 complete -c mt -n "__fish_seen_subcommand_from stats" -l recovered -l csv -l scores
 complete -c mt -n "__fish_seen_subcommand_from stats scales" -l scale -x -a "(__mt_scales)"
 complete -c mt -n "__fish_seen_subcommand_from stats scales" -l study -x -a "r34 r01 kaiser templeton"

@@ -89,6 +89,12 @@ ls "$WORK/data/recovered_data" | sed 's/^/   /'
 echo "== mt stats summary demo      (entries, participants, duplicates, missing, out of range)"
 "$BIN/mt" --config "$WORK/config.yaml" stats summary demo | head -30 | sed 's/^/   /'
 
-echo "== mt stats report demo --html $WORK/report.html"
-"$BIN/mt" --config "$WORK/config.yaml" stats report demo --html "$WORK/report.html"
+echo "== mt stats flow demo        (CONSORT flow per arm; mt-sim's test accounts excluded)"
+"$BIN/mt" --config "$WORK/config.yaml" stats flow demo --exclude "$WORK/study/test_accounts.txt" | sed 's/^/   /'
+
+echo "== mt scales codebook demo -o $WORK/codebook.md"
+"$BIN/mt" --config "$WORK/config.yaml" scales codebook demo -o "$WORK/codebook.md"
+
+echo "== mt stats report demo --html $WORK/report.html   (opens on the flow diagram and the overview)"
+"$BIN/mt" --config "$WORK/config.yaml" stats report demo --exclude "$WORK/study/test_accounts.txt" --html "$WORK/report.html"
 echo "   open $WORK/report.html in a browser"

@@ -10,6 +10,7 @@ public struct ScalesCommand: Command {
         mt scales --local [--study NAME]
         mt scales show NAME [SERVER | --study NAME]
         mt scales check [--study NAME] [--scale NAME] FILE.csv...
+        mt scales codebook [SERVER | FILE.csv...] [--format md|csv|html] [-o OUT]
         """
     public static let help = """
         mt scales [SERVER|.]   the server's own list (GET {api}/export): name, size, deleteable, and whether the
@@ -21,6 +22,15 @@ public struct ScalesCommand: Command {
                                identity rule.
         check FILE.csv...      columns of each file missing from the catalogue's items, or unknown to it. The
                                scale comes from the file name (<Scale>_<DATE>.csv) or --scale NAME.
+        codebook [SERVER]      a data dictionary of the server's active_data (or of FILE.csv...): one entry
+                               per scale and column. From the catalogue: role (item or metadata; in the
+                               participant table and TaskLog, the column's part in the study: participant
+                               id, arm, exclusion flag, session, task, date), valid values, no-answer codes,
+                               the scores that use it, the identity rule (and whether the column is in it). From the data: observed type (integer, decimal, boolean,
+                               date, list, text, empty), range (numbers: min–max; dates: earliest – latest;
+                               text: length), distinct values, missing (empty) cells, and the date of the first
+                               and last entry where it is filled. Catalogue items absent from the data are
+                               listed as "not in the data". The byte \\001 is shown as \\001.
 
         The catalogue is config/scales.yaml (or $MT_CATALOGUE), with the server's CATALOGUE file on top when a
         server is named; see its comments to extend or override it. The studies (r34, r01, kaiser, templeton)
@@ -31,6 +41,8 @@ public struct ScalesCommand: Command {
           --local        the catalogue instead of a server's list
           --scale NAME   check: the scale of every file
           --study NAME   --local, show, check: the study whose definitions apply (r34, r01, kaiser, templeton)
+          --format F     codebook: md (default), csv (one table) or html (self-contained page)
+          -o, --output OUT  codebook: write to OUT (atomically, mode 0600) instead of stdout
           --json         machine-readable output (every form)
 
         EXIT STATUS: 0 done; 1 check found missing or unknown columns; 64 usage or unknown scale; 65 a file is
@@ -43,12 +55,20 @@ public struct ScalesCommand: Command {
         let local = p.flag("--local")
         let scale = try p.value("--scale")
         let study = try p.value("--study").map(Study.init)
+        let format = try p.choice("--format", ["md", "csv", "html"])
+        let output = try p.value("--output", short: "-o")
         var args = try p.positionals()
-        let verb = args.first.flatMap { ["show", "check"].contains($0) ? $0 : nil }
+        let verb = args.first.flatMap { ["show", "check", "codebook"].contains($0) ? $0 : nil }
         if verb != nil { args.removeFirst() }
+        if (format != nil || output != nil) && verb != "codebook" {
+            throw MTError.usage("--format and -o are for codebook only", usage: usage)
+        }
         if scale != nil && verb != "check" { throw MTError.usage("--scale is for check only", usage: usage) }
         if study != nil && verb == nil && !local {
             throw MTError.usage("--study is for --local, show and check (a server's study is its STUDY key)", usage: usage)
+        }
+        if verb == "codebook" {
+            return try codebook(args, format: format ?? "md", output: output, context: context)
         }
         let json = context.global.json
         switch verb {

@@ -11,6 +11,7 @@ public struct StatsCommand: Command {
         mt stats dedupe [SERVER SCALE | FILE.csv...] [--keep first|last] [-o OUT]
         mt stats report [SERVER [SCALE] | FILE.csv...] --html OUT
         mt stats mend FILE... -o DIR
+        mt stats flow [SERVER | FILE.csv...] [--exclude FILE] [--json]
         """
     public static let help = """
         Input is a server's CSV files (active_data, or recovered_data with --recovered), all scales or one, or
@@ -32,7 +33,11 @@ public struct StatsCommand: Command {
                              for tagged answers (--scores: the scores).
           dedupe             the rows without repeated answers (identity rule below), in reading order.
           report             one self-contained HTML page (inline SVG, no network): entries over time,
-                             completion by session, missing and out-of-range heat table.
+                             completion by session, missing and out-of-range heat table. With the whole
+                             study as input it opens on the CONSORT flow and an overview of every scale.
+          flow               the CONSORT flow of the study, per arm: screened, eligible, enrolled, excluded
+                             (with reasons), included, started, completed each session, and how many were lost
+                             at each step (see FLOW below).
           mend               clean RFC 4180 copies of the original tool's CSVs in DIR (same names, UTF-8,
                              \r\n, mode 0600, atomic) and DIR/<name>.mend.txt: separator found, rows mended,
                              rows left out with their lines. The inputs are never changed.
@@ -72,19 +77,40 @@ public struct StatsCommand: Command {
                              mend: the folder for the copies (made if missing); an output that would
                              replace an input is refused
           --html OUT         report: the HTML file to write (atomically, mode 0600)
-          --json             summary: an array with, per scale, exactly scale, entries, participants,
+          --exclude FILE     flow, report: participant ids to exclude (test accounts), added to EXCLUDE_IDS
+          --json             flow: an array of {stage, session, arm, participants, lost}, stage by stage, the
+                             whole study (arm null) before each arm; session is null for screening stages.
+                             summary: an array with, per scale, exactly scale, entries, participants,
                              duplicates, missing {column: n}, outOfRange {column: n}, sessions {session: n},
                              firstDate, lastDate (ISO 8601, UTC)
+
+        FLOW (the lab's R scripts, with the catalogue's `designs:` block naming tables and columns)
+          screened     anonymous screenings (empty session, or no participant) once per sessionId, the first
+                       counting, plus participants with ELIGIBLE entries of the screening scale, the last counting
+          eligible     screenings with factor × sum of the items > threshold (DASS21_AS: 2 × sum > 10); an item
+                       empty or a no-answer code (-1, -2) leaves no score, so not eligible
+          enrolled     rows of the participant table (ParticipantExportDAO); the arm is its condition columns'
+                       values joined by "/" (cbmCondition/prime)
+          excluded     one reason each, the first that applies: the exclusion list (EXCLUDE_IDS, --exclude:
+                       ids and ranges, "spam: 20-420" names the reason), testAccount, admin, over18 not true;
+                       booleans are true when the cell is the byte \\001, true or 1
+          started      included participants with a TaskLog row in one of the study's sessions (without a
+                       TaskLog table: an entry of any scale)
+          completed S  such a record in a later session; for the last session, in it
+          lost         the stage above minus this one (null where there is no stage above to compare)
+        A participant id holding RSA ciphertext is a warning, never a participant.
 
         Quirks in the data (booleans exported as the byte \\001, ragged rows, a renamed participant column,
         ciphertext left in an *RSA column, dates that do not parse) are printed as warnings on stderr.
 
         EXIT STATUS: 0 done (warnings may have been printed); 64 usage; 65 a file is not valid CSV or UTF-8, or
-        a table has no participant column (score, wide, dedupe); 66 no such file, folder or scale; 73 the output
-        cannot be created; 74 it could not be written (disk full, /dev/full); 78 configuration.
+        a table has no participant column (score, wide, dedupe), or an --exclude line is neither an id nor a
+        range (flow); 66 no such file, folder or scale, or no participant table (flow); 73 the output cannot be
+        created; 74 it could not be written (disk full, /dev/full); 78 configuration (an EXCLUDE_IDS item that
+        is neither an id nor a range too).
         """
 
-    static let verbs = ["summary", "score", "wide", "dedupe", "report", "mend"]
+    static let verbs = ["summary", "score", "wide", "dedupe", "report", "flow", "mend"]
 
     struct Options {
         var verb = "summary"
@@ -97,6 +123,7 @@ public struct StatsCommand: Command {
         var scale: String?
         var study: Study?
         var inputs: [String] = []
+        var exclude: String?
     }
 
     static func parse(_ arguments: [String]) throws -> Options {
@@ -110,6 +137,7 @@ public struct StatsCommand: Command {
         o.html = try p.value("--html")
         o.scale = try p.value("--scale")
         o.study = try p.value("--study").map(Study.init)
+        o.exclude = try p.value("--exclude")
         var args = try p.positionals()
         if let first = args.first, verbs.contains(first) { o.verb = first; args.removeFirst() }
         o.inputs = args
@@ -126,6 +154,7 @@ public struct StatsCommand: Command {
             throw MTError.usage("mt stats mend: --scale is not for mend (copies keep their names)", usage: usage)
         }
         if o.html != nil { try refuse("--html", unless: ["report"]) }
+        if o.exclude != nil { try refuse("--exclude", unless: ["flow", "report"]) }
         if o.verb == "report" && o.html == nil {
             throw MTError.usage("mt stats report needs --html OUT (the file to write)", usage: usage)
         }
@@ -138,6 +167,7 @@ public struct StatsCommand: Command {
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
         let o = try parse(arguments)
         if o.verb == "mend" { return try mend(o, context: context) }
+        if o.verb == "flow" { return try runFlow(o, context: context) }
         let (sources, catalogue, title) = try resolveInputs(o, context: context)
         let warn: ([String]) -> Void = { ws in
             guard context.global.verbosity > .quiet else { return }
@@ -156,7 +186,8 @@ public struct StatsCommand: Command {
             }
             for s in summaries { warn(s.warnings) }
             if let html = o.html {
-                let page = StatsReport.html(summaries, title: title, catalogue: catalogue)
+                let flow = try reportFlow(o, sources: sources, catalogue: catalogue, context: context)
+                let page = StatsReport.html(summaries, title: title, catalogue: catalogue, flow: flow)
                 try FileSystem.writeOutput(Array(page.utf8), to: html, mode: 0o600)
                 if context.global.verbosity > .quiet { context.stderr.line("wrote \(html) (\(summaries.count) scale\(summaries.count == 1 ? "" : "s"))") }
             } else if context.global.json {

@@ -103,7 +103,9 @@ enum Tools {
         #expect(page.contains("<b>2018-04-03</b>first date") && page.contains("<b>2018-06-01</b>last date"))
         #expect(page.contains("<svg") && page.contains("PRE: 3")) // 3 participants answered PRE (101, 102, 103)
         #expect(page.contains("<td>interfere_social</td>"))
-        for fetch in ["src=", "href=", "<link", "@import", "url(", "<script"] { #expect(!page.contains(fetch), "\(fetch)") }
+        for fetch in ["src=", "<link", "@import", "url(", "<script"] { #expect(!page.contains(fetch), "\(fetch)") }
+        // Links only to the page's own sections (the overview links each scale).
+        #expect(page.components(separatedBy: "href=\"").dropFirst().allSatisfy { $0.hasPrefix("#") })
     }
 
     @Test(.enabled(if: Tools.chromium != nil, "no chromium binary on PATH: apt-get install chromium to run this test"))
@@ -232,7 +234,8 @@ enum PNGCheck {
                 colors[px] = colors.get(px, 0) + 1
             prev = line
         print(json.dumps({"width": w, "height": h, "colors": len(colors),
-                          "blue": colors.get(bytes([59, 110, 165]), 0), "orange": colors.get(bytes([224, 138, 44]), 0)}))
+                          "blue": colors.get(bytes([59, 110, 165]), 0), "orange": colors.get(bytes([224, 138, 44]), 0),
+                          "box": colors.get(bytes([214, 234, 248]), 0), "flag": colors.get(bytes([246, 213, 213]), 0)}))
         """#
 }
 

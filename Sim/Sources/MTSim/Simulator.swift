@@ -95,6 +95,7 @@ public final class Simulator: Sendable {
             let g = StudyGenerator(catalogue: catalogue, publicKey: key, participants: o.participants, seed: o.service.seed,
                                    firstID: o.firstID)
             scales = try g.generate()
+            try StudyTables.writeTestAccounts(try StudyTables(generator: g).add(to: &scales), to: dir)
             try StudyFiles.write(scales, to: dir)
             for k in scales.indices where o.keep.contains(scales[k].name) { scales[k].deleteable = false }
             generator = g

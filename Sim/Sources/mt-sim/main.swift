@@ -17,7 +17,10 @@ let help = """
     STUDY
       --generate               build a study from the scale catalogue into --data DIR (must hold no *.json),
                                or a new temporary folder; writes <Scale>.json, deleteable.json, and, without
-                               --public-key, a key pair: private.pem (0600, path printed) and public.pem
+                               --public-key, a key pair: private.pem (0600, path printed) and public.pem.
+                               With the catalogue's `studies:` block it adds the participant table
+                               (ParticipantExportDAO: two arms, admins, under-18s, booleans as \\001), TaskLog
+                               rows, anonymous and repeated DASS21_AS screenings, and test_accounts.txt
       --data DIR               serve the <Scale>.json arrays in DIR; deleteable.json ({"Scale": false}) marks
                                scales that must stay on the server
       --keep SCALE             also serve SCALE as non-deleteable (403 on DELETE); repeatable

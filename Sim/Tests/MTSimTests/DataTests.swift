@@ -84,8 +84,12 @@ struct DataTests {
         let sim = try SimServer(["--generate", "--participants", "8", "--seed", "5"])
         let catalogue = try ScaleCatalogue.load(path: Products.packageRoot + "/config/scales.yaml")
         let scales = try sim.scales()
-        // Scales whose items no source gives (JsPsychTrial, MH) are not generated.
-        #expect(Set(scales.keys) == Set(catalogue.scales.filter { !$0.items.isEmpty }.map(\.name)))
+        // Every scale whose items a source gives (not JsPsychTrial, MH), plus the study's participant table and
+        // TaskLog, which stay on the server.
+        let design = try StudyDesign.load(catalogue: catalogue)
+        let studyTables = [design.participantTables[0], design.taskLogTables[0]]
+        #expect(Set(scales.keys) == Set(catalogue.scales.filter { !$0.items.isEmpty }.map(\.name) + studyTables))
+        for t in studyTables { #expect(scales[t]?.deleteable == false, "\(t)") }
         var ids: [(Int64, Int64)] = []
         var sessions = Set<String>()
         var sawCode = false, sawNull = false
@@ -169,7 +173,8 @@ struct DataTests {
 
     @Test func idsCanExceed32Bits() throws {
         let sim = try SimServer(["--generate", "--participants", "2", "--first-id", "3000000000"])
-        let ids = try sim.scales().keys.flatMap { try sim.entries($0).map(\.id) }
+        // The participant table's ids are the participants' own, not entry ids.
+        let ids = try sim.scales().keys.filter { $0 != "ParticipantExportDAO" }.flatMap { try sim.entries($0).map(\.id) }
         #expect(ids.min() == 3_000_000_000)
         let victim = try #require(ids.max())
         let scale = try #require(sim.scales().keys.first { try sim.entries($0).contains { $0.id == victim } })

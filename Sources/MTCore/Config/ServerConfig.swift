@@ -56,6 +56,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var maxResponse: Int64 = ByteSize.defaultMaxResponse
     /// `STUDY`: which study's questionnaire definitions of the catalogue apply (r34, r01, kaiser, templeton).
     public var study: String?
+    /// EXCLUDE_IDS: participant ids and ranges that `mt stats flow` excludes (test accounts), as ExclusionList reads them.
+    public var excludeIDs: String?
     /// The config file this block came from, for messages.
     public var configFile: String
 

@@ -2,7 +2,9 @@
 /// scale, the key numbers, entries over time, completion by session (the attrition funnel) and a heat table of
 /// missing and out-of-range cells.
 public enum StatsReport {
-    public static func html(_ summaries: [ScaleSummary], title: String, catalogue: ScaleCatalogue) -> String {
+    /// `flow`: the study's CONSORT flow, drawn at the top when the input held the participant table.
+    public static func html(_ summaries: [ScaleSummary], title: String, catalogue: ScaleCatalogue,
+                            flow: StudyFlow? = nil) -> String {
         var h = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
@@ -21,6 +23,7 @@ public enum StatsReport {
             <p>\(summaries.count) scale\(summaries.count == 1 ? "" : "s"); \(summaries.reduce(0) { $0 + $1.entries }) entries in all.</p>
 
             """
+        h += StudyReport.section(flow: flow, summaries: summaries)
         for s in summaries { h += section(s, catalogue: catalogue) }
         h += "</body></html>\n"
         return h

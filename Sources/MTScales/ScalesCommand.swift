@@ -28,9 +28,16 @@ public struct ScalesCommand: Command {
           --scale NAME   check: the scale of every file
           --json         machine-readable output (every form)
 
-        EXIT STATUS: 0 done; 1 check found missing or unknown columns; 64 usage or unknown scale; 65 a file is
-        not valid CSV; 66 no such file; 69 the server was unavailable or answered something that is not its
-        list of scales (an HTML login page, wrong credentials); 78 configuration.
+        EXIT STATUS
+          0   done
+          1   check found missing or unknown columns
+          64  usage error, or a scale the catalogue does not know
+          65  a file is not valid CSV
+          66  no such file
+          69  the server was unavailable or answered something that is not its list of scales (an HTML login
+              page, wrong credentials)
+          77  the config file holds a password and is readable by others
+          78  configuration error
         """
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {

@@ -54,9 +54,14 @@ public struct StatsCommand: Command {
         Quirks in the data (booleans exported as the byte \\001, ragged rows, a renamed participant column,
         ciphertext left in an *RSA column, dates that do not parse) are printed as warnings on stderr.
 
-        EXIT STATUS: 0 done (warnings may have been printed); 64 usage; 65 a file is not valid CSV or UTF-8, or
-        a table has no participant column (score, wide, dedupe); 66 no such file, folder or scale; 73 the output
-        cannot be written; 78 configuration.
+        EXIT STATUS
+          0   done (warnings may have been printed)
+          64  usage error
+          65  a file is not valid CSV or UTF-8, or a table has no participant column (score, wide, dedupe)
+          66  no such file, folder or scale
+          73  the output cannot be written
+          77  the config file holds a password and is readable by others
+          78  configuration error
         """
 
     static let verbs = ["summary", "score", "wide", "dedupe", "report"]

@@ -32,18 +32,17 @@ import Testing
     static let faults: [(name: String, fault: String, mustName: [String])] = [
         ("duplicated key", "  READY: false", ["server.yaml:10", "block lab", "READY", "line 10: READY: false"]),
         ("duplicated secret", "  PASS: \(planted[3])", ["server.yaml:10", "block lab", "PASS", "line 10: PASS: <redacted>"]),
-        ("tab indentation", "\tUSER: x", ["server.yaml:10", "not valid YAML"]),
+        ("tab indentation", "\tUSER: x", ["server.yaml:", "not valid YAML"]),
         ("bad indentation", "    DATE_FORMAT: x", ["server.yaml:", "not valid YAML"]),
         ("unclosed quote in a secret", "  SMTP_PASS: \"\(planted[3])", ["server.yaml:", "not valid YAML"]),
-        ("unknown alias", "  USER: *nothing", ["server.yaml:10", "not valid YAML"]),
+        ("unknown alias", "  CA_FILE: *nothing", ["server.yaml:10", "not valid YAML"]),
         ("flow secret then junk", "  CA_FILE: {PASS: \(planted[3])", ["server.yaml:", "not valid YAML"]),
         ("not a bool", "  DELETE_MODE: maybe", ["server.yaml:10", "server lab", "DELETE_MODE", "line 10: DELETE_MODE: maybe"]),
         ("out of range", "  CONCURRENCY: 900", ["server.yaml:10", "CONCURRENCY"]),
         ("slash in format", "  DATE_FORMAT: '%Y/%m'", ["server.yaml:10", "DATE_FORMAT"]),
-        ("list as a value", "  USER: [a, b]", ["server.yaml:10", "USER", "must be a single value"]),
-        ("missing pass file", "  PASS_FILE: nowhere", ["server.yaml:10", "PASS_FILE", "line 10: PASS_FILE: nowhere"]),
+        ("list as a value", "  CA_FILE: [a, b]", ["server.yaml:10", "CA_FILE", "must be a single value", "line 10: CA_FILE: [a, b]"]),
         ("credentials in the URL", "  CATALOGUE: c.yaml\nbad:\n  SERVER: ftp://u:\(planted[3])@h/\n  PATH: d",
-         ["server.yaml:13", "server bad", "SERVER", "<redacted>@h/"]),
+         ["server.yaml:12", "server bad", "SERVER", "<redacted>@h/", "line 12: SERVER: ftp://<redacted>@h/"]),
     ]
 
     static func load(_ text: String, in dir: TempDir, mode: mode_t = 0o600) throws -> MTConfig {
@@ -98,6 +97,10 @@ import Testing
         collect { _ = try Self.load("lab:\n  SERVER: https://h/\n  PATH: d\n  SMTP_PASS: \(Self.planted[1])\n  ALERT_EMAIL: a@b\n", in: dir) }
         collect { _ = try Self.load(Self.text(""), in: dir).server(named: "labb") }
         collect { _ = try Self.load(Self.text(""), in: dir).select("other", readyOnly: true) }
+        collect {
+            let c = try Self.load("lab:\n  SERVER: https://h/\n  PATH: d\n  PASS_FILE: nowhere\n  SMTP_PASS: \(Self.planted[1])\n", in: dir)
+            if let problem = c.servers[0].passwordProblem { throw problem }
+        }
         _ = try dir.write("pw", "\n")
         collect {
             let c = try Self.load("lab:\n  SERVER: https://h/\n  PATH: d\n  PASS_FILE: pw\n  SMTP_PASS: \(Self.planted[1])\n", in: dir)

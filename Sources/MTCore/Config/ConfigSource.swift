@@ -80,22 +80,31 @@ struct ConfigSource {
         if let first = hits.min(by: { $0.lowerBound < $1.lowerBound }) {
             line = line[first.lowerBound...].firstIndex(of: ":").map { String(line[...$0]) + " <redacted>" } ?? "<redacted>"
         }
+        line = Self.withoutUserinfo(line)
         for v in secretValues { line = line.replacingOccurrences(of: v, with: "<redacted>") }
         return line
     }
 
-    /// A URL as a message may show it: `user:password@` becomes `<redacted>@`.
-    static func withoutUserinfo(_ url: String) -> String {
-        guard let at = url.firstIndex(of: "@") else { return url }
-        let head = url[..<at]
-        let start = head.range(of: "://").map(\.upperBound) ?? head.startIndex
-        if head[start...].contains("/") { return url }
-        return String(url[..<start]) + "<redacted>" + url[at...]
+    /// Text (a URL, or a line holding URLs) as a message may show it: `user:password@` after `://` becomes
+    /// `<redacted>@`.
+    static func withoutUserinfo(_ text: String) -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let scheme = rest.range(of: "://") {
+            out += rest[..<scheme.upperBound]
+            rest = rest[scheme.upperBound...]
+            let authority = rest.prefix { $0 != "/" && $0 != " " && $0 != "'" && $0 != "\"" && $0 != "?" && $0 != "#" }
+            if let at = authority.lastIndex(of: "@") {
+                out += "<redacted>"
+                rest = rest[at...]
+            }
+        }
+        return out + rest
     }
 
     /// "\n    line N: <text>" to append to a message, or "" when the line is unknown.
     func quote(_ n: Int) -> String {
-        guard let text = redactedLine(n) else { return "" }
+        guard let text = redactedLine(n), !text.trimmingCharacters(in: .whitespaces).isEmpty else { return "" }
         return "\n  line \(n): \(text.trimmingCharacters(in: .whitespaces).prefix(200))"
     }
 
@@ -133,10 +142,16 @@ struct ConfigSource {
         }
         var problem: String
         var mark: (line: Int, column: Int)?
+        var started: Int?
         switch y {
-        case .scanner(_, let p, let m, _), .parser(_, let p, let m, _), .composer(_, let p, let m, _):
+        case .scanner(let c, let p, let m, _), .parser(let c, let p, let m, _), .composer(let c, let p, let m, _):
             problem = p
             mark = (m.line, m.column)
+            // "while scanning a quoted scalar" at the line where the trouble began: often the better line to show.
+            if let c, c.mark.line != m.line {
+                problem += " (\(String(c.text.prefix(80))) that starts at line \(c.mark.line))"
+                started = c.mark.line
+            }
         case .reader(let p, _, _, _):
             problem = p
         case .duplicatedKeysInMapping(let duplicates, let context):
@@ -151,7 +166,7 @@ struct ConfigSource {
         guard let mark else { return MTError(.config, "\(file): not valid YAML: \(problem)", hint: hint) }
         let where_ = block(of: mark.line).map { ": block \($0)" } ?? ""
         let key = lines.indices.contains(mark.line - 1) ? Self.keyValue(lines[mark.line - 1]).map { ", key \($0.key)" } ?? "" : ""
-        return MTError(.config, "\(file):\(mark.line):\(mark.column): not valid YAML\(where_)\(key): \(problem)\(quote(mark.line))",
+        return MTError(.config, "\(file):\(mark.line):\(mark.column): not valid YAML\(where_)\(key): \(problem)\(started.map(quote) ?? "")\(quote(mark.line))",
                        hint: hint)
     }
 }

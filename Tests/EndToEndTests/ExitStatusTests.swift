@@ -25,7 +25,7 @@ import Testing
         let r = try Run.mt([command, "--help"])
         guard let start = r.stdout.range(of: "\nEXIT STATUS"), let end = r.stdout.range(of: "\nGLOBAL OPTIONS") else { return [] }
         let body = r.stdout[start.upperBound..<end.lowerBound]
-        return Set(body.split(separator: "\n").dropFirst().compactMap { line in
+        return Set(body.split(separator: "\n", omittingEmptySubsequences: false).dropFirst().compactMap { line in
             // "  64  usage error": two spaces, the code, two spaces.
             guard line.hasPrefix("  "), !line.hasPrefix("   ") else { return nil }
             return line.split(separator: " ").first.flatMap { Int32($0) }

@@ -95,7 +95,10 @@ final class RotatingFile {
         }
         if fd < 0 {
             fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
-            if fd < 0 { return FileSystem.failure("cannot write log file \(path)", path: path, errno: errno).message }
+            if fd < 0 {
+                let e = FileSystem.failure("cannot write log file \(path)", path: path, errno: errno)
+                return FileSystem.isWrongType(e) ? "cannot write log file: \(e.message)" : e.message
+            }
         }
         do { try FileSystem.writeAll(fd, bytes, path: path) } catch { return error.asMTError.message }
         return nil

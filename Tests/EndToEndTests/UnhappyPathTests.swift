@@ -48,6 +48,27 @@ import Testing
         #expect(try f.sim.ledger().count == deletedBefore)
     }
 
+    /// The archive is written and verified, then its checksum line cannot be written: the caller is told to stop
+    /// the whole run (not just the scale), and the archive itself is kept.
+    @Test func anArchiveTheLedgerCannotHoldStopsTheRun() throws {
+        let dir = try TempDir("mt-ledger-stop")
+        defer { dir.remove() }
+        let layout = DataLayout(root: dir.file("data"))
+        try layout.create()
+        symlink(dir.file("elsewhere"), layout.checksums)
+        let body = Array("[{\"id\": 1}]".utf8)
+        do {
+            _ = try ExportArchive.write(body: body, scale: "OA", ids: [1], time: Date(), layout: layout)
+            Issue.record("expected the run to stop")
+        } catch let stop as RunStop {
+            #expect(stop.error.exitCode == .cantCreate, "\(stop.error)")
+            #expect(stop.error.message.contains("could not be entered in \(layout.checksums)"), "\(stop.error)")
+            #expect(stop.error.message.contains("the run stops here"), "\(stop.error)")
+        }
+        #expect(try layout.archives(scale: "OA").count == 1, "the archive holds the data: it is kept")
+        #expect(!FileSystem.exists(dir.file("elsewhere")))
+    }
+
     @Test(arguments: ["folder", "symlink"])
     func aLockFileOfTheWrongTypeHasADocumentedCode(_ kind: String) throws {
         let f = try ExportFixture(["--generate", "--participants", "1"])

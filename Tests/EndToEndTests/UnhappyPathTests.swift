@@ -48,6 +48,25 @@ import Testing
         #expect(try f.sim.ledger().count == deletedBefore)
     }
 
+    @Test func aSymlinkedCSVStopsItsScaleWithTheWayOut() throws {
+        let f = try Self.exported()
+        let deleteable = try f.study().deleteable
+        let added = try f.sim.addArrivals(20).filter { deleteable.contains($0.scale) }
+        let scale = try #require(added.first?.scale)
+        let csv = try #require(try f.layout.activeCSVs(scale: scale).last)
+        let target = f.dir.path + "/moved.csv"
+        #expect(rename(csv, target) == 0)
+        symlink(target, csv)
+        let targetBefore = try FileSystem.read(target)
+        let r = try f.export()
+        #expect(r.code == 73, "\(r.stderr)")
+        #expect(r.stderr.contains("\(csv) \(Self.wrongType)"), "\(r.stderr)")
+        #expect(try FileSystem.read(target) == targetBefore, "the symlink was followed")
+        let newIDs = Set(added.filter { $0.scale == scale }.map(\.id))
+        #expect(try f.sim.ledger().filter { $0.scale == scale && newIDs.contains($0.id) }.isEmpty,
+                "entries whose rows could not be written were deleted")
+    }
+
     /// The archive is written and verified, then its checksum line cannot be written: the caller is told to stop
     /// the whole run (not just the scale), and the archive itself is kept.
     @Test func anArchiveTheLedgerCannotHoldStopsTheRun() throws {

@@ -30,6 +30,7 @@ public struct ExportCommand: Command {
         run stops there (nothing more fetched or deleted). A scale the server lists with entries but whose
         answer holds none is a warning in the log and the summary (exit 0): nothing was sent, nothing is lost.
         A log file that cannot be written is said once on stderr, told in the alert mail, and the run exits 1.
+        Benchmark marks written as 50.0 or "50" are read with a warning and written back as whole numbers.
 
         Silent on success when stderr is not a terminal (cron); the summary table (or --json) is printed
         otherwise, and always when something went wrong.

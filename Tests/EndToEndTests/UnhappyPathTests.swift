@@ -67,6 +67,22 @@ import Testing
                 "entries whose rows could not be written were deleted")
     }
 
+    @Test func floatMarksAreReadWarnedOnceAndWrittenBack() throws {
+        let f = try ExportFixture(["--generate", "--participants", "1"])
+        try FileSystem.makeDirectories(f.layout.active)
+        try FileSystem.writeAtomically(Array(#"{"Nowhere": 50.0, "Other": {"current": "7", "deleteable": false}}"#.utf8),
+                                       to: f.layout.benchmark)
+        let first = try f.export()
+        #expect(first.code == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("scale Nowhere: the mark 50.0 is read as 50"), "\(first.stderr)")
+        let b = try #require(try Benchmark.read(path: f.layout.benchmark))
+        #expect(b.warnings.isEmpty)
+        #expect(b.marks["Nowhere"] == .init(current: 50, deleteable: true))
+        #expect(b.marks["Other"] == .init(current: 7, deleteable: false))
+        let second = try f.export()
+        #expect(second.code == 0 && !second.stderr.contains("is read as"), "\(second.stderr)")
+    }
+
     /// The archive is written and verified, then its checksum line cannot be written: the caller is told to stop
     /// the whole run (not just the scale), and the archive itself is kept.
     @Test func anArchiveTheLedgerCannotHoldStopsTheRun() throws {

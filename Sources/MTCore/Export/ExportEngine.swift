@@ -81,6 +81,8 @@ struct ServerExport {
         if let b = try Benchmark.read(path: layout.benchmark) {
             benchmark = b
             for w in b.warnings { logging.logger.warning("\(w)") }
+            // Written back at once in whole numbers, so the warning is given once, not every 5 minutes.
+            if !b.warnings.isEmpty && !options.dryRun { try Self.local { try b.write(path: layout.benchmark) } }
         } else {
             let empty = Benchmark()
             benchmark = empty

@@ -5,12 +5,16 @@ import Foundation
 public final class LogHealth: @unchecked Sendable {
     private let lock = NSLock()
     private var problems: [String] = []
+    private var said: Set<String> = []
 
     public init() {}
 
-    func record(_ problem: String) {
+    /// Records a problem; true the first time for `key` (a server), when it is to be said on stderr.
+    @discardableResult
+    func record(_ problem: String, key: String = "") -> Bool {
         lock.lock(); defer { lock.unlock() }
         problems.append(problem)
+        return said.insert(key).inserted
     }
 
     /// What could not be written, once per log file.

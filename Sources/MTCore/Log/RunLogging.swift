@@ -15,11 +15,13 @@ public final class RunLogging: @unchecked Sendable {
                 environment: [String: String], health: LogHealth = LogHealth()) throws {
         let alerts = AlertCollector()
         let name = server.name
-        // Said once per file, on stderr whatever the verbosity, and in the alert mail; the run then exits 1.
+        let mailNote = server.alert == nil ? "" : "; the alert mail lists every log file that failed"
+        // Said once on stderr (whatever the verbosity), every file in the alert mail; the run then exits 1.
         let files = try LogFiles(directory: server.logsDirectory) { problem in
             let text = "\(problem); this run's record in it is incomplete (the run goes on)"
-            health.record(text)
-            console.line("mt \(command): \(name): warning: \(text)")
+            if health.record(text, key: name) {
+                console.line("mt \(command): \(name): warning: \(text)\(mailNote)")
+            }
             alerts.add("\(LocalTime.stamp(Date())) CRITICAL \(command) \(name) - \(text)\n")
         }
         var logger = Logger(label: "mt.\(command)") { _ in

@@ -54,7 +54,7 @@ complete -c mt -n "__fish_seen_subcommand_from recover" -l static -d 'newest sna
 complete -c mt -n "__fish_seen_subcommand_from recover" -l deleteable -d 'every archive, first copy of each id'
 complete -c mt -n "__fish_seen_subcommand_from recover" -l key -r -F -d 'private key'
 complete -c mt -n "__fish_seen_subcommand_from recover decrypt" -l fields -x -d 'more fields to decrypt'
-complete -c mt -n "__fish_seen_subcommand_from benchmark" -a "set reset import"
+complete -c mt -n "__fish_seen_subcommand_from benchmark" -a "set reset import rebuild"
 complete -c mt -n "__fish_seen_subcommand_from benchmark verify" -l remote -d 'ask the server too'
 complete -c mt -n "__fish_seen_subcommand_from benchmark" -l yes -d 'do not ask'
 complete -c mt -n "__fish_seen_subcommand_from benchmark" -l deleteable -x -a "true false"

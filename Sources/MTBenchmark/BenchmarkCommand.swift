@@ -10,6 +10,7 @@ public struct BenchmarkCommand: Command {
         mt benchmark [SERVER] set SCALE ID [--deleteable true|false] [--yes]
         mt benchmark [SERVER] reset SCALE
         mt benchmark [SERVER] import FILE
+        mt benchmark [SERVER] rebuild [--yes]
         """
     public static let help = """
         Without a verb, prints per scale of SERVER (every server when none is named, or with .): the benchmark
@@ -27,16 +28,37 @@ public struct BenchmarkCommand: Command {
         reset SCALE       remove the benchmark of SCALE; the next export starts the scale afresh and recreates it
         import FILE       take the marks of the original tool's benchMark.json ({"OA": 812} or
                           {"OA": {"current": 812, "deleteable": true}}); scales it does not name are kept
+        rebuild           replace the file with what the data directory proves: per scale the highest id of its
+                          archives, of export's state and of ledger/deletions.tsv; deleteable unless the scale
+                          was never sent a DELETE and its archives repeat ids (the next export takes the flag
+                          from the server). The old file is kept as benchMark.json.before-rebuild-<stamp> (or
+                          .corrupt-<stamp>). Asks on a terminal; refused without --yes otherwise.
 
         SERVER may be left out when the configuration holds one server. Changes take the data directory's lock
         and replace active_data/benchMark.json atomically, in the shape the original tool reads.
 
-        EXIT STATUS: 0 success; 64 bad arguments, or set refused without --yes off a terminal; 65 a benchmark
-        file is not valid; 66 reset of a scale that has no benchmark; 69 --remote and the server did not answer;
-        75 another mt run holds the data directory; 78 configuration error.
+        A corrupt benchMark.json does not stop set, reset or import: they are the way out. Under the lock, the
+        broken file is kept as benchMark.json.corrupt-<stamp> (UTC), the marks are rebuilt as rebuild does, the
+        change is applied on top, and the repair is logged at critical (so mailed). Marks that older tools
+        wrote as 50.0 or "50" are read as 50, with a warning, and written back as whole numbers.
+
+        EXIT STATUS
+          0   success
+          1   the file was rebuilt, but some archives or state files could not be read (listed; their ids are
+              not counted)
+          64  bad arguments, or set or rebuild refused without --yes off a terminal
+          65  the table found a benchmark file that is not valid (repair it with rebuild, set, reset or
+              import), or import was given one
+          66  reset of a scale that has no benchmark, or import of a file that does not exist
+          69  --remote and the server did not answer
+          73  a file cannot be created in the data directory (see the message)
+          74  the data directory could not be written (disk full, read-only)
+          75  another mt run holds the data directory
+          77  permission denied, or a secret readable by others
+          78  configuration error
         """
 
-    static let verbs = ["set", "reset", "import"]
+    static let verbs = ["set", "reset", "import", "rebuild"]
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
         var p = ArgumentParser(arguments, command: name, usage: usage)
@@ -51,7 +73,7 @@ public struct BenchmarkCommand: Command {
         }
         let config = try context.loadConfig()
         guard let verb = args.first else {
-            guard deleteable == nil, !yes else { throw MTError.usage("--yes and --deleteable go with set", usage: usage) }
+            guard deleteable == nil, !yes else { throw MTError.usage("--yes goes with set and rebuild, --deleteable with set", usage: usage) }
             let statuses = try config.select(serverName, readyOnly: false).map { server in
                 try BenchmarkStatus.collect(server: server, remote: remote,
                                             progressOutput: context.stderrIsTerminal ? context.stderr : nil)
@@ -61,7 +83,7 @@ public struct BenchmarkCommand: Command {
         }
         args.removeFirst()
         guard verbs.contains(verb) else {
-            throw MTError.usage("unknown verb '\(verb)' (set, reset or import)", usage: usage)
+            throw MTError.usage("unknown verb '\(verb)' (set, reset, import or rebuild)", usage: usage)
         }
         guard !remote else { throw MTError.usage("--remote only goes with the table, not with \(verb)", usage: usage) }
         let server = try single(config, serverName, verb: verb)
@@ -76,6 +98,9 @@ public struct BenchmarkCommand: Command {
             return try edit.reset(scale: args[0])
         case ("import", 1):
             return try edit.importFile(args[0])
+        case ("rebuild", 0):
+            guard deleteable == nil else { throw MTError.usage("mt benchmark rebuild: --deleteable goes with set", usage: usage) }
+            return try edit.rebuild(yes: yes)
         default:
             throw MTError.usage("mt benchmark \(verb): wrong number of arguments", usage: usage)
         }

@@ -27,6 +27,7 @@ struct BenchmarkPrinter {
                 rows.append(row)
             }
             if s.rows.isEmpty { context.stdout.line("  no benchmark, archives or CSVs yet") } else { table(rows) }
+            for w in s.benchmarkWarnings { context.stdout.line(Untrusted.line("warning: \(w)")) }
             for a in s.unreadableArchives { context.stdout.line(Untrusted.line("warning: \(a) could not be read; run mt verify \(s.server)")) }
             for r in s.refusedScaleNames { context.stdout.line("warning: the server lists a scale with an unsafe name (\(Untrusted.text(r))); it was skipped") }
         }

@@ -27,6 +27,12 @@ public struct ExportCommand: Command {
           --after STAMP      only entries after STAMP (yyyy-MM-dd-HH-mm-ss, UTC) for every selected scale;
                              non-deleteable date-bearing scales get after=<last fetch - 5 min> automatically
 
+        An archive is in raw_data/SHA256SUMS before anything else happens; if its line cannot be written, the
+        run stops there (nothing more fetched or deleted). A scale the server lists with entries but whose
+        answer holds none is a warning in the log and the summary (exit 0): nothing was sent, nothing is lost.
+        A log file that cannot be written is said once on stderr, told in the alert mail, and the run exits 1.
+        Benchmark marks written as 50.0 or "50" are read with a warning and written back as whole numbers.
+
         Silent on success when stderr is not a terminal (cron); the summary table (or --json) is printed
         otherwise, and always when something went wrong.
           */5 * * * *  mt export -q          # deleteable scales, every 5 minutes
@@ -35,11 +41,16 @@ public struct ExportCommand: Command {
         EXIT STATUS (mt export: the worst outcome of every server and scale)
           0   every selected scale was handled
           1   partial: leftovers still on the server, entries held back because no earlier archive holds them
-              (ids restarted?), values that could not be decrypted (ciphertext kept)
+              (ids restarted?), values that could not be decrypted (ciphertext kept), a log file that could
+              not be written (said once on stderr and in the alert mail)
           64  usage error, or a named scale the server does not list
           65  an archive needed to finish an interrupted CSV append is corrupt, or the key does not match
           69  a server was unreachable or answered unexpectedly (status, HTML, not JSON, wrong shape, unsafe
-              scale name, DELETE answered 403/other or failed after the retries)
+              scale name, DELETE answered 403/other or failed after the retries; a DELETE answered 302 or
+              401: the login expired or the password changed)
+          73  a symlink, or a file where a folder belongs, in the data directory (raw_data, state, ledger,
+              logs, SHA256SUMS, deletions.tsv, a CSV, .mt.lock): mt never follows it; move it aside.
+              Folders and ledgers are checked before anything is fetched; nothing is deleted
           74  the data directory could not be written (disk full, read-only, permissions): nothing deleted
           75  another run holds the data directory lock (one info line; cron tries again)
           77  a key or config file holding a secret is readable by others

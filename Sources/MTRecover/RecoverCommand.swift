@@ -40,6 +40,9 @@ public struct RecoverCommand: Command {
           64  usage error
           65  an archive is corrupt, or the key does not match (the first values all failed)
           66  no archives for the scale
+          73  a file or folder cannot be created: a symlink, or a file where a folder belongs, in the data
+              directory (including .mt.lock)
+          74  recovered_data could not be written (disk full, read-only)
           75  another mt run holds the data directory lock
           77  a key file is readable by group or others
           78  configuration error, or no PRIVATE_FILE and no --key

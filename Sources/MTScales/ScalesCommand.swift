@@ -45,9 +45,18 @@ public struct ScalesCommand: Command {
           -o, --output OUT  codebook: write to OUT (atomically, mode 0600) instead of stdout
           --json         machine-readable output (every form)
 
-        EXIT STATUS: 0 done; 1 check found missing or unknown columns; 64 usage or unknown scale; 65 a file is
-        not valid CSV; 66 no such file; 69 the server was unavailable or answered something that is not its
-        list of scales (an HTML login page, wrong credentials); 78 configuration (an unknown study included).
+        EXIT STATUS
+          0   done
+          1   check found missing or unknown columns
+          64  usage error, or a scale the catalogue does not know
+          65  a file is not valid CSV
+          66  no such file
+          69  the server was unavailable or answered something that is not its list of scales (an HTML login
+              page, wrong credentials)
+          73  the codebook's output file cannot be created
+          74  the output could not be written (disk full, /dev/full)
+          77  the config file holds a password and is readable by others
+          78  configuration error (an unknown study included)
         """
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {

@@ -103,11 +103,16 @@ public struct StatsCommand: Command {
         Quirks in the data (booleans exported as the byte \\001, ragged rows, a renamed participant column,
         ciphertext left in an *RSA column, dates that do not parse) are printed as warnings on stderr.
 
-        EXIT STATUS: 0 done (warnings may have been printed); 64 usage; 65 a file is not valid CSV or UTF-8, or
-        a table has no participant column (score, wide, dedupe), or an --exclude line is neither an id nor a
-        range (flow); 66 no such file, folder or scale, or no participant table (flow); 73 the output cannot be
-        created; 74 it could not be written (disk full, /dev/full); 78 configuration (an EXCLUDE_IDS item that
-        is neither an id nor a range too).
+        EXIT STATUS
+          0   done (warnings may have been printed)
+          64  usage error
+          65  a file is not valid CSV or UTF-8, or a table has no participant column (score, wide, dedupe), or
+              an --exclude line is neither an id nor a range (flow)
+          66  no such file, folder or scale, or no participant table (flow)
+          73  the output file or mend's folder cannot be created
+          74  the output could not be written (disk full, /dev/full)
+          77  the config file holds a password and is readable by others
+          78  configuration error (an EXCLUDE_IDS item that is neither an id nor a range too)
         """
 
     static let verbs = ["summary", "score", "wide", "dedupe", "report", "flow", "mend"]

@@ -28,9 +28,20 @@ public struct VerifyCommand: Command {
 
         Archives are read on all cores; a progress bar is shown only when stderr is a terminal.
 
-        EXIT STATUS: 0 every check holds; 1 findings were listed; 66 a data directory does not exist;
-        69 --remote and the server did not answer as expected (local findings are still listed);
-        78 configuration error (including --remote without a password for the server).
+        verify never takes the data directory's lock, so it may run beside an export. When an export holds the
+        lock it says so (pid, since when), and marks the findings a running export leaves for a moment
+        (checksum-missing, csv-missing, csv-parse, benchmark-behind, benchmark-missing, remote-remains) with
+        "may be work in progress"; run it again after the export ends before acting on them.
+
+        EXIT STATUS
+          0   every check holds
+          1   findings were listed
+          64  usage error
+          66  a data directory does not exist
+          69  --remote and the server did not answer as expected (local findings are still listed)
+          73  a folder of the data directory is a symlink or a plain file (move it aside)
+          77  the config file holds a password and is readable by others
+          78  configuration error (including --remote without a password for the server)
         """
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {

@@ -14,7 +14,14 @@ struct ConfigCommand: Command {
 
         With --json, check prints one object per server with its findings.
 
-        EXIT STATUS: 0 all good (warnings are printed); 78 a problem was found; 77 a secret is readable by others.
+        Errors name the file, line, block and key and show the offending line; the value of a password key
+        (PASS, SMTP_PASS, anything named like a secret) is shown as <redacted>, never the text.
+
+        EXIT STATUS
+          0   all good (warnings are printed)
+          64  usage error
+          77  a secret is readable by others
+          78  a problem was found
         """
 
     static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {

@@ -43,7 +43,9 @@ struct Dispatcher {
         let context = CommandContext(global: global, environment: environment, stdout: stdout, stderr: stderr,
                                      commandName: command.name)
         do {
-            return try command.run(rest, context: context)
+            let code = try command.run(rest, context: context)
+            // A run that could not keep its record (log files) is partial, even when its work succeeded.
+            return code == .ok && !context.logHealth.failures.isEmpty ? .problems : code
         } catch {
             stdout.flush()
             let e = error.asMTError

@@ -7,6 +7,7 @@ GET  /api/export/OA       two good entries
 GET  /api/export/IDS      entries whose ids are a hostile string and a number far too large
 GET  /api/export/<other>  one entry each (mt must never ask for them)
 DELETE /api/export/...    200, and the path is appended to the file named by $HOSTILE_LOG
+With HOSTILE_MODE=empty:  the list names OA with size 200, and GET /api/export/OA answers [].
 """
 import http.server
 import json
@@ -38,6 +39,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         path = self.path.split("?")[0]
+        if os.environ.get("HOSTILE_MODE") == "empty":
+            if path == "/api/export":
+                self.reply(200, [{"name": "OA", "size": 200, "deleteable": True}])
+            else:
+                self.reply(200, [])
+            return
         if path == "/api/export":
             self.reply(200, [{"name": n, "size": 2, "deleteable": True} for n in NAMES])
         elif path == "/api/export/OA":

@@ -30,6 +30,8 @@ public struct BenchmarkStatus: Sendable {
     /// Archives that could not be read (their entries are not counted); `mt verify` says more.
     public var unreadableArchives: [String]
     public var refusedScaleNames: [String]
+    /// Marks read leniently (`50.0`, `"50"`).
+    public var benchmarkWarnings: [String] = []
 
     public static func collect(server: ServerConfig, remote: Bool, progressOutput: Output? = nil) throws -> BenchmarkStatus {
         let layout = DataLayout(server: server)
@@ -75,10 +77,12 @@ public struct BenchmarkStatus: Sendable {
             }
             for k in rows.keys where rows[k]!.onServer == nil { rows[k]!.onServer = false }
         }
-        return BenchmarkStatus(server: server.name, root: layout.root, benchmarkFile: layout.benchmark,
-                               rows: rows.keys.sorted().map { rows[$0]! }, remote: remote,
-                               unreadableArchives: archives.filter { $0.problem != nil }.map(\.path),
-                               refusedScaleNames: refused)
+        var status = BenchmarkStatus(server: server.name, root: layout.root, benchmarkFile: layout.benchmark,
+                                     rows: rows.keys.sorted().map { rows[$0]! }, remote: remote,
+                                     unreadableArchives: archives.filter { $0.problem != nil }.map(\.path),
+                                     refusedScaleNames: refused)
+        status.benchmarkWarnings = benchmark.warnings
+        return status
     }
 
     public var json: JSONValue {

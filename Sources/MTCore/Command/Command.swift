@@ -100,6 +100,8 @@ public struct CommandContext: Sendable {
     public var stdout: Output
     public var stderr: Output
     public var commandName: String
+    /// Log files that could not be written during this run (the dispatcher turns a success into 1).
+    public var logHealth = LogHealth()
 
     public init(global: GlobalOptions, environment: [String: String], stdout: Output, stderr: Output,
                 commandName: String) {
@@ -122,7 +124,7 @@ public struct CommandContext: Sendable {
     /// The console+file+alert logging of one server (DESIGN §3 logs).
     public func makeLogging(for server: ServerConfig) throws -> RunLogging {
         try RunLogging(command: commandName, server: server, verbosity: global.verbosity,
-                       console: stderr, environment: environment)
+                       console: stderr, environment: environment, health: logHealth)
     }
 
     /// Console-only logging, for commands that work on files rather than a server's data directory.

@@ -43,9 +43,10 @@ public struct MTConfig: Sendable {
 
     public static func parse(_ text: String, file: String, environment: [String: String],
                              allowReadableSecrets: Bool) throws -> MTConfig {
+        let source = ConfigSource(file: file, text: text)
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch {
-            throw MTError(.config, "\(file): not valid YAML: \(error)", hint: "compare with config/server.yaml.sample")
+            throw source.wrap(error)
         }
         guard let root, case .mapping(let top) = root else {
             throw MTError(.config, "\(file): expected one block per server (a YAML mapping at the top level)",
@@ -58,14 +59,14 @@ public struct MTConfig: Sendable {
         for (k, v) in top {
             guard let name = k.string else { continue }
             guard case .mapping(let m) = v else {
-                throw MTError(.config, "\(file):\(line(k)): block '\(name)' must be a mapping of KEY: value")
+                throw MTError(.config, "\(file):\(line(k)): block '\(name)' must be a mapping of KEY: value\(source.quote(line(k)))")
             }
             if name == "defaults" { defaults = m } else { blocks.append((name, m, line(k))) }
         }
         var holdsSecret = false
         var servers: [ServerConfig] = []
-        for (name, block, _) in blocks {
-            let b = Block(name: name, file: file, folder: folder, mapping: block, defaults: defaults)
+        for (name, block, blockLine) in blocks {
+            let b = Block(name: name, line: blockLine, source: source, folder: folder, mapping: block, defaults: defaults)
             for key in b.keys where !knownKeys.contains(key) {
                 let hint = Suggest.closest(to: key, in: Array(knownKeys)).map { " (did you mean \($0)?)" } ?? ""
                 warnings.append("\(file):\(b.line(key)): server \(name): unknown key \(key) is ignored\(hint)")
@@ -92,15 +93,19 @@ public struct MTConfig: Sendable {
 /// One server block with the `defaults` block underneath it.
 private struct Block {
     let name: String
-    let file: String
+    let source: ConfigSource
+    /// Where the block starts: the place to name for a key it lacks.
+    let blockLine: Int
+    var file: String { source.file }
     let folder: String
     var values: [String: Node] = [:]
     var lines: [String: Int] = [:]
     var inline: Set<String> = []
 
-    init(name: String, file: String, folder: String, mapping: Node.Mapping, defaults: Node.Mapping?) {
+    init(name: String, line: Int, source: ConfigSource, folder: String, mapping: Node.Mapping, defaults: Node.Mapping?) {
         self.name = name
-        self.file = file
+        blockLine = line
+        self.source = source
         self.folder = folder
         for (k, v) in defaults ?? [:] { if let key = k.string { values[key] = v; lines[key] = MTConfig.line(k) } }
         for (k, v) in mapping {
@@ -109,7 +114,7 @@ private struct Block {
     }
 
     var keys: [String] { values.keys.sorted() }
-    func line(_ key: String) -> Int { lines[key] ?? 0 }
+    func line(_ key: String) -> Int { lines[key] ?? blockLine }
 
     func hasInline(_ key: String) -> Bool {
         guard let v = values[key], let s = v.string else { return false }
@@ -117,7 +122,7 @@ private struct Block {
     }
 
     func fail(_ key: String, _ what: String, hint: String? = nil) -> MTError {
-        MTError(.config, "\(file):\(line(key)): server \(name): \(key) \(what)", hint: hint)
+        MTError(.config, "\(file):\(line(key)): server \(name): \(key) \(what)\(source.quote(line(key)))", hint: hint)
     }
 
     func string(_ key: String) throws -> String? {
@@ -180,7 +185,7 @@ private struct Block {
     func server(environment: [String: String], allowReadableSecrets: Bool) throws -> ServerConfig {
         guard let url = try string("SERVER") else { throw fail("SERVER", "is missing", hint: "e.g. SERVER: https://host/study/api/") }
         guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
-            throw fail("SERVER", "must start with https:// (got '\(url)')")
+            throw fail("SERVER", "must start with https:// (got '\(ConfigSource.withoutUserinfo(url))')")
         }
         guard let path = try string("PATH") else { throw fail("PATH", "is missing", hint: "the folder where this server's data is kept") }
         var pass: (Secret, String)?
@@ -198,7 +203,7 @@ private struct Block {
                 throw fail("SMTP_SERVER", "is missing while ALERT_EMAIL is set", hint: "e.g. SMTP_SERVER: smtp://mail.example.edu:587")
             }
             guard smtp.hasPrefix("smtp://") || smtp.hasPrefix("smtps://") else {
-                throw fail("SMTP_SERVER", "must start with smtp:// or smtps:// (got '\(smtp)')")
+                throw fail("SMTP_SERVER", "must start with smtp:// or smtps:// (got '\(ConfigSource.withoutUserinfo(smtp))')")
             }
             let smtpPass = try secret(inline: "SMTP_PASS", file: "SMTP_PASS_FILE", env: nil, environment: environment,
                                       allowReadable: allowReadableSecrets)

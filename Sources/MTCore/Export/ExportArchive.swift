@@ -20,7 +20,12 @@ public enum ExportArchive {
         try FileSystem.writeAtomically(Gzip.compress(body), to: path, mode: 0o600)
         let sha = try verify(path: path, body: body, ids: ids)
         let ledger = ChecksumLedger(layout: layout)
-        try ledger.append(archive: name.fileName, sha256: sha)
+        do { try ledger.append(archive: name.fileName, sha256: sha) } catch {
+            let e = error.asMTError
+            throw RunStop(MTError(FileSystem.isWrongType(e) ? e.exitCode : .ioError,
+                                  "\(name.fileName) was written and verified but could not be entered in \(ledger.path): \(e.message); the run stops here, nothing more is fetched or deleted",
+                                  hint: e.hint ?? "make \(ledger.path) writable, then run again; mt verify lists the archive missing from the ledger"))
+        }
         return name
     }
 

@@ -131,9 +131,11 @@ public struct ExportDeleter: Sendable {
                     return .stop(MTError(.unavailable, "DELETE of id \(id) answered 403: the server says this scale must stay; deleting it stopped",
                                          hint: "the scale list said deleteable; ask the server's admin which is right"))
                 case 500...599: why = "HTTP \(r.status)"
+                case let status where LoginAnswer.isLoginRefused(status):
+                    return .stop(MTError(.unavailable, "DELETE of id \(id) answered \(LoginAnswer.explain(status: status)); deleting this scale stopped",
+                                         hint: LoginAnswer.hint))
                 default:
-                    return .stop(MTError(.unavailable, "DELETE of id \(id) answered HTTP \(r.status); deleting this scale stopped",
-                                         hint: r.status == 401 ? "the server refused USER/PASS" : nil))
+                    return .stop(MTError(.unavailable, "DELETE of id \(id) answered HTTP \(r.status); deleting this scale stopped"))
                 }
             } catch let e as HTTPTransportError {
                 observe(.overloaded)

@@ -21,6 +21,8 @@ struct ServerExport {
     let client: HTTPClient
     var benchmark: Benchmark
     let now: Date
+    /// A scale hit a failure after which the run must not go on (see `RunStop`).
+    var stopped = false
 
     static func run(server: ServerConfig, options: ExportOptions, context: CommandContext) -> ServerOutcome {
         var outcome = ServerOutcome(server: server.name)
@@ -69,11 +71,18 @@ struct ServerExport {
         }
         let layout = self.layout
         if !options.dryRun {
-            try Self.local { try layout.create() }
+            try Self.local {
+                try layout.create()
+                // Both ledgers must take a line before anything relies on them (an archive, a DELETE).
+                for ledger in [layout.checksums, layout.deletions] { try FileSystem.checkAppendable(ledger) }
+            }
             Self.removeStaleTemporaries(layout: layout, log: logging.logger)
         }
         if let b = try Benchmark.read(path: layout.benchmark) {
             benchmark = b
+            for w in b.warnings { logging.logger.warning("\(w)") }
+            // Written back at once in whole numbers, so the warning is given once, not every 5 minutes.
+            if !b.warnings.isEmpty && !options.dryRun { try Self.local { try b.write(path: layout.benchmark) } }
         } else {
             let empty = Benchmark()
             benchmark = empty
@@ -97,6 +106,7 @@ struct ServerExport {
         var out: [ScaleOutcome] = []
         for info in scales where options.scales.includes(info) {
             out.append(exportScale(info))
+            if stopped { break }
         }
         return out
     }
@@ -116,6 +126,7 @@ struct ServerExport {
         } catch {
             var e = error.asMTError
             if e.exitCode == .dataError && !SafeName.isValidScale(info.name) { e.exitCode = .unavailable }
+            if error is RunStop { stopped = true }
             log.critical("\(e.message)\(e.hint.map { " (\($0))" } ?? ""); nothing more is deleted from this scale in this run")
             outcome.exit = max(outcome.exit, e.exitCode)
             outcome.status = e.message
@@ -142,6 +153,12 @@ struct ServerExport {
         let url = server.exportURL + "/" + scale + (after.map { "?after=" + $0.text } ?? "")
         let fetched = try ExportValidation.entries(fetch(url, what: "scale \(scale)"), scale: scale)
         outcome.fetched = fetched.ids.count
+        if fetched.ids.isEmpty, after == nil, let size = info.size, size > 0 {
+            // Not an error (nothing is lost: nothing was sent, nothing is deleted), but a server that lists
+            // entries and sends none is filtering or broken, and someone should look.
+            outcome.status = "warning: listed \(size) entries, sent none"
+            log.warning("the server lists \(size) entries for this scale but its answer held none; nothing was archived or deleted; check the server")
+        }
         let canDelete = server.deleteMode && info.deleteable && !options.noDelete
         if options.dryRun {
             outcome.status = "dry run: would archive \(fetched.ids.count)" + (canDelete ? ", delete up to \(fetched.ids.count)" : "")
@@ -349,7 +366,7 @@ struct ServerExport {
     }
 
     static func diskError(_ e: MTError) -> MTError {
-        guard [.cantCreate, .noPermission, .noInput, .ioError].contains(e.exitCode) else { return e }
+        guard [.cantCreate, .noPermission, .noInput, .ioError].contains(e.exitCode), !FileSystem.isWrongType(e) else { return e }
         return MTError(.ioError, e.message, hint: e.hint ?? "free disk space or make the data directory writable; nothing more was deleted")
     }
 }

@@ -15,6 +15,49 @@ public enum FileSystem {
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// How a wrong file type in a data directory is reported, whatever operation ran into it: a folder that is
+    /// a plain file, a ledger or CSV that is a symlink (refused by O_NOFOLLOW), a file name that is a folder.
+    /// The generic "cannot write" hints (disk space, permissions) would send the reader the wrong way.
+    public static let wrongTypeAdvice = "mt never follows links in the data directory; move it aside"
+
+    /// The error for `message` (which names `path`) failing with errno `e`: for a wrong file type, the
+    /// component at fault and what to do (exit 73); otherwise the system's reason with the code it maps to.
+    static func failure(_ message: String, path: String, errno e: Int32, folder: Bool = false, hint: String? = nil) -> MTError {
+        if [ELOOP, ENOTDIR, EISDIR, EMLINK].contains(e), let culprit = wrongType(path, folder: folder) {
+            return culprit
+        }
+        return MTError(codeForErrno(e), "\(message): \(String(cString: strerror(e)))", hint: hint)
+    }
+
+    /// The component of `path` (or `path` itself) that is a symlink, or a non-folder standing where a folder
+    /// belongs (`folder`: `path` itself should be one), or a folder standing where a file belongs; nil if none.
+    public static func wrongType(_ path: String, folder: Bool = false) -> MTError? {
+        var st = stat()
+        if lstat(path, &st) == 0 {
+            let type = st.st_mode & S_IFMT
+            if type == S_IFLNK || (folder && type != S_IFDIR) { return wrongTypeError(path) }
+            if type == S_IFDIR && !folder {
+                return MTError(.cantCreate, "\(path) is a folder where a file belongs: mt never removes it; move it aside")
+            }
+        }
+        var parent = (path as NSString).deletingLastPathComponent
+        var culprit: String?
+        while !parent.isEmpty && parent != "/" {
+            if lstat(parent, &st) == 0 && (st.st_mode & S_IFMT) != S_IFDIR { culprit = parent }
+            let next = (parent as NSString).deletingLastPathComponent
+            if next == parent { break }
+            parent = next
+        }
+        return culprit.map(wrongTypeError)
+    }
+
+    static func wrongTypeError(_ path: String) -> MTError {
+        MTError(.cantCreate, "\(path) is a symlink (or a file where a folder belongs): \(wrongTypeAdvice)")
+    }
+
+    /// Whether an error is the wrong-file-type report above (callers keep its code and advice).
+    public static func isWrongType(_ e: MTError) -> Bool { e.exitCode == .cantCreate && e.message.hasSuffix("; move it aside") }
+
     public static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
@@ -26,11 +69,12 @@ public enum FileSystem {
         let parent = (path as NSString).deletingLastPathComponent
         if !parent.isEmpty && parent != path { try makeDirectories(parent, mode: mode) }
         if mkdir(path, mode) != 0 && errno != EEXIST {
-            throw MTError(codeForErrno(), "cannot create folder \(path): \(errnoText())",
+            throw failure("cannot create folder \(path)", path: path, errno: errno, folder: true,
                           hint: "check that the parent folder exists and is writable by this user")
         }
-        if !isDirectory(path) {
-            throw MTError(.cantCreate, "\(path) exists but is not a folder")
+        var st = stat()
+        if lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFDIR {
+            throw wrongTypeError(path)
         }
     }
 
@@ -76,7 +120,7 @@ public enum FileSystem {
         let tmp = (dir.isEmpty ? "." : dir) + "/.\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
         guard fd >= 0 else {
-            throw MTError(codeForErrno(), "cannot create \(tmp): \(errnoText())",
+            throw failure("cannot create \(tmp)", path: tmp, errno: errno,
                           hint: "check that \(dir.isEmpty ? "." : dir) is writable and the disk is not full")
         }
         do {
@@ -91,6 +135,7 @@ public enum FileSystem {
         guard rename(tmp, path) == 0 else {
             let e = errno
             unlink(tmp)
+            if let culprit = [EISDIR, ENOTDIR, ENOTEMPTY, EEXIST].contains(e) ? wrongType(path) : nil { throw culprit }
             throw MTError(codeForErrno(e), "cannot rename \(tmp) to \(path): \(String(cString: strerror(e)))")
         }
         try syncDirectory(dir.isEmpty ? "." : dir)
@@ -123,17 +168,32 @@ public enum FileSystem {
     /// Appends and fsyncs (ledgers: the line is on disk before the next step starts).
     public static func appendDurably(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, mode)
-        guard fd >= 0 else { throw MTError(codeForErrno(), "cannot open \(path) for appending: \(errnoText())") }
+        guard fd >= 0 else { throw failure("cannot open \(path) for appending", path: path, errno: errno) }
         defer { close(fd) }
         try writeAll(fd, bytes, path: path)
         guard fsync(fd) == 0 else { throw MTError(.ioError, "cannot flush \(path) to disk: \(errnoText())") }
+    }
+
+    /// Fails now, before anything relies on it, if `path` could not take an append: a symlink, a folder or
+    /// another non-regular file there, or a file that cannot be opened for writing. A missing file is fine.
+    public static func checkAppendable(_ path: String) throws {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw wrongType(path) ?? wrongTypeError(path)
+        default: throw wrongTypeError(path)
+        }
+        let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { throw failure("cannot open \(path) for appending", path: path, errno: errno) }
+        close(fd)
     }
 
     /// Appends whole lines to a ledger, durably. A run killed in the middle of an append leaves a last line
     /// without its newline; it is ended first, so the new record is never glued to it and stays readable.
     public static func appendLinesDurably(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws {
         let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, mode)
-        guard fd >= 0 else { throw MTError(codeForErrno(), "cannot open \(path) for appending: \(errnoText())") }
+        guard fd >= 0 else { throw failure("cannot open \(path) for appending", path: path, errno: errno) }
         defer { close(fd) }
         var st = stat()
         var last: UInt8 = 0x0A
@@ -168,7 +228,7 @@ public enum FileSystem {
     public static func list(_ dir: String) throws -> [String] {
         guard let d = opendir(dir) else {
             if errno == ENOENT { return [] }
-            throw MTError(codeForErrno(), "cannot list \(dir): \(errnoText())")
+            throw failure("cannot list \(dir)", path: dir, errno: errno, folder: true)
         }
         defer { closedir(d) }
         var names: [String] = []

@@ -11,16 +11,34 @@ public final class LogFiles: @unchecked Sendable {
 
     private let lock = NSLock()
     private var handles: [(file: RotatingFile, minimum: Logger.Level)]
+    private var failed: [String] = []
+    private let onFailure: @Sendable (String) -> Void
 
-    public init(directory: String, now: Date = Date()) throws {
+    /// `onFailure` hears once per file that it could not be written (the record of the run is incomplete).
+    public init(directory: String, now: Date = Date(), onFailure: @escaping @Sendable (String) -> Void = { _ in }) throws {
         try FileSystem.makeDirectories(directory)
         handles = Self.files.map { (RotatingFile(path: directory + "/" + $0.name, now: now), $0.minimum) }
+        self.onFailure = onFailure
     }
 
     public func write(_ line: String, level: Logger.Level, now: Date = Date()) {
         let bytes = Array(line.utf8)
+        var news: [String] = []
+        lock.lock()
+        for h in handles where level >= h.minimum {
+            if let problem = h.file.append(bytes, now: now), !failed.contains(h.file.path) {
+                failed.append(h.file.path)
+                news.append(problem)
+            }
+        }
+        lock.unlock()
+        for n in news { onFailure(n) }
+    }
+
+    /// The log files that could not be written in this run.
+    public var failures: [String] {
         lock.lock(); defer { lock.unlock() }
-        for h in handles where level >= h.minimum { h.file.append(bytes, now: now) }
+        return failed
     }
 }
 
@@ -66,7 +84,9 @@ final class RotatingFile {
         }
     }
 
-    func append(_ bytes: [UInt8], now: Date) {
+    /// Appends a line; returns why it could not be, or nil. A log that cannot be written must not stop the
+    /// run, but it must not go unnoticed either: the caller reports it.
+    func append(_ bytes: [UInt8], now: Date) -> String? {
         let today = LocalTime.day(now)
         if today != day {
             roll(to: day)
@@ -75,8 +95,12 @@ final class RotatingFile {
         }
         if fd < 0 {
             fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o600)
-            if fd < 0 { return } // a log that cannot be written must not stop the run; the console still shows it
+            if fd < 0 {
+                let e = FileSystem.failure("cannot write log file \(path)", path: path, errno: errno)
+                return FileSystem.isWrongType(e) ? "cannot write log file: \(e.message)" : e.message
+            }
         }
-        _ = try? FileSystem.writeAll(fd, bytes, path: path)
+        do { try FileSystem.writeAll(fd, bytes, path: path) } catch { return error.asMTError.message }
+        return nil
     }
 }

@@ -12,9 +12,18 @@ public final class RunLogging: @unchecked Sendable {
     let environment: [String: String]
 
     public init(command: String, server: ServerConfig, verbosity: Verbosity, console: Output,
-                environment: [String: String]) throws {
-        let files = try LogFiles(directory: server.logsDirectory)
+                environment: [String: String], health: LogHealth = LogHealth()) throws {
         let alerts = AlertCollector()
+        let name = server.name
+        let mailNote = server.alert == nil ? "" : "; the alert mail lists every log file that failed"
+        // Said once on stderr (whatever the verbosity), every file in the alert mail; the run then exits 1.
+        let files = try LogFiles(directory: server.logsDirectory) { problem in
+            let text = "\(problem); this run's record in it is incomplete (the run goes on)"
+            if health.record(text, key: name) {
+                console.line("mt \(command): \(name): warning: \(text)\(mailNote)")
+            }
+            alerts.add("\(LocalTime.stamp(Date())) CRITICAL \(command) \(name) - \(text)\n")
+        }
         var logger = Logger(label: "mt.\(command)") { _ in
             MultiplexLogHandler([
                 ConsoleLogHandler(output: console, verbosity: verbosity),

@@ -73,6 +73,8 @@ public struct Benchmark: Sendable, Equatable {
     }
 
     public var marks: [String: Mark]
+    /// Marks read leniently (`50.0`, `"50"`): what a reader should pass on as warnings.
+    public var warnings: [String] = []
 
     public init(marks: [String: Mark] = [:]) { self.marks = marks }
 
@@ -84,24 +86,48 @@ public struct Benchmark: Sendable, Equatable {
     public static func parse(_ bytes: [UInt8], source: String) throws -> Benchmark {
         let json: JSONValue
         do { json = try JSONParser.parse(bytes) } catch {
-            throw MTError(.dataError, "\(source): not valid JSON: \(error)", hint: "repair it with mt benchmark import or reset")
+            throw MTError(.dataError, "\(source): not valid JSON: \(error)",
+                          hint: "repair it with mt benchmark rebuild (from the archives), or import, set or reset: each keeps a copy of the broken file")
         }
         guard let fields = json.objectFields else {
-            throw MTError(.dataError, "\(source): expected an object of scale → benchmark")
+            throw MTError(.dataError, "\(source): expected an object of scale → benchmark",
+                          hint: "repair it with mt benchmark rebuild (from the archives), or import, set or reset: each keeps a copy of the broken file")
         }
         var marks: [String: Mark] = [:]
+        var warnings: [String] = []
         for (scale, v) in fields {
-            if let n = v.int64Value {
+            if let n = lenientID(v, source: source, scale: scale, warnings: &warnings) {
                 marks[scale] = Mark(current: n, deleteable: true)
-            } else if let n = v["current"]?.int64Value {
+            } else if let c = v["current"], let n = lenientID(c, source: source, scale: scale, warnings: &warnings) {
                 let d: Bool
                 if case .bool(let b)? = v["deleteable"] { d = b } else { d = true }
                 marks[scale] = Mark(current: n, deleteable: d)
             } else {
-                throw MTError(.dataError, "\(source): scale \(scale): expected a whole number or {\"current\": N, \"deleteable\": true|false}")
+                throw MTError(.dataError, "\(source): scale \(scale): expected a whole number or {\"current\": N, \"deleteable\": true|false}",
+                              hint: "repair it with mt benchmark rebuild, import, set or reset")
             }
         }
-        return Benchmark(marks: marks)
+        var b = Benchmark(marks: marks)
+        b.warnings = warnings
+        return b
+    }
+
+    /// A mark as older tools wrote it: a whole number, also as `50.0` or `"50"` (read, with a warning, and
+    /// written back as a plain number by the next change).
+    static func lenientID(_ v: JSONValue, source: String, scale: String, warnings: inout [String]) -> Int64? {
+        if let n = v.int64Value { return n }
+        let text: String
+        switch v {
+        case .number(let t): text = t
+        case .string(let s): text = s.trimmingCharacters(in: .whitespaces)
+        default: return nil
+        }
+        var n = Int64(text)
+        if n == nil, let d = Double(text), d.isFinite, d == d.rounded(), abs(d) < 9.0e15 { n = Int64(d) }
+        guard let n else { return nil }
+        let shown = if case .string = v { "\"\(text)\"" } else { text }
+        warnings.append("\(source): scale \(scale): the mark \(shown) is read as \(n); the next change writes it as a whole number")
+        return n
     }
 
     public var json: JSONValue {

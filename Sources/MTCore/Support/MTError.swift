@@ -22,10 +22,18 @@ public struct MTError: Error, Sendable, CustomStringConvertible, Equatable {
     }
 }
 
+/// A failure after which nothing more may happen in the run: an archive written but not entered in the
+/// checksum ledger must not be followed by another fetch, archive or DELETE.
+public struct RunStop: Error, Sendable {
+    public var error: MTError
+    public init(_ error: MTError) { self.error = error }
+}
+
 extension Error {
     /// Any error as an MTError; unknown errors are internal ones.
     public var asMTError: MTError {
         if let e = self as? MTError { return e }
+        if let e = self as? RunStop { return e.error }
         if let e = self as? HTTPTransportError {
             return MTError(.unavailable, e.description, hint: e.isTLS
                 ? "the server's certificate was not accepted; set CA_FILE if it uses a private CA"

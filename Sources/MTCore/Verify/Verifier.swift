@@ -13,6 +13,8 @@ public struct VerifyReport: Sendable {
     public var deletions = 0
     /// Set when `--remote` was asked and the server could not be asked.
     public var remoteError: MTError?
+    /// The run that held the data directory's lock while it was checked (an export at work), if any.
+    public var lockHolder: DirectoryLock.Holder?
 
     public var ok: Bool { findings.isEmpty && remoteError == nil }
 
@@ -26,6 +28,10 @@ public struct VerifyReport: Sendable {
                 ("archivedIds", .int(archivedIDs)), ("deletions", .int(deletions)),
             ])),
             ("notes", .array(notes.map(JSONValue.string))),
+            ("lockHeld", lockHolder.map { h in
+                .object([("pid", h.pid.map { .int(Int64($0)) } ?? .null),
+                         ("since", h.since.map { .string(LocalTime.stamp($0)) } ?? .null)])
+            } ?? .null),
             ("remoteError", remoteError.map { .string($0.description) } ?? .null),
             ("findings", .array(findings.map(\.json))),
         ])
@@ -57,6 +63,7 @@ public struct Verifier {
                           hint: "check PATH in \(server.configFile), or run mt export \(s) first")
         }
         var report = VerifyReport(server: server.name, root: layout.root)
+        report.lockHolder = DirectoryLock.holder(directory: layout.root)
 
         let names = try layout.archives()
         let archives = withProgress("archives", names.count, unit: "archives") { ArchiveScan.summarize(names, layout: layout, progress: $0) }
@@ -82,7 +89,7 @@ public struct Verifier {
         var benchmark: Benchmark?
         do { benchmark = try Benchmark.read(path: layout.benchmark) } catch {
             report.findings.append(VerifyFinding(.benchmarkUnreadable, path: layout.benchmark, message: error.asMTError.message,
-                                                 hint: "repair it: mt benchmark \(s) import ORIGINAL.json, or mt benchmark \(s) set SCALE ID"))
+                                                 hint: "repair it: mt benchmark \(s) rebuild (from the archives), or mt benchmark \(s) import ORIGINAL.json; the broken file is kept"))
         }
         report.findings += benchmarkFindings(benchmark, archived: archived)
 
@@ -103,6 +110,15 @@ public struct Verifier {
         if remote {
             do { report.findings += try remoteFindings(benchmark: benchmark, archived: archived) } catch {
                 report.remoteError = error.asMTError
+            }
+        }
+        // Asked again at the end: an export that started or ended during the check counts too.
+        if let holder = report.lockHolder ?? DirectoryLock.holder(directory: layout.root) {
+            report.lockHolder = holder
+            report.notes.append("an export holds the lock of \(layout.root) (\(holder.description)); findings marked \"may be work in progress\" can be its unfinished work: run mt verify \(s) again after it ends before acting on them")
+            for i in report.findings.indices where VerifyFinding.transientKinds.contains(report.findings[i].kind) {
+                report.findings[i].mayBeInProgress = true
+                report.findings[i].hint = "wait for the running export to end and run mt verify \(s) again; if the finding stays: " + report.findings[i].hint
             }
         }
         return report

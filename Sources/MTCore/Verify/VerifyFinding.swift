@@ -35,6 +35,9 @@ public struct VerifyFinding: Sendable, Equatable {
     public var message: String
     /// What to run or do about it.
     public var hint: String
+    /// An export held the lock while this was checked, and this kind of finding is what a run leaves for a
+    /// moment (an archive before its ledger line, rows not yet appended, a mark not yet moved).
+    public var mayBeInProgress = false
 
     public init(_ kind: Kind, path: String, line: Int? = nil, scale: String? = nil, id: Int64? = nil,
                 message: String, hint: String) {
@@ -49,8 +52,14 @@ public struct VerifyFinding: Sendable, Equatable {
 
     /// `path[:line]: message` then the hint, as the console shows it.
     public var text: String {
-        Untrusted.message("\(kind.rawValue): \(path)\(line.map { ":\($0)" } ?? ""): \(Untrusted.line(message))\n  fix: \(Untrusted.line(hint))")
+        let wip = mayBeInProgress ? " (may be work in progress: an export is running)" : ""
+        return Untrusted.message("\(kind.rawValue)\(wip): \(path)\(line.map { ":\($0)" } ?? ""): \(Untrusted.line(message))\n  fix: \(Untrusted.line(hint))")
     }
+
+    /// Kinds a running export produces for a moment, and so may be its work in progress.
+    public static let transientKinds: Set<Kind> = [
+        .checksumMissing, .csvMissing, .csvUnreadable, .benchmarkBehind, .benchmarkMissing, .remoteRemains,
+    ]
 
     public var json: JSONValue {
         .object([
@@ -61,6 +70,7 @@ public struct VerifyFinding: Sendable, Equatable {
             ("id", id.map { .int($0) } ?? .null),
             ("message", .string(message)),
             ("hint", .string(hint)),
+            ("mayBeInProgress", .bool(mayBeInProgress)),
         ])
     }
 }

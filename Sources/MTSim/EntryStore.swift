@@ -67,14 +67,28 @@ public final class EntryStore: Sendable {
         state.withLock { s in s.tables.map { ($0.name, $0.live, $0.deleteable) } }
     }
 
+    /// Which date `after=` compares, as the real ExportController does: `TaskLog` by `dateCompleted`,
+    /// `ActionLog` by `date`, other `…Log` tables by `dateSent`, trial summaries (`…Trial…`) not at all (always
+    /// everything), every other table (the questionnaires) by `date`.
+    public static func afterField(of scale: String) -> KeyPath<SimEntry, Int64?>? {
+        if scale == "TaskLog" { return \.completed }
+        if scale == "ActionLog" { return \.time }
+        if scale.hasSuffix("Log") { return \.sent }
+        if scale.contains("Trial") { return nil }
+        return \.time
+    }
+
     /// The JSON array of a scale's entries newer than `after` (all when nil); nil for an unknown scale.
-    /// Entries without a readable date are always included: a filter must never hide data.
+    /// Like the real server's `date > ?`, a row whose date is null (or missing) is never newer than `after`.
     public func body(of scale: String, after: Int64?) -> [UInt8]? {
+        let field = Self.afterField(of: scale)
         let picked: [SimEntry]? = state.withLock { s in
             guard let t = s.tables.first(where: { $0.name == scale }) else { return nil }
             return t.slots.compactMap { e in
                 guard let e else { return nil }
-                if let after, let time = e.time, time <= after { return nil }
+                if let after, let field {
+                    guard let time = e[keyPath: field], time > after else { return nil }
+                }
                 return e
             }
         }
@@ -101,6 +115,15 @@ public final class EntryStore: Sendable {
             }
             s.tables[t].remove(at: k)
             return .deleted
+        }
+    }
+
+    /// Replaces every table by `scales` (a study folder read again: a restarted database, a late commit, a
+    /// scale whose deleteability changed). The id generator never goes back.
+    public func replace(_ scales: [SimScale]) {
+        state.withLock { s in
+            s.tables = scales.map(Table.init)
+            s.nextID = max(s.nextID, (scales.flatMap(\.entries).map(\.id).max() ?? 0) + 1)
         }
     }
 

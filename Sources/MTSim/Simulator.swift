@@ -118,6 +118,8 @@ public final class Simulator: Sendable {
         let store = EntryStore(scales: scales, ledgerPath: ledger, firstID: o.firstID)
         let arrivals = generator.map { ArrivalGenerator(generator: $0, store: store) }
         var settings = o.service
+        settings.studyDir = dir
+        settings.keep = o.keep
         var tlsContext: NIOSSLContext?
         var certificatePath: String?
         if o.tls {

@@ -50,24 +50,4 @@ public enum ExportArchive {
         guard let rows = value.arrayValues else { throw MTError(.dataError, "\(source): not a JSON array of entries") }
         return Set(rows.compactMap { $0["id"]?.int64Value })
     }
-
-    /// Which of `entries` (id → entry) earlier archives of `scale` hold, identical (newest first, stopping once
-    /// all are found). An id alone proves nothing when a server's ids restarted: the old archive would hold
-    /// another entry under the same id. Unreadable archives are skipped and named in `unreadable`.
-    public static func held(_ entries: [Int64: JSONValue], scale: String, excluding: String?, layout: DataLayout)
-        throws -> (held: Set<Int64>, unreadable: [String]) {
-        var found = Set<Int64>()
-        var unreadable: [String] = []
-        for name in try layout.archives(scale: scale).reversed() where name.fileName != excluding {
-            guard found.count < entries.count else { break }
-            do {
-                try ArchiveReader.forEachEntry(layout: layout, archive: name) { e in
-                    if let id = e["id"]?.int64Value, let wanted = entries[id], wanted == e { found.insert(id) }
-                }
-            } catch {
-                unreadable.append(name.fileName)
-            }
-        }
-        return (found, unreadable)
-    }
 }

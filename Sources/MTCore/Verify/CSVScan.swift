@@ -28,7 +28,7 @@ public enum CSVScan {
     /// Every CSV of the active and recovered folders, sorted by path.
     public static func files(layout: DataLayout) throws -> [(path: String, scale: String?, recovered: Bool)] {
         let active = try FileSystem.list(layout.active).filter { $0.hasSuffix(".csv") }.sorted()
-            .map { (path: layout.active + "/" + $0, scale: CSVName.scale(of: $0), recovered: false) }
+            .map { (path: layout.active + "/" + $0, scale: layout.scale(ofActiveCSV: $0), recovered: false) }
         let recovered = try FileSystem.list(layout.recovered).filter { $0.hasSuffix(".csv") }.sorted()
             .map { (path: layout.recovered + "/" + $0, scale: recoveredScale(of: $0), recovered: true) }
         return active + recovered

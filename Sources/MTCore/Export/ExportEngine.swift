@@ -86,7 +86,7 @@ struct ServerExport {
 
     mutating func exportScales() throws -> [ScaleOutcome] {
         let list = try fetch(server.exportURL, what: "list of scales")
-        let scales = try ExportValidation.scaleList(list, server: server.name)
+        let scales = try ExportValidation.scaleList(list, server: server.name, url: server.exportURL)
         if case .named(let name) = options.scales, !scales.contains(where: { $0.name == name }) {
             let names = scales.map(\.name)
             let close = Suggest.closest(to: name, in: names).map { "did you mean '\($0)'? " } ?? ""

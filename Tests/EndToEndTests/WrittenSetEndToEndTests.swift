@@ -257,6 +257,23 @@ extension ExportFixture {
         #expect(v.stdout.contains("csv-missing") && v.stdout.contains("id 7 "), "\(v.stdout)")
     }
 
+    /// Archived without a key (deletes off), then a key is configured: the entries reach the CSVs before any delete.
+    @Test func aKeyConfiguredLaterWritesWhatWasOnlyArchived() throws {
+        let study = try Study()
+        try study.write("OA", (1...20).map { Study.entry(Int64($0), date: Date()) })
+        let f = try ExportFixture(study: study)
+        let keyless = f.dir.path + "/nokey.yaml"
+        let text = try FileSystem.readString(f.config).split(separator: "\n").filter { !$0.contains("PRIVATE_FILE") }.joined(separator: "\n")
+        try FileSystem.writeAtomically(Array((text + "\n").utf8), to: keyless, mode: 0o600)
+        #expect(try Run.mt(["--config", keyless, "export", "sim", "OA", "--no-delete"]).code == 0)
+        #expect(try f.ids("OA").isEmpty)
+        let r = try f.export("sim", "OA")
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(try f.ids("OA") == (1...20).map(Int64.init))
+        #expect(try f.sim.ledger().count == 20)
+        try f.checkDeletedAreSafe()
+    }
+
     /// Two server blocks sharing one data directory (here once through a symbolic link) are refused.
     @Test func twoServersSharingAPathAreRefused() throws {
         let dir = try TempDir("mt-shared-path")

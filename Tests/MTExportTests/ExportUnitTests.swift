@@ -87,7 +87,7 @@ private func response(_ status: Int = 200, _ body: String, type: String = "appli
         let dir = try TempDir(); defer { dir.remove() }
         let layout = DataLayout(root: dir.path)
         let body = Array(#"[{"id": 7, "text": "naïve, \"quoted\"\n日本 🎉"}, {"id": 9}]"#.utf8)
-        let name = try ExportArchive.write(body: body, scale: "OA", ids: [7, 9], time: Date(), layout: layout)
+        let name = try ExportArchive.write(body: body, scale: "OA", ids: [7, 9], time: Date(), kind: .batch, layout: layout)
         let path = layout.archivePath(name)
         #expect(try Gzip.decompress(FileSystem.read(path)) == body)
         #expect(FileSystem.mode(of: path) == 0o600)
@@ -95,9 +95,10 @@ private func response(_ status: Int = 200, _ body: String, type: String = "appli
         #expect(sums[name.fileName] == SHA256.hex(try FileSystem.read(path)))
         #expect(try layout.archives(scale: "OA") == [name])
         // Same instant again: a new name, never an overwrite.
-        let again = try ExportArchive.write(body: body, scale: "OA", ids: [7], time: name.time, layout: layout)
+        let again = try ExportArchive.write(body: body, scale: "OA", ids: [7], time: name.time, kind: .after("2026-11-28-00-00-00"), layout: layout)
         #expect(again != name)
         #expect(try layout.archives(scale: "OA").count == 2)
+        #expect(try ArchiveKindLedger(layout: layout).read() == [name.fileName: .batch, again.fileName: .after("2026-11-28-00-00-00")])
     }
 
     @Test(arguments: ["../x", "a/b", ".hidden", "", "OA\u{0}", "名前"])
@@ -105,7 +106,7 @@ private func response(_ status: Int = 200, _ body: String, type: String = "appli
         let dir = try TempDir(); defer { dir.remove() }
         let layout = DataLayout(root: dir.path + "/data")
         #expect(throws: MTError.self) {
-            try ExportArchive.write(body: Array("[]".utf8), scale: scale, ids: [], time: Date(), layout: layout)
+            try ExportArchive.write(body: Array("[]".utf8), scale: scale, ids: [], time: Date(), kind: .batch, layout: layout)
         }
         #expect(try FileSystem.list(dir.path) == [])
     }
@@ -116,7 +117,7 @@ private func response(_ status: Int = 200, _ body: String, type: String = "appli
         let body = Array(String(repeating: #"{"id": 1, "v": "abc"},"#, count: 1).utf8)
         let good = Array(#"[{"id": 1}, {"id": 2}]"#.utf8)
         _ = body
-        let name = try ExportArchive.write(body: good, scale: "OA", ids: [1, 2], time: Date(), layout: layout)
+        let name = try ExportArchive.write(body: good, scale: "OA", ids: [1, 2], time: Date(), kind: .batch, layout: layout)
         let path = layout.archivePath(name)
         #expect(throws: MTError.self) { try ExportArchive.verify(path: path, body: good, ids: [1, 2, 3]) }
         #expect(throws: MTError.self) { try ExportArchive.verify(path: path, body: Array("[]".utf8), ids: []) }

@@ -5,7 +5,8 @@ import Foundation
 public enum ExportArchive {
     /// Writes `body` as a new archive of `scale`, verifies it holds every id of `ids`, and records its checksum.
     /// Returns the archive's name. A failure leaves no archive name behind for deletes to rely on.
-    public static func write(body: [UInt8], scale: String, ids: [Int64], time: Date, layout: DataLayout) throws -> ArchiveName {
+    public static func write(body: [UInt8], scale: String, ids: [Int64], time: Date, kind: ArchiveKind,
+                             layout: DataLayout) throws -> ArchiveName {
         try SafeName.checkScale(scale, server: layout.root)
         try FileSystem.makeDirectories(layout.raw)
         var name = ArchiveName.new(scale: scale, time: time)
@@ -21,6 +22,7 @@ public enum ExportArchive {
         let sha = try verify(path: path, body: body, ids: ids)
         let ledger = ChecksumLedger(layout: layout)
         try ledger.append(archive: name.fileName, sha256: sha)
+        try ArchiveKindLedger(layout: layout).append(archive: name.fileName, kind: kind)
         return name
     }
 

@@ -158,6 +158,11 @@ struct ServerExport {
                 unsure = true
             }
         }
+        // A set recorded from archives (no key) does not say what the CSVs hold: with a key it is rebuilt from them.
+        if loaded != nil && keys != nil && state.writtenSource == .archives {
+            log.warning("PRIVATE_FILE is configured now: \(setPath) recorded archived entries; it is rebuilt from the CSVs")
+            loaded = nil
+        }
         if let loaded {
             written = loaded
         } else {
@@ -228,7 +233,8 @@ struct ServerExport {
                 outcome.status = "unchanged"
             } else {
                 let name = try Self.local {
-                    try ExportArchive.write(body: fetched.body, scale: scale, ids: fetched.ids, time: fetchStart, layout: layout)
+                    try ExportArchive.write(body: fetched.body, scale: scale, ids: fetched.ids, time: fetchStart,
+                                            kind: info.deleteable ? .batch : after.map { .after($0.text) } ?? .full, layout: layout)
                 }
                 archive = name.fileName
                 archivedNow = true
@@ -289,6 +295,7 @@ struct ServerExport {
             state.dateBearing = false
         }
         state.writtenEntries = written.count
+        state.writtenSource = keys != nil ? .csvs : .archives
         if archivedNow { state.lastBodySHA256 = sha; state.lastArchive = archive }
         try Self.local { try state.save(scale: scale, layout: layout) }
         if outcome.status == "ok" && outcome.exit != .ok { outcome.status = "problems (see the log)" }

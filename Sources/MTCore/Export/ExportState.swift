@@ -55,6 +55,9 @@ public struct ExportScaleState: Sendable, Equatable {
     public var heldBack: [Int64] = []
     /// Entries in the written set (for readers of this file; the set itself is the `written_<Scale>.tsv` file).
     public var writtenEntries: Int?
+    /// What the written set records: entries in the active CSVs, or (no PRIVATE_FILE) entries in archives.
+    public enum WrittenSource: String, Sendable { case csvs, archives }
+    public var writtenSource: WrittenSource?
 
     public init() {}
 
@@ -81,6 +84,7 @@ public struct ExportScaleState: Sendable, Equatable {
         s.deleteMark = v["deleteMark"]?.int64Value
         s.heldBack = (v["heldBack"]?.arrayValues ?? []).compactMap(\.int64Value)
         s.writtenEntries = v["writtenEntries"]?.int64Value.map { Int($0) }
+        s.writtenSource = v["writtenSource"]?.stringValue.flatMap(WrittenSource.init(rawValue:))
         if let p = v["pending"], p.objectFields != nil {
             guard let a = p["archive"]?.stringValue, let c = p["csv"]?.stringValue, let o = p["offset"]?.int64Value,
                   ArchiveName.parse(a) != nil, SafeName.isValidScale(c) else {
@@ -111,6 +115,7 @@ public struct ExportScaleState: Sendable, Equatable {
         fields.append(("heldBack", .array(heldBack.map { .int($0) })))
         fields.append(("writtenFile", .string((layout.writtenSet(scale: scale) as NSString).lastPathComponent)))
         if let writtenEntries { fields.append(("writtenEntries", .int(Int64(writtenEntries)))) }
+        if let writtenSource { fields.append(("writtenSource", .string(writtenSource.rawValue))) }
         if let p = pending {
             fields.append(("pending", .object([("archive", .string(p.archive)), ("csv", .string(p.csv)),
                                                ("offset", .int(p.offset)), ("written", .int(p.written)),

@@ -17,6 +17,8 @@ public struct RecoveryReport: Sendable {
     public struct ArchiveUse: Sendable {
         public var name: String
         public var entries: Int
+        /// full, after=<stamp> or batch, as recorded when the archive was made (nil: the original tool's).
+        public var kind: String?
     }
 
     public var scale: String
@@ -39,7 +41,9 @@ public struct RecoveryReport: Sendable {
             ("deleteable", .bool(deleteable)),
             ("csv", .string(csv)),
             ("readme", .string(readme)),
-            ("archives", .array(archives.map { .object([("name", .string($0.name)), ("entries", .int($0.entries))]) })),
+            ("archives", .array(archives.map {
+                .object([("name", .string($0.name)), ("entries", .int($0.entries)), ("kind", .optionalString($0.kind))])
+            })),
             ("entries_written", .int(entriesWritten)),
             ("duplicates_dropped", .int(duplicatesDropped)),
             ("same_id_other_content", .array(sameIDOtherContent.map { .int($0) })),
@@ -88,6 +92,7 @@ public enum Recovery {
                                     readme: layout.recoveredReadme(scale: scale, date: date),
                                     archives: [])
 
+        let kinds = (try? ArchiveKindLedger(layout: layout).read()) ?? [:]
         // Pass 1: header and counts.
         var names = Set<String>()
         var filter = FirstCopy()
@@ -105,7 +110,7 @@ public enum Recovery {
                 for (k, _) in fields { names.insert(k) }
                 report.entriesWritten += 1
             }
-            report.archives.append(.init(name: archive.fileName, entries: n))
+            report.archives.append(.init(name: archive.fileName, entries: n, kind: kinds[archive.fileName]?.description))
         }
         let header = CSVCell.sortedHeader(names)
 
@@ -174,7 +179,7 @@ public enum Recovery {
             """
         }
         s += "\narchives used (first to last):\n"
-        for a in r.archives { s += "  \(a.name)  \(a.entries) entries\n" }
+        for a in r.archives { s += "  \(a.name)  \(a.entries) entries\(a.kind.map { "  (\($0))" } ?? "")\n" }
         s += """
 
         entries written: \(r.entriesWritten)

@@ -4,6 +4,7 @@ import Foundation
 ///
 ///     PATH/raw_data/<stamp>_<Scale>.json.gz        one gzip archive per fetch, server bytes unchanged
 ///     PATH/raw_data/SHA256SUMS                     checksum ledger (`sha256sum -c` reads it)
+///     PATH/raw_data/ARCHIVES.tsv                   each archive's kind: full, after=<stamp>, batch
 ///     PATH/raw_data/<Scale>_<Mon_DD_YYYY>_<HH_MM_SS>.json   the original tool's raw files (read only)
 ///     PATH/active_data/<Scale>_<DATE>.csv          decrypted rows for analysts
 ///     PATH/active_data/benchMark.json              high-water marks, readable by the original tool
@@ -35,6 +36,8 @@ public struct DataLayout: Sendable, Equatable {
     public var logs: String { root + "/logs" }
 
     public var checksums: String { raw + "/SHA256SUMS" }
+    /// What each archive holds (`ArchiveKindLedger`).
+    public var archiveKinds: String { raw + "/ARCHIVES.tsv" }
     public var deletions: String { ledgerDirectory + "/deletions.tsv" }
     public var benchmark: String { active + "/benchMark.json" }
 

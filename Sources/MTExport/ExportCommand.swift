@@ -23,8 +23,10 @@ public struct ExportCommand: Command {
           --dry-run          fetch and check only: nothing is written or deleted
           --no-delete        archive and write CSVs, delete nothing (even with DELETE_MODE)
           --concurrency N    parallel DELETE connections (1-64; default CONCURRENCY, 4)
-          --after STAMP      only entries after STAMP (yyyy-MM-dd-HH-mm-ss, UTC) for every selected scale;
-                             non-deleteable date-bearing scales get after=<last fetch - 5 min> automatically
+          --after STAMP      only entries after STAMP (yyyy-MM-dd-HH-mm-ss) for every selected scale; the
+                             server reads it in its own JVM zone (US servers: UTC-5), not UTC. Non-deleteable
+                             scales whose every row has a date get after=<last fetch - 26 h 5 min> (UTC)
+                             automatically, and a full fetch at least weekly; rows fetched twice are dropped by id
 
         Silent on success when stderr is not a terminal (cron); the summary table (or --json) is printed
         otherwise, and always when something went wrong.
@@ -53,7 +55,7 @@ public struct ExportCommand: Command {
         options.concurrency = try args.int("--concurrency", range: 1...64)
         if let stamp = try args.value("--after") {
             guard let after = AfterStamp(stamp) else {
-                throw MTError.usage("mt export: --after expects yyyy-MM-dd-HH-mm-ss (UTC), got '\(stamp)'", usage: usage)
+                throw MTError.usage("mt export: --after expects yyyy-MM-dd-HH-mm-ss (in the server's zone), got '\(stamp)'", usage: usage)
             }
             options.after = after
         }

@@ -38,6 +38,13 @@ let help = """
                                TaskLog by dateCompleted, ActionLog by date, other *Log tables by dateSent, trial
                                tables (*Trial*) ignore it, every other table (questionnaires) by date.
 
+    DATABASE QUIRKS (arrivals only, as a real study server's database behaves)
+      --late-commit SECS[@RATE]  with probability RATE (default 1) an arriving entry commits SECS seconds after
+                               the others of its batch: a lower id appears after higher ones (a late commit)
+      --restart-ids N          after N arrival batches the database is rebuilt: every table empty, ids start
+                               again at --first-id, so new entries reuse ids with other content
+      --flip-deleteable SCALE@N  after N arrival batches SCALE's deleteable flag flips; repeatable
+
     SERVER
       --host ADDR              address to bind (default 127.0.0.1)
       --port N                 port (default 0: any free port)
@@ -122,6 +129,23 @@ func parse(_ arguments: [String]) throws -> SimOptions? {
         o.service.password = Secret(String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? ""))
     } else if let env = ProcessInfo.processInfo.environment["MT_SIM_PASS"], !env.isEmpty {
         o.service.password = Secret(env)
+    }
+    if let v = try p.value("--late-commit") {
+        let parts = v.split(separator: "@", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), let secs = Double(parts[0]), secs > 0,
+              let rate = parts.count == 2 ? Double(parts[1]) : 1, (0...1).contains(rate) else {
+            throw MTError.usage("--late-commit expects SECONDS[@RATE], e.g. 5@0.2, got '\(v)'", usage: usage)
+        }
+        o.quirks.lateSeconds = secs
+        o.quirks.lateRate = rate
+    }
+    if let n = try p.int("--restart-ids", range: 1...1_000_000) { o.quirks.restartAfter = n }
+    for v in try p.values("--flip-deleteable") {
+        let parts = v.split(separator: "@")
+        guard parts.count == 2, SafeName.isValidScale(String(parts[0])), let n = Int(parts[1]), n >= 1 else {
+            throw MTError.usage("--flip-deleteable expects SCALE@N (after N arrival batches), got '\(v)'", usage: usage)
+        }
+        o.quirks.flips.append((String(parts[0]), n))
     }
     if let z = try p.value("--zone") {
         guard let minutes = parseZone(z) else {

@@ -274,6 +274,61 @@ extension ExportFixture {
         try f.checkDeletedAreSafe()
     }
 
+    /// Cron runs against a server whose database commits late, flips a scale to non-deleteable and restarts its
+    /// ids: every entry deleted is in the CSVs exactly once, every entry left on a deleteable scale was held back
+    /// (archived, never deleted), every arrival that was not held back reached the CSVs once.
+    @Test func aDayWithLateCommitsAFlipAndARestartLosesNothing() throws {
+        let sim = try SimServer(["--generate", "--participants", "4", "--seed", "7", "--late-commit", "1.2@0.3",
+                                 "--restart-ids", "3", "--flip-deleteable", "OA@2"])
+        defer { sim.stop() }
+        let dir = try TempDir("mt-quirks")
+        defer { dir.remove() }
+        let data = dir.file("data")
+        let config = try sim.writeConfig(in: dir.path, dataPath: data, extra: ["DELETE_MODE: true"])
+        let layout = DataLayout(root: data)
+        var arrived: [(scale: String, id: Int64)] = []
+        for batch in 1...9 {
+            let added = try sim.addArrivals(12)
+            if batch != 3 { arrived += added } // the restart wipes the batch it happens in
+            for _ in 0..<2 {
+                let r = try Run.mt(["--config", config, "export", ".", "all"])
+                #expect([0, 1].contains(r.code), "batch \(batch): \(r.stderr.suffix(1500))")
+                usleep(1_300_000)
+            }
+        }
+        #expect([0, 1].contains(try Run.mt(["--config", config, "export", ".", "all"]).code))
+
+        var counts: [String: Int] = [:]
+        for f in try FileSystem.list(layout.active) where f.hasSuffix(".csv") {
+            guard let scale = layout.scale(ofActiveCSV: f) else { continue }
+            let summary = CSVScan.summarize(path: layout.active + "/" + f, scale: scale, recovered: false, inspect: false)
+            for o in summary.ids { counts["\(scale)/\(o.id)", default: 0] += 1 }
+        }
+        #expect(counts.values.allSatisfy { $0 == 1 }, "an id is twice in the CSVs")
+        for d in try sim.ledger() { #expect(counts["\(d.scale)/\(d.id)"] == 1, "deleted \(d.scale) \(d.id) is not in the CSVs once") }
+        var held = Set<String>()
+        for f in try FileSystem.list(layout.state) where f.hasPrefix("export_") && f.hasSuffix(".json") {
+            let v = try JSONParser.parse(FileSystem.read(layout.state + "/" + f))
+            let scale = try #require(v["scale"]?.stringValue)
+            for id in v["heldBack"]?.arrayValues ?? [] { held.insert("\(scale)/\(id.int64Value!)") }
+        }
+        #expect(!held.isEmpty, "the restart reused ids of entries already written")
+        let client = try HTTPClient(options: sim.httpOptions)
+        for s in try JSONParser.parse(client.get(sim.url + "/export").body).arrayValues ?? [] where s["deleteable"] == .bool(true) {
+            let name = s["name"]!.stringValue!
+            for e in try JSONParser.parse(client.get(sim.url + "/export/" + name).body).arrayValues ?? [] {
+                #expect(held.contains("\(name)/\(e["id"]!.int64Value!)"), "\(name) \(e["id"]!) is left on the server but not held back")
+            }
+        }
+        for a in arrived where !held.contains("\(a.scale)/\(a.id)") {
+            #expect(counts["\(a.scale)/\(a.id)"] == 1, "arrived \(a.scale) \(a.id) is not in the CSVs")
+        }
+        let v = try Run.mt(["--config", config, "verify", "sim", "--json"])
+        let kinds = Set((try JSONParser.parse(Array(v.stdout.utf8))["servers"]?.arrayValues?.first?["findings"]?.arrayValues ?? [])
+            .compactMap { $0["kind"]?.stringValue })
+        #expect(kinds.isSubset(of: ["content-differs"]), "\(v.stdout)")
+    }
+
     /// Two server blocks sharing one data directory (here once through a symbolic link) are refused.
     @Test func twoServersSharingAPathAreRefused() throws {
         let dir = try TempDir("mt-shared-path")

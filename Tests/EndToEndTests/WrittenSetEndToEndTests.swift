@@ -128,6 +128,18 @@ extension ExportFixture {
         let once: [Int64] = (31...100).map { Int64($0) }
         #expect(ids == (twice + once).sorted())
         #expect(readme.contains("30 entries share their id"))
+
+        // The documented way out after a rebuilt database: the old CSVs and written set moved aside, kept whole.
+        let old = f.dir.path + "/before-the-rebuild"
+        try FileSystem.makeDirectories(old)
+        for name in try FileSystem.list(f.layout.active) where name.hasPrefix("OA_") {
+            #expect(rename(f.layout.active + "/" + name, old + "/" + name) == 0)
+        }
+        #expect(rename(f.layout.writtenSet(scale: "OA"), old + "/written_OA.tsv") == 0)
+        let fresh = try f.export("sim", "OA")
+        #expect(fresh.code == 0, "\(fresh.stderr)")
+        #expect(Set(try f.sim.ledger().map(\.id)) == Set<Int64>(1...30))
+        #expect(try f.ids("OA") == (1...30).map(Int64.init))
     }
 
     /// kill -9 at random moments of runs that hold entries back (and now and then a lost state file): a held-back

@@ -35,8 +35,9 @@ public struct ExportCommand: Command {
 
         EXIT STATUS (mt export: the worst outcome of every server and scale)
           0   every selected scale was handled
-          1   partial: leftovers still on the server, entries held back because no earlier archive holds them
-              (ids restarted?), values that could not be decrypted (ciphertext kept)
+          1   partial: leftovers still on the server, entries held back because their id is already written
+              with other content (ids restarted?), a scale whose deleteability changed, values that could
+              not be decrypted (ciphertext kept)
           64  usage error, or a named scale the server does not list
           65  an archive needed to finish an interrupted CSV append is corrupt, or the key does not match
           69  a server was unreachable or answered unexpectedly (status, HTML, not JSON, wrong shape, unsafe

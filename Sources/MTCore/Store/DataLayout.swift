@@ -59,6 +59,9 @@ public struct DataLayout: Sendable, Equatable {
     /// The scale an active CSV file name belongs to.
     public func scale(ofActiveCSV fileName: String) -> String? { CSVName.scale(of: fileName, format: dateFormat) }
 
+    /// The scale of mt recover's `<Scale>_recovered_<DATE>.csv`.
+    public func scale(ofRecoveredCSV fileName: String) -> String? { CSVName.recoveredScale(of: fileName, format: dateFormat) }
+
     /// Every active CSV file of one scale (exact scale match), sorted by name.
     public func activeCSVs(scale: String) throws -> [String] {
         try FileSystem.list(active).filter { self.scale(ofActiveCSV: $0) == scale }.sorted().map { active + "/" + $0 }
@@ -235,6 +238,16 @@ public enum CSVName {
             }
         }
         return nil
+    }
+
+    /// The scale of `<Scale>_recovered_<DATE>.csv` (mt recover's output), DATE in `format` or, for files named
+    /// under another format, whatever follows the last `_recovered_`.
+    public static func recoveredScale(of fileName: String, format: String = defaultDateFormat) -> String? {
+        let marker = "_recovered"
+        if let s = parse(fileName, format: format), s.hasSuffix(marker), s.count > marker.count { return String(s.dropLast(marker.count)) }
+        guard fileName.hasSuffix(".csv"), let r = fileName.range(of: marker + "_", options: .backwards) else { return nil }
+        let scale = String(fileName[..<r.lowerBound])
+        return SafeName.isValidScale(scale) ? scale : nil
     }
 
     /// Whether `text` is what `format` can produce.

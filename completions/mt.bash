@@ -99,11 +99,13 @@ _mt_sim() {
         --data) COMPREPLY=($(compgen -d -- "$cur")); return ;;
         --public-key|--catalogue|--ledger|--url-file|--pass-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --login-redirect) COMPREPLY=($(compgen -W "unauthenticated all" -- "$cur")); return ;;
+        --zone) COMPREPLY=($(compgen -W "UTC-5 UTC UTC+9" -- "$cur")); return ;;
         --truncate|--invalid-json|--html|--hang|--reset|--slow-body) COMPREPLY=($(compgen -W "all list fetch delete" -- "$cur")); return ;;
         --keep) COMPREPLY=($(compgen -W "$(_mt_scales)" -- "$cur")); return ;;
         --study) COMPREPLY=($(compgen -W "r34 r01 kaiser templeton" -- "$cur")); return ;;
+        --late-commit|--restart-ids|--flip-deleteable) return ;;
         --participants|--seed|--first-id|--arrivals|--arrival-interval|--port|--latency-ms|--slow-rate|--host|--prefix|--user|--fail-list|--fail-fetch|--fail-delete) return ;;
     esac
-    COMPREPLY=($(compgen -W "--help --generate --tls --data --public-key --catalogue --study --ledger --url-file --pass-file --participants --seed --first-id --arrivals --arrival-interval --port --latency-ms --slow-rate --keep --host --prefix --user --login-redirect --fail-list --fail-fetch --fail-delete --truncate --invalid-json --html --hang --reset --slow-body" -- "$cur"))
+    COMPREPLY=($(compgen -W "--help --generate --tls --data --public-key --catalogue --study --ledger --url-file --pass-file --participants --seed --first-id --arrivals --arrival-interval --port --latency-ms --slow-rate --keep --zone --late-commit --restart-ids --flip-deleteable --host --prefix --user --login-redirect --fail-list --fail-fetch --fail-delete --truncate --invalid-json --html --hang --reset --slow-body" -- "$cur"))
 }
 complete -F _mt_sim mt-sim

@@ -50,8 +50,8 @@ complete -c mt -n "__fish_seen_subcommand_from decrypt" -l fields -x -d 'more fi
 complete -c mt -n "__fish_seen_subcommand_from decrypt" -s o -l output -r -F
 complete -c mt -n "__fish_seen_subcommand_from decrypt" -l value -x -d 'one base64 value'
 complete -c mt -n "__fish_seen_subcommand_from decrypt" -F
-complete -c mt -n "__fish_seen_subcommand_from recover" -l static -d 'newest snapshot only'
-complete -c mt -n "__fish_seen_subcommand_from recover" -l deleteable -d 'every archive, first copy of each id'
+complete -c mt -n "__fish_seen_subcommand_from recover" -l static -d 'describe as non-deleteable in the README'
+complete -c mt -n "__fish_seen_subcommand_from recover" -l deleteable -d 'describe as deleteable in the README'
 complete -c mt -n "__fish_seen_subcommand_from recover" -l key -r -F -d 'private key'
 complete -c mt -n "__fish_seen_subcommand_from recover decrypt" -l fields -x -d 'more fields to decrypt'
 complete -c mt -n "__fish_seen_subcommand_from benchmark" -a "set reset import rebuild"

@@ -24,8 +24,10 @@ public struct ExportCommand: Command {
           --no-delete        archive and write CSVs, delete nothing (even with DELETE_MODE)
           --concurrency N    parallel DELETE connections to start with (1-64; default CONCURRENCY, 4); they
                              grow towards MAX_CONCURRENCY (16) while the server keeps up, halve on 5xx
-          --after STAMP      only entries after STAMP (yyyy-MM-dd-HH-mm-ss, UTC) for every selected scale;
-                             non-deleteable date-bearing scales get after=<last fetch - 5 min> automatically
+          --after STAMP      only entries after STAMP (yyyy-MM-dd-HH-mm-ss) for every selected scale; the
+                             server reads it in its own JVM zone (US servers: UTC-5), not UTC. Non-deleteable
+                             scales whose every row has a date get after=<last fetch - 26 h 5 min> (UTC)
+                             automatically, and a full fetch at least weekly; rows fetched twice are dropped by id
 
         An archive is in raw_data/SHA256SUMS before anything else happens; if its line cannot be written, the
         run stops there (nothing more fetched or deleted). A scale the server lists with entries but whose
@@ -40,9 +42,10 @@ public struct ExportCommand: Command {
 
         EXIT STATUS (mt export: the worst outcome of every server and scale)
           0   every selected scale was handled
-          1   partial: leftovers still on the server, entries held back because no earlier archive holds them
-              (ids restarted?), values that could not be decrypted (ciphertext kept), a log file that could
-              not be written (said once on stderr and in the alert mail)
+          1   partial: leftovers still on the server, entries held back because their id is already written
+              with other content (ids restarted?), a scale whose deleteability changed, values that could
+              not be decrypted (ciphertext kept), a log file that could not be written (said once on stderr
+              and in the alert mail)
           64  usage error, or a named scale the server does not list
           65  an archive needed to finish an interrupted CSV append is corrupt, or the key does not match
           69  a server was unreachable or answered unexpectedly (status, HTML, not JSON, wrong shape, unsafe
@@ -65,7 +68,7 @@ public struct ExportCommand: Command {
         options.concurrency = try args.int("--concurrency", range: 1...64)
         if let stamp = try args.value("--after") {
             guard let after = AfterStamp(stamp) else {
-                throw MTError.usage("--after expects yyyy-MM-dd-HH-mm-ss (UTC), got '\(stamp)'", usage: usage)
+                throw MTError.usage("--after expects yyyy-MM-dd-HH-mm-ss (in the server's zone), got '\(stamp)'", usage: usage)
             }
             options.after = after
         }

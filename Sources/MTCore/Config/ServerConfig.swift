@@ -93,10 +93,8 @@ public struct ServerConfig: Sendable, Equatable {
 
     public var exportURL: String { apiBase + "/export" }
 
-    public var logsDirectory: String { path + "/logs" }
-    public var rawDirectory: String { path + "/raw_data" }
-    public var activeDirectory: String { path + "/active_data" }
-    public var recoveredDirectory: String { path + "/recovered_data" }
+    /// The data directory's paths are DataLayout's alone.
+    public var logsDirectory: String { DataLayout(server: self).logs }
 
     /// The password, or a config error naming where it could have come from.
     public func requirePassword() throws -> Secret {

@@ -14,6 +14,7 @@ public struct MTConfig: Sendable {
         "READY", "DELETE_MODE", "SERVER", "USER", "PASS", "PASS_FILE", "PRIVATE_FILE", "DATE_FORMAT", "TIME_FORMAT",
         "PATH", "ALERT_EMAIL", "SMTP_SERVER", "SMTP_USER", "SMTP_PASS", "SMTP_PASS_FILE", "SMTP_FROM", "SMTP_CA_FILE",
         "CONNECT_TIMEOUT", "TIMEOUT", "LOW_SPEED_TIME", "CONCURRENCY", "RETRIES", "CA_FILE", "ALLOW_HTTP", "CATALOGUE",
+        "METRICS_FILE",
     ]
 
     public func server(named name: String) throws -> ServerConfig {
@@ -233,6 +234,7 @@ private struct Block {
             catalogue: try string("CATALOGUE").map(resolve),
             configFile: file)
         server.passwordProblem = passwordProblem
+        server.metricsFile = try string("METRICS_FILE").map(resolve)
         return server
     }
 }

@@ -7,7 +7,9 @@ public enum ExportEngine {
     public static func run(options: ExportOptions, context: CommandContext) throws -> ExportReport {
         let config = try context.loadConfig()
         let servers = try config.select(options.server, readyOnly: true)
-        return ExportReport(servers: servers.map { ServerExport.run(server: $0, options: options, context: context) })
+        let report = ExportReport(servers: servers.map { ServerExport.run(server: $0, options: options, context: context) })
+        if !options.dryRun { ExportMetrics.writeAll(config: config, context: context) }
+        return report
     }
 }
 
@@ -40,6 +42,7 @@ struct ServerExport {
             return outcome
         }
         defer { lock.release() }
+        let started = Date()
         do {
             var run = try ServerExport(server: server, options: options, context: context, logging: logging)
             outcome.scales = try run.exportScales()
@@ -48,6 +51,7 @@ struct ServerExport {
             log.critical("\(e.message)\(e.hint.map { " (\($0))" } ?? "")")
             outcome.error = e
         }
+        ExportRunRecord.record(outcome, server: server, options: options, started: started, log: log)
         outcome.alertSent = logging.sendAlerts(subject: "mt export: \(server.name) needs attention")
         return outcome
     }

@@ -146,7 +146,8 @@ public struct StatusCommand: Command {
         if let e = s.remoteError { row("remote", "failed: \(e)") }
         if let list = s.remote { row("remote", "answered: \(list.count) scales") }
         guard !s.scales.isEmpty || s.remote != nil else { return out }
-        var head = ["SCALE", "LAST FETCH", "ARCHIVED", "DELETED", "24H", "7D", "LEFT", "HELD", "JOURNAL", "NEWEST", "LAST RUN"]
+        var head = ["SCALE", "LAST FETCH", "LAST ARCHIVE", "LAST DELETE", "ARCHIVED 24H", "7D", "LEFT", "HELD", "JOURNAL",
+                    "NEWEST ARCHIVE", "LAST RUN"]
         if s.remote != nil { head.append("ON SERVER") }
         var rows: [[String]] = []
         var names = s.scales.map(\.name)

@@ -28,8 +28,8 @@ final class StatusFixture: @unchecked Sendable {
     var data: String { dir.path + "/data" }
     var metrics: String { dir.path + "/textfile/mt.prom" }
 
-    init() throws {
-        sim = try SimServer(["--generate", "--participants", "3"])
+    init(participants: Int = 3) throws {
+        sim = try SimServer(["--generate", "--participants", String(participants)])
         smtp = try SMTPSink()
         dir = try TempDir("mt-status-e2e")
         try FileSystem.makeDirectories(dir.path + "/textfile")

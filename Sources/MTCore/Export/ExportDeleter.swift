@@ -32,15 +32,16 @@ public struct ExportDeleter: Sendable {
 
     /// Deletes `ids` (after recording them in the ledger, in batches). Errors of the ledger stop everything
     /// before the batch they concern is sent.
+    /// `progress` is called (from the worker threads, one call at a time) as each id is answered.
     public func delete(_ ids: [Int64], scale: String, archive: String, ledger: DeletionLedger, logger: Logger,
-                       batchSize: Int = 1000) throws -> Result {
+                       batchSize: Int = 1000, progress: (@Sendable () -> Void)? = nil) throws -> Result {
         var total = Result()
         var start = 0
         while start < ids.count {
             let batch = Array(ids[start..<min(start + batchSize, ids.count)])
             start += batch.count
             try ledger.record(scale: scale, ids: batch, archive: archive)
-            let r = run(batch, logger: logger)
+            let r = run(batch, logger: logger, progress: progress)
             total.deleted += r.deleted
             total.gone += r.gone
             total.failed += r.failed
@@ -54,8 +55,8 @@ public struct ExportDeleter: Sendable {
         return total
     }
 
-    func run(_ ids: [Int64], logger: Logger) -> Result {
-        let shared = DeleteQueue(ids: ids)
+    func run(_ ids: [Int64], logger: Logger, progress: (@Sendable () -> Void)? = nil) -> Result {
+        let shared = DeleteQueue(ids: ids, progress: progress)
         let workers = min(concurrency, ids.count)
         let done = DispatchGroup()
         for _ in 0..<workers {
@@ -129,8 +130,12 @@ final class DeleteQueue: @unchecked Sendable {
     private let ids: [Int64]
     private var index = 0
     private var tally = ExportDeleter.Result()
+    private let progress: (@Sendable () -> Void)?
 
-    init(ids: [Int64]) { self.ids = ids }
+    init(ids: [Int64], progress: (@Sendable () -> Void)? = nil) {
+        self.ids = ids
+        self.progress = progress
+    }
 
     func next() -> Int64? {
         lock.lock(); defer { lock.unlock() }
@@ -142,6 +147,7 @@ final class DeleteQueue: @unchecked Sendable {
     func count(_ field: WritableKeyPath<ExportDeleter.Result, Int>) {
         lock.lock(); defer { lock.unlock() }
         tally[keyPath: field] += 1
+        progress?()
     }
 
     func stop(_ error: MTError) {

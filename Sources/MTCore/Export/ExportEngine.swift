@@ -23,6 +23,7 @@ struct ServerExport {
     let client: HTTPClient
     var benchmark: Benchmark
     let now: Date
+    let progress: ExportProgress
 
     static func run(server: ServerConfig, options: ExportOptions, context: CommandContext) -> ServerOutcome {
         var outcome = ServerOutcome(server: server.name)
@@ -62,6 +63,7 @@ struct ServerExport {
         self.logging = logging
         layout = DataLayout(server: server)
         now = Date()
+        progress = ExportProgress(context: context)
         client = try HTTPClient(options: HTTPOptions(server: server))
         try client.checkURL(server.exportURL)
         if server.privateFiles.isEmpty {
@@ -98,14 +100,18 @@ struct ServerExport {
                           hint: "\(close)scales on the server: \(names.joined(separator: ", "))")
         }
         var out: [ScaleOutcome] = []
-        for info in scales where options.scales.includes(info) {
+        let selected = scales.filter { options.scales.includes($0) }
+        for (i, info) in selected.enumerated() {
+            progress.scale(server: server.name, scale: info.name, index: i + 1, count: selected.count)
             out.append(exportScale(info))
         }
         return out
     }
 
-    func fetch(_ url: String, what: String) throws -> HTTPResponse {
-        do { return try client.get(url) } catch let e as HTTPTransportError {
+    func fetch(_ url: String, what: String, bar: FetchBar? = nil) throws -> HTTPResponse {
+        defer { bar?.finish() }
+        let update: ((Int, Int?) -> Void)? = bar.map { b in { b.update(received: $0, expected: $1) } }
+        do { return try client.get(url, progress: update) } catch let e as HTTPTransportError {
             throw MTError(.unavailable, "\(what): \(e.message)", hint: "the server is unreachable or too slow; the next run will try again")
         }
     }
@@ -143,7 +149,7 @@ struct ServerExport {
         }
         let fetchStart = Date()
         let url = server.exportURL + "/" + scale + (after.map { "?after=" + $0.text } ?? "")
-        let fetched = try ExportValidation.entries(fetch(url, what: "scale \(scale)"), scale: scale)
+        let fetched = try ExportValidation.entries(fetch(url, what: "scale \(scale)", bar: progress.fetch(label: "\(server.name) \(scale) fetch")), scale: scale)
         outcome.fetched = fetched.ids.count
         let canDelete = server.deleteMode && info.deleteable && !options.noDelete
         if options.dryRun {
@@ -270,9 +276,13 @@ struct ServerExport {
         let base = server.exportURL + "/" + scale + "/"
         let deleter = ExportDeleter(options: client.options, deleteURL: { base + String($0) },
                                     concurrency: options.concurrency ?? server.concurrency, retries: server.retries)
+        let bar = progress.deletes(label: "\(server.name) \(scale) delete", total: ids.count)
+        let tick: (@Sendable () -> Void)? = bar.map { b in { @Sendable in b.tick() } }
         let r = try Self.local {
-            try deleter.delete(ids, scale: scale, archive: archive, ledger: DeletionLedger(layout: layout), logger: log)
+            try deleter.delete(ids, scale: scale, archive: archive, ledger: DeletionLedger(layout: layout), logger: log,
+                               progress: tick)
         }
+        bar?.finish()
         outcome.deleted += r.deleted + r.gone
         outcome.failed += r.failed
         if r.gone > 0 { log.info("\(r.gone) entries were already gone (404), probably deleted by a run that was interrupted") }

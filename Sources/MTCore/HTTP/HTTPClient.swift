@@ -78,7 +78,9 @@ public final class HTTPClient {
 
     deinit { curl_easy_cleanup(handle) }
 
-    public func get(_ url: String) throws -> HTTPResponse { try request("GET", url) }
+    public func get(_ url: String, progress: ((_ received: Int, _ expected: Int?) -> Void)? = nil) throws -> HTTPResponse {
+        try request("GET", url, progress: progress)
+    }
     public func delete(_ url: String) throws -> HTTPResponse { try request("DELETE", url) }
 
     /// True for 127.0.0.0/8, ::1 and localhost.
@@ -103,10 +105,13 @@ public final class HTTPClient {
         }
     }
 
-    public func request(_ method: String, _ url: String) throws -> HTTPResponse {
+    /// `progress` is told the body bytes received so far and the Content-Length, if the server sent one.
+    public func request(_ method: String, _ url: String,
+                        progress: ((_ received: Int, _ expected: Int?) -> Void)? = nil) throws -> HTTPResponse {
         try checkURL(url)
         let h = handle
         let box = TransferBox()
+        box.progress = progress
         curl_easy_reset(h)
         mt_curl_setopt_string(h, CURLOPT_URL, url)
         mt_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
@@ -137,6 +142,9 @@ public final class HTTPClient {
             let box = Unmanaged<TransferBox>.fromOpaque(user!).takeUnretainedValue()
             let n = size * count
             if let ptr { box.body.append(contentsOf: UnsafeRawBufferPointer(start: ptr, count: n)) }
+            if let progress = box.progress {
+                progress(box.body.count, box.headers.last { $0.0 == "content-length" }.flatMap { Int($0.1) })
+            }
             return n
         }
         mt_curl_setopt_pointer(h, CURLOPT_HEADERDATA, unmanaged.toOpaque())
@@ -172,4 +180,5 @@ public final class HTTPClient {
 final class TransferBox {
     var body: [UInt8] = []
     var headers: [(String, String)] = []
+    var progress: ((Int, Int?) -> Void)?
 }

@@ -116,6 +116,30 @@ final class StatusFixture: @unchecked Sendable {
         #expect(try f.mt("status", "--max-age", "2s").code == 1)
     }
 
+    /// --remote asks the server for its scales (entries waiting); a server that does not answer makes it 69.
+    /// `mt help` lists status; a bad duration is a usage error.
+    @Test func remoteHelpAndUsage() throws {
+        let f = try StatusFixture()
+        #expect(try f.mt("export").code == 0)
+        let (r, s) = try f.status("--remote")
+        #expect(r.code == 0, "\(r.stderr)")
+        let remote = s["remote"]?["scales"]?.arrayValues ?? []
+        #expect(remote.contains { $0["scale"]?.stringValue == "OA" && $0["size"]?.int64Value == 0 })
+        #expect(remote.contains { $0["deleteable"] == .bool(false) && ($0["size"]?.int64Value ?? 0) > 0 })
+        #expect(try f.mt("status", "--remote").stdout.contains("ON SERVER"))
+        f.sim.stop()
+        let (down, ds) = try f.status("--remote")
+        #expect(down.code == 69)
+        #expect(ds["remote"]?["error"]?.stringValue?.isEmpty == false)
+
+        let help = try Run.mt(["help"])
+        #expect(help.stdout.contains("   status "))
+        let bad = try f.mt("status", "--max-age", "soon")
+        #expect(bad.code == 64 && bad.stderr.contains("--max-age expects a duration"), "\(bad.stderr)")
+        let unknown = try f.mt("status", "nosuch")
+        #expect(unknown.code == 78 && unknown.stderr.contains("no server named 'nosuch'"))
+    }
+
     /// A run locked out by another (75) leaves the record alone; status names the lock holder.
     @Test func lockedOutRunIsNotRecorded() throws {
         let f = try StatusFixture()

@@ -93,3 +93,25 @@ import Testing
         #expect(!empty.contains("never"))
     }
 }
+
+/// Docs in step with the command: man page, the three completions, the systemd units in make install.
+@Suite struct StatusDocsTests {
+    @Test func manPageAndCompletions() throws {
+        let root = Products.packageRoot
+        let man = try FileSystem.readString(root + "/man/mt-status.1")
+        #expect(man.contains(".TH MT-STATUS 1") && man.contains("\\-\\-max\\-age") && man.contains("last_run.json"))
+        #expect(try FileSystem.readString(root + "/man/mt.1").contains(".BR mt\\-status (1)"))
+        let r = try Run.program("/bin/bash", ["-c", """
+            source '\(root)/completions/mt.bash'
+            COMP_WORDS=(mt sta); COMP_CWORD=1; _mt; echo "${COMPREPLY[*]}"
+            COMP_WORDS=(mt status --); COMP_CWORD=2; _mt; echo "${COMPREPLY[*]}"
+            """])
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "stats status", "\(r.stdout)\(r.stderr)")
+        #expect(lines.count > 1 && lines[1].contains("--max-age") && lines[1].contains("--remote"))
+        #expect(try FileSystem.readString(root + "/completions/mt.fish").contains("-a status"))
+        #expect(try FileSystem.readString(root + "/completions/_mt").contains("status\\:"))
+        let make = try FileSystem.readString(root + "/Makefile")
+        #expect(make.contains("$(SHAREDIR)/systemd/mt-export.service") && make.contains("systemd/*.timer"))
+    }
+}

@@ -140,6 +140,34 @@ final class StatusFixture: @unchecked Sendable {
         #expect(unknown.code == 78 && unknown.stderr.contains("no server named 'nosuch'"))
     }
 
+    /// The second set-up of the README: another machine with a copy of state/ only (no raw_data, no lock, no
+    /// logs) sees the same health and runs the same dead man's switch.
+    @Test func copyOfStateAlone() throws {
+        let f = try StatusFixture()
+        #expect(try f.mt("export").code == 0)
+        let watch = try TempDir("mt-status-watch")
+        defer { watch.remove() }
+        try FileSystem.makeDirectories(watch.path + "/lab/state")
+        for name in try FileSystem.list(f.data + "/state") {
+            try FileSystem.writeAtomically(FileSystem.read(f.data + "/state/" + name), to: watch.path + "/lab/state/" + name)
+        }
+        let original = try String(contentsOfFile: f.config, encoding: .utf8)
+        let copy = original.replacingOccurrences(of: "PATH: \"\(f.data)\"", with: "PATH: \"\(watch.path)/lab\"")
+        #expect(copy != original)
+        let config = try watch.write("watch.yaml", copy)
+        let r = try Run.mt(["--config", config, "status", "--json", "--max-age", "30m"])
+        let s = try #require(JSONParser.parse(Array(r.stdout.utf8))["servers"]?.arrayValues?.first)
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(s["health"]?.stringValue == "healthy")
+        #expect((s["scales"]?.arrayValues ?? []).contains { $0["newestArchive"]?.isNull == false })
+        Thread.sleep(forTimeInterval: 2.2)
+        let before = f.smtp.messages().count
+        let stale = try Run.mt(["--config", config, "status", "--max-age", "2s"])
+        #expect(stale.code == 1)
+        #expect(f.smtp.messages().count == before + 1)
+        #expect(try FileSystem.list(watch.path + "/lab").sorted() == ["state"], "status wrote nothing")
+    }
+
     /// A run locked out by another (75) leaves the record alone; status names the lock holder.
     @Test func lockedOutRunIsNotRecorded() throws {
         let f = try StatusFixture()

@@ -7,7 +7,7 @@ BINDIR   = $(PREFIX)/bin
 MANDIR   = $(PREFIX)/share/man/man1
 SHAREDIR = $(PREFIX)/share/mt
 
-.PHONY: all deps test-deps build test demo install uninstall clean perf fuzz soak sanitize
+.PHONY: all deps test-deps build sim test demo install install-sim uninstall clean perf fuzz soak sanitize
 
 all: build
 
@@ -17,12 +17,21 @@ deps:
 test-deps:
 	@scripts/deps.sh test
 
+# mt alone: mt-sim is its own package (Sim/), so this never compiles SwiftNIO or BoringSSL.
 build: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --product mt
 
+# mt-sim, the study server for tests, demos and benchmarks (compiles SwiftNIO and swift-nio-ssl once).
+SIM = --package-path Sim
+sim: deps
+	$(SWIFT) build $(SIM) -c release --product mt-sim
+
+# Both packages: the root's tests run mt against Sim's debug mt-sim.
 test: test-deps
+	$(SWIFT) build $(SIM) --build-tests
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(SWIFT) test $(SIM) --skip-build
 
 demo: deps
 	scripts/demo.sh
@@ -33,25 +42,34 @@ perf:
 
 # The full simulated day: 288 consecutive cron runs against mt-sim with arrivals and faults (make test runs 24).
 soak: test-deps
+	$(SWIFT) build $(SIM) --product mt-sim
 	$(SWIFT) build --build-tests
 	MT_SOAK_RUNS=288 $(SWIFT) test --skip-build --filter SimulatedDayTests
 
-# The test suite under AddressSanitizer (leaks of the test runners themselves suppressed), then ThreadSanitizer.
+# Both packages' tests under AddressSanitizer (leaks of the test runners themselves suppressed), then
+# ThreadSanitizer; the root's end-to-end tests run against an mt-sim built with the same sanitizer.
+ASAN = LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp
+TSAN = TSAN_OPTIONS=halt_on_error=1
 sanitize: test-deps
-	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp $(SWIFT) test --sanitize=address --scratch-path .build-asan
-	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --sanitize=thread --scratch-path .build-tsan
+	$(SWIFT) build $(SIM) --build-tests --sanitize=address --scratch-path Sim/.build-asan
+	$(ASAN) MT_SIM_BIN=$(CURDIR)/Sim/.build-asan/debug/mt-sim $(SWIFT) test --sanitize=address --scratch-path .build-asan
+	$(ASAN) $(SWIFT) test $(SIM) --skip-build --sanitize=address --scratch-path Sim/.build-asan
+	$(SWIFT) build $(SIM) --build-tests --sanitize=thread --scratch-path Sim/.build-tsan
+	$(TSAN) MT_SIM_BIN=$(CURDIR)/Sim/.build-tsan/debug/mt-sim $(SWIFT) test --sanitize=thread --scratch-path .build-tsan
+	$(TSAN) $(SWIFT) test $(SIM) --skip-build --sanitize=thread --scratch-path Sim/.build-tsan
 
 # libFuzzer on every reader of outside input, 300 s per target (FUZZ_SECONDS to change).
 FUZZ_SECONDS ?= 300
 fuzz: deps
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
+# mt only; mt-sim (a server for tests and demos) has its own target, install-sim.
 install: build
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(SHAREDIR) \
 	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
 	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
-	install -m 755 .build/release/mt .build/release/mt-sim $(DESTDIR)$(BINDIR)/
-	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/
+	install -m 755 .build/release/mt $(DESTDIR)$(BINDIR)/
+	install -m 644 $(filter-out man/mt-sim.1,$(wildcard man/*.1)) $(DESTDIR)$(MANDIR)/
 	install -m 644 config/scales.yaml config/server.yaml.sample $(DESTDIR)$(SHAREDIR)/
 	install -m 644 completions/mt.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mt
 	install -m 644 completions/_mt $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mt
@@ -62,6 +80,11 @@ install: build
 	sed 's|/usr/local/bin/mt |$(BINDIR)/mt |' systemd/mt-status.service > $(DESTDIR)$(SHAREDIR)/systemd/mt-status.service
 	install -m 644 systemd/*.timer $(DESTDIR)$(SHAREDIR)/systemd/
 
+install-sim: sim
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	install -m 755 Sim/.build/release/mt-sim $(DESTDIR)$(BINDIR)/
+	install -m 644 man/mt-sim.1 $(DESTDIR)$(MANDIR)/
+
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/mt $(DESTDIR)$(BINDIR)/mt-sim $(DESTDIR)$(SHAREDIR)/scales.yaml \
 	  $(DESTDIR)$(SHAREDIR)/server.yaml.sample $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mt \
@@ -70,4 +93,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(SHAREDIR)/systemd
 
 clean:
-	rm -rf .build .build-asan .build-tsan Fuzz/.build
+	rm -rf .build .build-asan .build-tsan Fuzz/.build Sim/.build Sim/.build-asan Sim/.build-tsan

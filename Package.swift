@@ -10,15 +10,13 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "mt", targets: ["mt"]),
-        .executable(name: "mt-sim", targets: ["mt-sim"]),
-        // For the fuzzing package in Fuzz/ (a path dependency can only use products).
+        // For the packages in Fuzz/ and Sim/ (a path dependency can only use products).
         .library(name: "MTCore", targets: ["MTCore"]),
+        .library(name: "MTTestSupport", targets: ["MTTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
-        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
-        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
@@ -36,17 +34,8 @@ let package = Package(
     + commands.map { .target(name: $0, dependencies: ["MTCore"]) }
     + [
         .executableTarget(name: "mt", dependencies: ["MTCore"] + commands.map { .target(name: $0) }),
-        .target(name: "MTSim", dependencies: [
-            "MTCore", "COpenSSL",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
-        ]),
-        .executableTarget(name: "mt-sim", dependencies: ["MTSim", "MTCore"]),
         .target(name: "MTTestSupport", dependencies: ["MTCore"], path: "Tests/Support", exclude: ["smtp_sink.py", "http_test_server.py", "hostile_server.py"]),
         .testTarget(name: "MTCoreTests", dependencies: ["MTCore", "MTTestSupport"]),
-        .testTarget(name: "MTSimTests", dependencies: ["MTSim", "MTCore", "MTTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["MTCore", "MTTestSupport"]),
     ]
     + commands.map { .testTarget(name: "\($0)Tests", dependencies: [.target(name: $0), "MTCore", "MTTestSupport"]) }

@@ -81,7 +81,7 @@ _mt() {
             if [ "$nargs" -eq 0 ]; then opts="$opts show check $(_mt_servers)"; else opts="$opts $(_mt_scales)"; fi
             COMPREPLY=($(compgen -W "$opts" -- "$cur") $(compgen -f -X '!*.csv' -- "$cur")); return ;;
         stats) opts="--recovered --scale --csv --scores --keep --output -o --html"
-            if [ "$nargs" -eq 0 ]; then opts="$opts summary score wide dedupe report"; else opts="$opts $(_mt_servers) $(_mt_scales)"; fi
+            if [ "$nargs" -eq 0 ]; then opts="$opts summary score wide dedupe report mend"; else opts="$opts $(_mt_servers) $(_mt_scales)"; fi
             COMPREPLY=($(compgen -W "$opts" -- "$cur") $(compgen -f -X '!*.csv' -- "$cur")); return ;;
         status) opts="--max-age --remote"
             [ "$nargs" -eq 0 ] && opts="$opts . $(_mt_servers)" ;;

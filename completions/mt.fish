@@ -61,7 +61,7 @@ complete -c mt -n "__fish_seen_subcommand_from status" -l max-age -x -a "30m 1h 
 complete -c mt -n "__fish_seen_subcommand_from benchmark" -l yes -d 'do not ask'
 complete -c mt -n "__fish_seen_subcommand_from benchmark" -l deleteable -x -a "true false"
 complete -c mt -n "__fish_seen_subcommand_from scales" -a "show check" -l local
-complete -c mt -n "__fish_seen_subcommand_from stats" -a "summary score wide dedupe report"
+complete -c mt -n "__fish_seen_subcommand_from stats" -a "summary score wide dedupe report mend"
 complete -c mt -n "__fish_seen_subcommand_from stats" -l recovered -l csv -l scores
 complete -c mt -n "__fish_seen_subcommand_from stats scales" -l scale -x -a "(__mt_scales)"
 complete -c mt -n "__fish_seen_subcommand_from stats" -l keep -x -a "first last"

@@ -4,8 +4,8 @@
 # one curl process reusing its connection. A benchmark, not a test: it prints figures and a ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SIM=${MT_SIM_BIN:-.build/release/mt-sim}
-[ -x "$SIM" ] || swift build -c release --product mt-sim >/dev/null
+SIM=${MT_SIM_BIN:-Sim/.build/release/mt-sim}
+[ -x "$SIM" ] || swift build --package-path Sim -c release --product mt-sim >/dev/null
 PARTICIPANTS=$(python3 -c "print(max(20, int(2000 * float('${PERF_SCALE:-1}'))))")
 N=${PERF_REQUESTS:-40}
 tmp=$(mktemp -d)

@@ -5,12 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== building mt and mt-sim"
+# Both from the simulator's package (Sim/), which has mt's package as a dependency: one build folder, so MTCore
+# is compiled once for both.
 BUILD_LOG=$(mktemp)
-if ! { swift build --product mt && swift build --product mt-sim; } >"$BUILD_LOG" 2>&1; then
+if ! { swift build --package-path Sim --product mt && swift build --package-path Sim --product mt-sim; } >"$BUILD_LOG" 2>&1; then
     cat "$BUILD_LOG"; exit 1
 fi
 rm -f "$BUILD_LOG"
-BIN=$(swift build --show-bin-path)
+BIN=$(swift build --package-path Sim --show-bin-path)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/mt-demo.XXXXXX")
 SIM_PID=
 cleanup() {

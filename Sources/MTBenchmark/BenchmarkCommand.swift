@@ -51,7 +51,7 @@ public struct BenchmarkCommand: Command {
         }
         let config = try context.loadConfig()
         guard let verb = args.first else {
-            guard deleteable == nil, !yes else { throw MTError.usage("mt benchmark: --yes and --deleteable go with set", usage: usage) }
+            guard deleteable == nil, !yes else { throw MTError.usage("--yes and --deleteable go with set", usage: usage) }
             let statuses = try config.select(serverName, readyOnly: false).map { server in
                 try BenchmarkStatus.collect(server: server, remote: remote,
                                             progressOutput: context.stderrIsTerminal ? context.stderr : nil)
@@ -61,9 +61,9 @@ public struct BenchmarkCommand: Command {
         }
         args.removeFirst()
         guard verbs.contains(verb) else {
-            throw MTError.usage("mt benchmark: unknown verb '\(verb)' (set, reset or import)", usage: usage)
+            throw MTError.usage("unknown verb '\(verb)' (set, reset or import)", usage: usage)
         }
-        guard !remote else { throw MTError.usage("mt benchmark: --remote only goes with the table, not with \(verb)", usage: usage) }
+        guard !remote else { throw MTError.usage("--remote only goes with the table, not with \(verb)", usage: usage) }
         let server = try single(config, serverName, verb: verb)
         let edit = BenchmarkEditRun(server: server, context: context)
         switch (verb, args.count) {

@@ -54,7 +54,7 @@ struct BenchmarkEditRun {
             ]), pretty: true) + [0x0A])
             return
         }
-        if changes.isEmpty { context.stdout.line("\(server.name): \(layout.benchmark) already holds those marks; nothing changed") }
-        for c in changes { context.stdout.line("\(server.name): \(c.description)") }
+        if changes.isEmpty { context.stdout.line(Untrusted.line("\(server.name): \(layout.benchmark) already holds those marks; nothing changed")) }
+        for c in changes { context.stdout.line(Untrusted.line("\(server.name): \(c.description)")) }
     }
 }

@@ -12,7 +12,7 @@ struct BenchmarkPrinter {
         }
         for (n, s) in statuses.enumerated() {
             if n > 0 { context.stdout.line() }
-            context.stdout.line("\(s.server): \(s.benchmarkFile)")
+            context.stdout.line(Untrusted.line("\(s.server): \(s.benchmarkFile)"))
             var header = ["SCALE", "BENCHMARK", "DELETEABLE", "LAST EXPORT", "ARCHIVES", "ENTRIES", "CSV ROWS"]
             if s.remote { header += ["SERVER SIZE", "AT/BELOW MARK"] }
             var rows = [header]
@@ -27,13 +27,14 @@ struct BenchmarkPrinter {
                 rows.append(row)
             }
             if s.rows.isEmpty { context.stdout.line("  no benchmark, archives or CSVs yet") } else { table(rows) }
-            for a in s.unreadableArchives { context.stdout.line("warning: \(a) could not be read; run mt verify \(s.server)") }
-            for r in s.refusedScaleNames { context.stdout.line("warning: the server lists a scale with an unsafe name (\(r)); it was skipped") }
+            for a in s.unreadableArchives { context.stdout.line(Untrusted.line("warning: \(a) could not be read; run mt verify \(s.server)")) }
+            for r in s.refusedScaleNames { context.stdout.line("warning: the server lists a scale with an unsafe name (\(Untrusted.text(r))); it was skipped") }
         }
     }
 
     /// Left-aligned columns; numbers are right-aligned so digits line up.
-    private func table(_ rows: [[String]]) {
+    private func table(_ raw: [[String]]) {
+        let rows = raw.map { $0.map { Untrusted.text($0) } }
         let widths = rows[0].indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
         for (i, row) in rows.enumerated() {
             let cells = row.enumerated().map { c, cell -> String in

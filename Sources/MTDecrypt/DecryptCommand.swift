@@ -39,13 +39,13 @@ public struct DecryptCommand: Command {
               JSON/CSV, a gzip file is truncated, a --value is not base64
           66  an input or key file does not exist
           73  the output file cannot be created
+          74  the output could not be written (disk full, /dev/full, standard output closed)
           77  a key file is readable by group or others
           78  no key given and no PRIVATE_FILE configured, or a protected key without a passphrase
         """
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
         var p = ArgumentParser(arguments, command: name, usage: usage)
-        if p.wantsHelp() { context.stdout.write(fullHelp + "\n"); return .ok }
         let keyPaths = try p.values("--key")
         let server = try p.value("--server")
         let format = try p.choice("--format", DecryptFormat.allCases.map(\.rawValue)).flatMap(DecryptFormat.init) ?? .csv
@@ -78,7 +78,7 @@ public struct DecryptCommand: Command {
         } : nil)
         let bytes = format.render(outcome.entries, header: outcome.csvHeader)
         if let output {
-            try FileSystem.writeAtomically(bytes, to: output, mode: 0o600)
+            try FileSystem.writeOutput(bytes, to: output, mode: 0o600)
         } else {
             context.stdout.write(bytes)
         }

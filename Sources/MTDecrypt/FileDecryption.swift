@@ -40,7 +40,7 @@ enum FileDecryption {
 
     static func report(_ failures: [DecryptionFailure], to stderr: Output) {
         guard !failures.isEmpty else { return }
-        for f in failures.prefix(listed) { stderr.line("mt decrypt: cannot decrypt \(f)") }
+        for f in failures.prefix(listed) { stderr.line(Untrusted.line("mt decrypt: cannot decrypt \(f)")) }
         if failures.count > listed { stderr.line("mt decrypt: … and \(failures.count - listed) more") }
         stderr.line("mt decrypt: \(failures.count) value(s) could not be decrypted; their ciphertext was kept in the output")
     }

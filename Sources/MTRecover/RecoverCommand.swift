@@ -27,6 +27,9 @@ public struct RecoverCommand: Command {
           --fields a,b    decrypt these fields too (besides every field ending in RSA)
           --json          print a JSON report of what was rebuilt
 
+        The original's 2015 shelve archives, raw_data/<Scale>_<Mon_DD_YYYY>.raw.db (Python 2 shelve files), are
+        not read: each is named on stderr, with how to convert it to JSON (mt-recover(1), SHELVE ARCHIVES).
+
         The data directory lock is taken, as mt export takes it. A progress bar is shown when stderr is a
         terminal. The CSV and README are written to temporary files and renamed: a crash never leaves a
         half-written file under its final name.
@@ -44,7 +47,6 @@ public struct RecoverCommand: Command {
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
         var p = ArgumentParser(arguments, command: name, usage: usage)
-        if p.wantsHelp() { context.stdout.write(fullHelp + "\n"); return .ok }
         let keyPaths = try p.values("--key")
         let forceStatic = p.flag("--static")
         let forceDeleteable = p.flag("--deleteable")
@@ -70,6 +72,11 @@ public struct RecoverCommand: Command {
                                         allowReadable: context.global.allowReadableSecrets,
                                         prompt: context.stderrIsTerminal)
             let scales = try scaleArg.map { [$0] } ?? Recovery.scales(layout: layout)
+            // A named scale with nothing but shelve archives stops with the same explanation; say it once.
+            let named = scaleArg.map { (try? layout.archives(scale: $0))?.isEmpty == false }
+            for shelve in ShelveArchive.list(layout) where named == nil || (named == true && shelve.scale == scaleArg) {
+                context.stderr.line("mt recover: \(server.name): \(shelve.explanation); \(ShelveArchive.hint)")
+            }
             if scales.isEmpty { context.stderr.line("mt recover: \(server.name): no archives in \(layout.raw)") }
             let date = LocalTime.strftime(server.dateFormat, Date())
             for scale in scales {
@@ -95,7 +102,7 @@ public struct RecoverCommand: Command {
                 } catch {
                     let e = error.asMTError
                     if scaleArg != nil { throw e }
-                    context.stderr.line("mt recover: \(server.name) \(scale): \(e.description)")
+                    context.stderr.line(Untrusted.message("mt recover: \(server.name) \(scale): \(e.description)"))
                     codes.append(e.exitCode)
                 }
             }

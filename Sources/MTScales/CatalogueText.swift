@@ -141,12 +141,7 @@ enum CatalogueText {
     }
 
     /// A name from the network as text that cannot drive the terminal: control characters shown as \u{…}.
-    static func printable(_ s: String) -> String {
-        s.unicodeScalars.map { c in
-            c.properties.generalCategory == .control || c.properties.generalCategory == .format
-                ? "\\u{\(String(c.value, radix: 16))}" : String(c)
-        }.joined()
-    }
+    static func printable(_ s: String) -> String { Untrusted.text(s) }
 
     static func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
     static func lpad(_ s: String, _ w: Int) -> String { s.count >= w ? s : String(repeating: " ", count: w - s.count) + s }
@@ -169,9 +164,9 @@ struct ColumnCheck {
                                 usage: "mt scales check --scale NAME \(file)")
         }
         let spec = try CatalogueText.spec(scale, in: catalogue)
-        var reader = try CSVReader(path: file)
-        defer { reader.close() }
-        let header = try reader.next() ?? []
+        let reader = try OriginalCSVReader(path: file)
+        reader.close()
+        let header = reader.header
         let have = Set(header)
         let known = Set(spec.items)
         let participant = catalogue.participantColumn(in: header, scale: scale)

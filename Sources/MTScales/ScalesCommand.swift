@@ -40,7 +40,7 @@ public struct ScalesCommand: Command {
         var args = try p.positionals()
         let verb = args.first.flatMap { ["show", "check"].contains($0) ? $0 : nil }
         if verb != nil { args.removeFirst() }
-        if scale != nil && verb != "check" { throw MTError.usage("mt scales: --scale is for check only", usage: usage) }
+        if scale != nil && verb != "check" { throw MTError.usage("--scale is for check only", usage: usage) }
         let json = context.global.json
         switch verb {
         case "show":
@@ -57,7 +57,7 @@ public struct ScalesCommand: Command {
             if json {
                 context.stdout.write(JSONWriter.bytes(.array(results.map(\.json)), pretty: true) + [0x0A])
             } else {
-                for r in results { context.stdout.write(r.text) }
+                for r in results { context.stdout.write(Untrusted.message(r.text)) }
             }
             return results.allSatisfy(\.isClean) ? .ok : .problems
         default:
@@ -68,7 +68,7 @@ public struct ScalesCommand: Command {
                                           : Array(CatalogueText.list(catalogue).utf8))
                 return .ok
             }
-            guard args.count <= 1 else { throw MTError.usage("mt scales: too many arguments", usage: usage) }
+            guard args.count <= 1 else { throw MTError.usage("too many arguments", usage: usage) }
             let config = try context.loadConfig()
             var out: [JSONValue] = []
             var text = ""

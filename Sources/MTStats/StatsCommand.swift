@@ -10,6 +10,7 @@ public struct StatsCommand: Command {
         mt stats score|wide [SERVER SCALE | FILE.csv...] [--scores] [-o OUT]
         mt stats dedupe [SERVER SCALE | FILE.csv...] [--keep first|last] [-o OUT]
         mt stats report [SERVER [SCALE] | FILE.csv...] --html OUT
+        mt stats mend FILE... -o DIR
         """
     public static let help = """
         Input is a server's CSV files (active_data, or recovered_data with --recovered), all scales or one, or
@@ -28,6 +29,18 @@ public struct StatsCommand: Command {
           dedupe             the rows without repeated answers (identity rule below), in reading order.
           report             one self-contained HTML page (inline SVG, no network): entries over time,
                              completion by session, missing and out-of-range heat table.
+          mend               clean RFC 4180 copies of the original tool's CSVs in DIR (same names, UTF-8,
+                             \r\n, mode 0600, atomic) and DIR/<name>.mend.txt: separator found, rows mended,
+                             rows left out with their lines. The inputs are never changed.
+
+        THE ORIGINAL TOOL'S CSV FILES
+          Every verb reads them tolerantly, but only a file that proves to be in their shape: tab-separated
+          (told by the header), or comma-separated with RFC 2822 dates split by their own unquoted comma in
+          its first 1000 rows. There a date is joined back only when that makes the row exactly as wide as
+          the header; Python's None is an empty cell ([] stays: an empty list, as mt writes one) and a list
+          such as [u'GAD', u'Panic'] becomes JSON, ["GAD","Panic"]; rows that still do not line up are never
+          guessed at: they are left out of every count, and their lines are listed once per file. Other
+          files are read strictly as RFC 4180.
 
         DEFINITIONS (they match pandas.read_csv(f, dtype=str, keep_default_na=False, na_values=[""]))
           missing      an empty cell (a short row's absent cells too); "NA", "null" are text, not missing.
@@ -45,7 +58,9 @@ public struct StatsCommand: Command {
           --csv              summary as CSV (one row per scale and column)
           --keep first|last  dedupe: which entry of an identity stays (default first)
           --scores           wide: scores instead of item answers
-          -o, --output OUT   score, wide, dedupe: write CSV to OUT (atomically, mode 0600) instead of stdout
+          -o, --output OUT   score, wide, dedupe: write CSV to OUT (atomically, mode 0600) instead of stdout;
+                             mend: the folder for the copies (made if missing); an output that would
+                             replace an input is refused
           --html OUT         report: the HTML file to write (atomically, mode 0600)
           --json             summary: an array with, per scale, exactly scale, entries, participants,
                              duplicates, missing {column: n}, outOfRange {column: n}, sessions {session: n},
@@ -56,10 +71,10 @@ public struct StatsCommand: Command {
 
         EXIT STATUS: 0 done (warnings may have been printed); 64 usage; 65 a file is not valid CSV or UTF-8, or
         a table has no participant column (score, wide, dedupe); 66 no such file, folder or scale; 73 the output
-        cannot be written; 78 configuration.
+        cannot be created; 74 it could not be written (disk full, /dev/full); 78 configuration.
         """
 
-    static let verbs = ["summary", "score", "wide", "dedupe", "report"]
+    static let verbs = ["summary", "score", "wide", "dedupe", "report", "mend"]
 
     struct Options {
         var verb = "summary"
@@ -94,20 +109,27 @@ public struct StatsCommand: Command {
         if o.csv { try refuse("--csv", unless: ["summary"]) }
         if o.scores { try refuse("--scores", unless: ["wide"]) }
         if arguments.contains(where: { $0 == "--keep" || $0.hasPrefix("--keep=") }) { try refuse("--keep", unless: ["dedupe"]) }
-        if o.output != nil { try refuse("-o", unless: ["score", "wide", "dedupe"]) }
+        if o.output != nil { try refuse("-o", unless: ["score", "wide", "dedupe", "mend"]) }
+        if o.scale != nil && o.verb == "mend" {
+            throw MTError.usage("mt stats mend: --scale is not for mend (copies keep their names)", usage: usage)
+        }
         if o.html != nil { try refuse("--html", unless: ["report"]) }
         if o.verb == "report" && o.html == nil {
             throw MTError.usage("mt stats report needs --html OUT (the file to write)", usage: usage)
+        }
+        if o.verb == "mend" && (o.output == nil || o.inputs.isEmpty) {
+            throw MTError.usage("mt stats mend needs the CSV files and -o DIR (the folder for the copies)", usage: usage)
         }
         return o
     }
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
         let o = try parse(arguments)
+        if o.verb == "mend" { return try mend(o, context: context) }
         let (sources, catalogue, title) = try resolveInputs(o, context: context)
         let warn: ([String]) -> Void = { ws in
             guard context.global.verbosity > .quiet else { return }
-            for w in ws { context.stderr.line("warning: \(w)") }
+            for w in ws { context.stderr.line(Untrusted.line("warning: \(w)")) }
         }
         switch o.verb {
         case "summary", "report":
@@ -123,14 +145,14 @@ public struct StatsCommand: Command {
             for s in summaries { warn(s.warnings) }
             if let html = o.html {
                 let page = StatsReport.html(summaries, title: title, catalogue: catalogue)
-                try FileSystem.writeAtomically(Array(page.utf8), to: html, mode: 0o600)
+                try FileSystem.writeOutput(Array(page.utf8), to: html, mode: 0o600)
                 if context.global.verbosity > .quiet { context.stderr.line("wrote \(html) (\(summaries.count) scale\(summaries.count == 1 ? "" : "s"))") }
             } else if context.global.json {
                 context.stdout.write(JSONWriter.bytes(.array(summaries.map(\.json)), pretty: true) + [0x0A])
             } else if o.csv {
-                context.stdout.write(StatsSummaryText.csv(summaries))
+                context.stdout.write(StatsSummaryText.csv(summaries)) // data for spreadsheets: kept byte for byte, like every CSV
             } else {
-                context.stdout.write(StatsSummaryText.table(summaries))
+                context.stdout.write(Untrusted.message(String(decoding: StatsSummaryText.table(summaries), as: UTF8.self)))
             }
         default:
             guard sources.count == 1 else {
@@ -148,7 +170,7 @@ public struct StatsCommand: Command {
             let result: StatsTransforms.Result
             if let out = o.output {
                 var r: StatsTransforms.Result?
-                try FileSystem.writeAtomically(to: out, mode: 0o600) { fd in
+                try FileSystem.writeOutput(to: out, mode: 0o600) { fd in
                     r = try produce { try FileSystem.writeAll(fd, $0, path: out) }
                 }
                 result = r!
@@ -157,9 +179,26 @@ public struct StatsCommand: Command {
             }
             warn(result.warnings)
             if context.global.verbosity > .quiet && o.output != nil {
-                context.stderr.line("\(source.scale): \(result.rowsIn) entries in, \(result.rowsOut) rows written to \(o.output!)")
+                context.stderr.line(Untrusted.line("\(source.scale): \(result.rowsIn) entries in, \(result.rowsOut) rows written to \(o.output!)"))
             }
         }
+        return .ok
+    }
+
+    static func mend(_ o: Options, context: CommandContext) throws -> ExitCode {
+        let dir = o.output!
+        let plan = try OriginalCSVMend.plan(o.inputs, directory: dir)
+        try FileSystem.makeDirectories(dir)
+        var reports: [JSONValue] = []
+        for p in plan {
+            let r = try OriginalCSVMend.mend(p.input, to: p.csv, report: p.report)
+            reports.append(r.json)
+            if !context.global.json && context.global.verbosity > .quiet {
+                context.stderr.line("\(p.input): \(r.rowsWritten) rows → \(p.csv) (\(r.shape.separatorName)-separated, \(r.mended) mended, "
+                    + "\(r.leftOut) left out\(r.leftOut > 0 ? " at " + OriginalCSVReader.lines(r.leftOutLines, total: r.leftOut) : ""); report \(p.report))")
+            }
+        }
+        if context.global.json { context.stdout.write(JSONWriter.bytes(.array(reports), pretty: true) + [0x0A]) }
         return .ok
     }
 
@@ -172,7 +211,7 @@ public struct StatsCommand: Command {
             return (try ScaleFiles.paths(o.inputs, scale: o.scale), catalogue, title)
         }
         guard o.inputs.count <= 2 else {
-            throw MTError.usage("mt stats: expected SERVER [SCALE] or CSV files, got \(o.inputs.joined(separator: " "))", usage: usage)
+            throw MTError.usage("expected SERVER [SCALE] or CSV files, got \(o.inputs.joined(separator: " "))", usage: usage)
         }
         let config = try context.loadConfig()
         let server: ServerConfig
@@ -180,7 +219,7 @@ public struct StatsCommand: Command {
             server = try config.server(named: name)
         } else {
             guard config.servers.count == 1 else {
-                throw MTError.usage("mt stats: name a server (\(config.servers.map(\.name).joined(separator: ", "))) or CSV files", usage: usage)
+                throw MTError.usage("name a server (\(config.servers.map(\.name).joined(separator: ", "))) or CSV files", usage: usage)
             }
             server = config.servers[0]
         }

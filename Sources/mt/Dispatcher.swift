@@ -47,7 +47,7 @@ struct Dispatcher {
         } catch {
             stdout.flush()
             let e = error.asMTError
-            stderr.line("mt \(command.name): \(e.description)")
+            stderr.line(Untrusted.message("mt \(command.name): \(e.description)"))
             return e.exitCode
         }
     }

@@ -22,10 +22,10 @@ let commands: [any Command.Type] = [
     ConfigCommand.self,
 ]
 
-signal(SIGPIPE, SIG_IGN) // a closed pipe becomes a write error, never a kill in the middle of an export
+// A closed pipe becomes a write error, never a kill in the middle of an export; Output.finish decides at the end.
+signal(SIGPIPE, SIG_IGN)
 let stdout = Output.standardOutput()
 let stderr = Output.standardError()
 let code = Dispatcher(commands: commands, stdout: stdout, stderr: stderr)
     .run(Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment)
-stdout.flush()
-exit(code.rawValue)
+exit(Output.finish(code, stdout: stdout, stderr: stderr).rawValue)

@@ -21,7 +21,7 @@ import Testing
             #expect(a.code == 0 && b.code == 0)
             #expect(a.stdout == b.stdout)
             #expect(a.stdout.contains("usage: mt \(c)"))
-            #expect(a.stdout.contains("EXIT STATUS"))
+            #expect(a.stdout.components(separatedBy: "EXIT STATUS").count == 2, "one EXIT STATUS section in mt \(c) --help")
         }
     }
 
@@ -53,6 +53,19 @@ import Testing
         #expect(r.stderr.contains("usage: mt config"))
         let c = try Run.mt(["--config"])
         #expect(c.code == 64)
+    }
+
+    @Test func usageErrorsNameTheCommandOnce() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let cfg = try dir.write("c.yaml", "lab:\n  SERVER: https://h/api/\n  USER: u\n  PATH: data\n", mode: 0o600)
+        for args in [["export", "--after", "yesterday"], ["scales", "show", "OA", "--scale", "OA"],
+                     ["benchmark", "lab", "frob"], ["stats", "summary", "lab", "OA", "extra"]] {
+            let r = try Run.mt(["--config", cfg] + args)
+            #expect(r.code == 64, "\(args)")
+            #expect(r.stderr.hasPrefix("mt \(args[0]): "), "\(args): \(r.stderr)")
+            #expect(!r.stderr.contains("mt \(args[0]): mt \(args[0])"), "\(args): \(r.stderr)")
+        }
     }
 
     @Test func worldReadableConfigWithPasswordIsRefusedWithTheChmod() throws {

@@ -56,6 +56,11 @@ public final class SimServer: @unchecked Sendable {
 
         var env: [String: String] = ["MT_SIM_PASS": password]
         env["MT_CATALOGUE"] = ProcessInfo.processInfo.environment["MT_CATALOGUE"] ?? Products.packageRoot + "/config/scales.yaml"
+        guard FileManager.default.isExecutableFile(atPath: Products.mtSim) else {
+            temp.remove()
+            throw MTError(.software, "mt-sim is not built at \(Products.mtSim)",
+                          hint: "build it with `swift build --package-path Sim` (make test does), or set MT_SIM_BIN")
+        }
         let p = try ChildProcess(Products.mtSim, args, environment: env, output: logPath)
         process = p
 

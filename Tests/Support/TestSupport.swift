@@ -42,7 +42,14 @@ public enum Products {
     }
 
     public static var mt: String { directory + "/mt" }
-    public static var mtSim: String { directory + "/mt-sim" }
+    /// mt-sim lives in its own package (Sim/) so that building mt never compiles SwiftNIO: `$MT_SIM_BIN`, else next
+    /// to the test bundle when that is Sim's own (MTSimTests), else Sim's build of the same configuration. Never an
+    /// mt-sim in the root's build folder: one left there by a checkout from before the move would be stale.
+    public static var mtSim: String {
+        if let p = ProcessInfo.processInfo.environment["MT_SIM_BIN"], !p.isEmpty { return p }
+        if directory.hasPrefix(packageRoot + "/Sim/") { return directory + "/mt-sim" }
+        return packageRoot + "/Sim/.build/" + (directory as NSString).lastPathComponent + "/mt-sim"
+    }
 
     /// The package root (for config/, completions/, Tests/Support scripts).
     public static var packageRoot: String {

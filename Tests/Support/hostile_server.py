@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A study server that sends hostile scale names and ids, for mt's security tests (real HTTP on loopback).
+"""A study server that sends hostile scale names (path escapes, terminal escapes) and ids, for mt's security tests (real HTTP on loopback).
 
 usage: hostile_server.py PORTFILE
 GET  /api/export          a list mixing one good scale (OA) with names that try to escape PATH
@@ -16,7 +16,10 @@ import sys
 import urllib.parse
 
 NAMES = ["OA", "IDS", "../escape", "/etc/mt-hostile", "a/../../b", ".hidden", "x" * 300, "caf\u00e9", "nul\u0000byte",
-         "..", "sp ace", "%2e%2e%2fenc"]
+         "..", "sp ace", "%2e%2e%2fenc",
+         # Names that try to drive the terminal that shows them: colour, window title, clear screen (ESC and
+         # the one-character C1 CSI), a bidi override, a forged log line.
+         "OA\u001b[31mRED\u001b[0m", "\u001b]0;pwned\u0007", "\u009b2J", "\u202eevil", "x\nCRITICAL forged"]
 
 
 class Handler(http.server.BaseHTTPRequestHandler):

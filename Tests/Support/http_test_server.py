@@ -8,6 +8,8 @@ Paths:  /status/N        answers N with body "status N"
         /trickle         sends headers, then 1 byte every 2 s (for low-speed timeouts)
         /utf8            a UTF-8 JSON body
         /connections     how many TCP connections this server has accepted so far
+        /big/N           N bytes of "x" with their Content-Length
+        /chunked/N       N bytes of "x" in 64 KiB chunks, no Content-Length (the size is known only at the end)
 Any method is accepted; the method is echoed in the X-Method header.
 """
 import base64
@@ -67,6 +69,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 time.sleep(2)
         elif p == "/utf8":
             self.reply(200, '[{"text":"é è 中文 🙂, \\"q\\""}]'.encode(), "application/json")
+        elif p.startswith("/big/"):
+            self.reply(200, b"x" * int(p.split("/")[2]))
+        elif p.startswith("/chunked/"):
+            left = int(p.split("/")[2])
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            try:
+                while left > 0:
+                    n = min(left, 65536)
+                    self.wfile.write(b"%x\r\n" % n + b"x" * n + b"\r\n")
+                    left -= n
+                self.wfile.write(b"0\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
         elif p == "/connections":
             self.reply(200, str(connections[0]).encode())
         else:

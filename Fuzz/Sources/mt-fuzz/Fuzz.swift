@@ -28,6 +28,9 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         let text = String(decoding: bytes, as: UTF8.self)
         if let decoded = Base64.decode(text) {
             precondition(Base64.decode(Base64.encode(decoded)) == decoded, "base64 does not round-trip")
+            // Strict: the only accepted text of a byte string is its canonical encoding (whitespace aside).
+            let bare = String(decoding: bytes.filter { ![0x20, 0x0A, 0x0D, 0x09].contains($0) }, as: UTF8.self)
+            precondition(Base64.encode(decoded) == bare, "base64 accepted a non-canonical text")
         }
     case "gzip":
         _ = try? Gzip.decompress(bytes)

@@ -27,6 +27,8 @@ public struct CSVReader {
     private var line = 1
     private let chunk: Int
     private var scratch = CSVRawRow()
+    /// The field separator: a comma, or a tab for the original tool's tab-separated files.
+    public var separator = UInt8(ascii: ",")
 
     public init(path: String, chunkSize: Int = 1 << 20) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -154,8 +156,9 @@ public struct CSVReader {
         var p = pos
         var lines = 0
         let e = end
+        let separator = self.separator
         let stop: Stop = buffer.withUnsafeBufferPointer { buf in
-            let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ",")
+            let quote = UInt8(ascii: "\""), comma = separator
             // buf[run..<p] is not copied yet; buf[x] will sit at row.bytes.count + (x - run).
             var run = p
             func flush(_ upTo: Int) {

@@ -31,7 +31,7 @@ public enum ServerScales {
             throw MTError(.unavailable, "server \(server): GET \(url) answered \(status): the credentials were refused",
                           hint: "check USER and the password (PASS_FILE or \(ServerConfig.passwordVariable(for: server)))")
         case 300..<400:
-            throw MTError(.unavailable, "server \(server): GET \(url) answered \(status), a redirect to \(location ?? "elsewhere") (a login page?)",
+            throw MTError(.unavailable, "server \(server): GET \(url) answered \(status), a redirect to \(location.map { Untrusted.text($0) } ?? "elsewhere") (a login page?)",
                           hint: "check USER and the password, and that SERVER is the API address")
         default:
             throw MTError(.unavailable, "server \(server): GET \(url) answered \(status)", hint: "check SERVER and try again later")
@@ -42,7 +42,7 @@ public enum ServerScales {
         }
         let value: JSONValue
         do { value = try JSONParser.parse(body) } catch {
-            let type = contentType.map { " (\($0))" } ?? ""
+            let type = contentType.map { " (\(Untrusted.text($0)))" } ?? ""
             throw notList("a body that is not JSON\(type)")
         }
         guard let rows = value.arrayValues else { throw notList("JSON that is not an array") }

@@ -31,8 +31,7 @@ extension Command {
           -q, --quiet     errors only on the console
           -v, --verbose   debug messages on the console
 
-        EXIT STATUS (shared by all commands)
-        \(ExitCode.table)
+        The meaning of every exit code, and how a run picks its worst one: mt help.
         """
     }
 }

@@ -13,8 +13,8 @@ public struct MTConfig: Sendable {
     public static let knownKeys: Set<String> = [
         "READY", "DELETE_MODE", "SERVER", "USER", "PASS", "PASS_FILE", "PRIVATE_FILE", "DATE_FORMAT", "TIME_FORMAT",
         "PATH", "ALERT_EMAIL", "SMTP_SERVER", "SMTP_USER", "SMTP_PASS", "SMTP_PASS_FILE", "SMTP_FROM", "SMTP_CA_FILE",
-        "CONNECT_TIMEOUT", "TIMEOUT", "LOW_SPEED_TIME", "CONCURRENCY", "RETRIES", "CA_FILE", "ALLOW_HTTP", "CATALOGUE",
-        "METRICS_FILE",
+        "CONNECT_TIMEOUT", "TIMEOUT", "LOW_SPEED_TIME", "CONCURRENCY", "MAX_CONCURRENCY", "RETRIES", "CA_FILE", "ALLOW_HTTP", "CATALOGUE",
+        "MAX_RESPONSE", "METRICS_FILE",
     ]
 
     public func server(named name: String) throws -> ServerConfig {
@@ -234,6 +234,17 @@ private struct Block {
             catalogue: try string("CATALOGUE").map(resolve),
             configFile: file)
         server.passwordProblem = passwordProblem
+        server.maxConcurrency = try int("MAX_CONCURRENCY", default: max(16, server.concurrency), range: 1...64)
+        guard server.maxConcurrency >= server.concurrency else {
+            throw fail("MAX_CONCURRENCY", "(\(server.maxConcurrency)) is below CONCURRENCY (\(server.concurrency))",
+                       hint: "deleting starts at CONCURRENCY connections and grows to MAX_CONCURRENCY while the server keeps up; set them equal never to go above CONCURRENCY")
+        }
+        if let text = try string("MAX_RESPONSE") {
+            guard let n = ByteSize.parse(text), n >= 1024 else {
+                throw fail("MAX_RESPONSE", "must be a size of at least 1 KiB, such as 4G, 500M or 1048576, not '\(text)'")
+            }
+            server.maxResponse = n
+        }
         server.metricsFile = try string("METRICS_FILE").map(resolve)
         return server
     }

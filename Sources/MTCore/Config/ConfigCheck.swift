@@ -26,6 +26,15 @@ public struct ConfigCheck: Sendable {
         do { try HTTPClient(options: urlRules).checkURL(s.exportURL) } catch {
             r.problems.append(error.asMTError.description)
         }
+        if let host = URLComponents(string: s.exportURL)?.host, s.exportURL.lowercased().hasPrefix("http://") {
+            let loopback = Loopback.check(host: host)
+            r.notes.append("SERVER over plain http: \(loopback.isLoopback ? "loopback" : "not loopback"), because \(loopback.reason)")
+        }
+        if let alert = s.alert, alert.smtpURL.lowercased().hasPrefix("smtp://"),
+           let host = URLComponents(string: alert.smtpURL)?.host {
+            let loopback = Loopback.check(host: host)
+            r.notes.append("SMTP_SERVER \(loopback.isLoopback ? "is loopback (STARTTLS when offered)" : "is not loopback (STARTTLS required)"), because \(loopback.reason)")
+        }
         if s.user.isEmpty { r.problems.append("USER is empty") }
         if let problem = s.passwordProblem {
             r.problems.append(problem.description)

@@ -46,10 +46,14 @@ public struct ServerConfig: Sendable, Equatable {
     public var timeout: Int
     public var lowSpeedTime: Int
     public var concurrency: Int
+    /// The most parallel DELETEs that adaptive concurrency grows to (MAX_CONCURRENCY; never below `concurrency`).
+    public var maxConcurrency = 16
     public var retries: Int
     public var caFile: String?
     public var allowHTTP: Bool
     public var catalogue: String?
+    /// MAX_RESPONSE: the largest answer accepted from the server, in bytes.
+    public var maxResponse: Int64 = ByteSize.defaultMaxResponse
     /// The config file this block came from, for messages.
     public var configFile: String
     /// Prometheus text file (node_exporter's textfile collector) that every export run rewrites.

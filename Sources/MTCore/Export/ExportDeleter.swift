@@ -1,7 +1,9 @@
 import Foundation
 
-/// Concurrent DELETEs of archived ids (DESIGN §4.1): N worker threads, each with its own kept-alive
-/// `HTTPClient`, pull ids from one queue. The deletion ledger entry of a batch is fsynced before the batch goes out.
+/// Concurrent DELETEs of archived ids (DESIGN §4.1): worker threads, each with its own kept-alive `HTTPClient`,
+/// pull ids from one queue. How many may have a request in flight is adaptive (`AdaptiveConcurrency`): it starts at
+/// `concurrency` and grows towards `maxConcurrency` while latency holds, halving on 5xx, timeouts or rising
+/// latency. The deletion ledger entry of a batch is fsynced before the batch goes out.
 public struct ExportDeleter: Sendable {
     public struct Result: Sendable, Equatable {
         /// Answered 200 (or 204).
@@ -14,19 +16,28 @@ public struct ExportDeleter: Sendable {
         public var skipped = 0
         /// Why deleting stopped, when it did.
         public var stop: MTError?
+        /// The most DELETEs in flight at once that the server's answers allowed, and how often they were halved.
+        public var peakConcurrency = 0
+        public var backoffs = 0
     }
 
     public var options: HTTPOptions
     public var deleteURL: @Sendable (Int64) -> String
     public var concurrency: Int
+    public var maxConcurrency: Int
     public var retries: Int
     /// First backoff in seconds; doubled per retry, capped at 5 s.
     public var backoff: Double = 0.2
+    /// Seconds on a monotonic clock, for the latency samples.
+    public var clock: @Sendable () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
-    public init(options: HTTPOptions, deleteURL: @escaping @Sendable (Int64) -> String, concurrency: Int, retries: Int) {
+    /// `maxConcurrency` below `concurrency` means never above `concurrency` (it still halves).
+    public init(options: HTTPOptions, deleteURL: @escaping @Sendable (Int64) -> String, concurrency: Int,
+                maxConcurrency: Int? = nil, retries: Int) {
         self.options = options
         self.deleteURL = deleteURL
         self.concurrency = max(1, concurrency)
+        self.maxConcurrency = max(self.concurrency, maxConcurrency ?? self.concurrency)
         self.retries = retries
     }
 
@@ -37,11 +48,15 @@ public struct ExportDeleter: Sendable {
                        batchSize: Int = 1000, progress: (@Sendable () -> Void)? = nil) throws -> Result {
         var total = Result()
         var start = 0
+        // One controller across the batches: what the server showed in one batch holds for the next.
+        var control = AdaptiveConcurrency(initial: concurrency, maximum: maxConcurrency)
         while start < ids.count {
             let batch = Array(ids[start..<min(start + batchSize, ids.count)])
             start += batch.count
             try ledger.record(scale: scale, ids: batch, archive: archive)
-            let r = run(batch, logger: logger, progress: progress)
+            let r = run(batch, control: &control, logger: logger, progress: progress)
+            total.peakConcurrency = control.peak
+            total.backoffs = control.backoffs
             total.deleted += r.deleted
             total.gone += r.gone
             total.failed += r.failed
@@ -55,9 +70,11 @@ public struct ExportDeleter: Sendable {
         return total
     }
 
-    func run(_ ids: [Int64], logger: Logger, progress: (@Sendable () -> Void)? = nil) -> Result {
-        let shared = DeleteQueue(ids: ids, progress: progress)
-        let workers = min(concurrency, ids.count)
+    func run(_ ids: [Int64], control: inout AdaptiveConcurrency, logger: Logger,
+             progress: (@Sendable () -> Void)? = nil) -> Result {
+        let shared = DeleteQueue(ids: ids, control: control, progress: progress)
+        defer { control = shared.controller }
+        let workers = min(maxConcurrency, ids.count)
         let done = DispatchGroup()
         for _ in 0..<workers {
             done.enter()
@@ -80,8 +97,16 @@ public struct ExportDeleter: Sendable {
             queue.stop(error.asMTError)
             return
         }
+        // Threads above the current limit wait in next() and open no connection until they are let in.
+        var connected = false
         while let id = queue.next() {
-            switch deleteOne(id, client: client, logger: logger) {
+            let answer = deleteOne(id, client: client, logger: logger) { signal in
+                // A request that also opened its connection is no fair latency sample.
+                if case .answered = signal, !connected { queue.observe(.answered(latency: nil)) } else { queue.observe(signal) }
+                if case .answered = signal { connected = true } else { connected = false }
+            }
+            queue.done()
+            switch answer {
             case .deleted: queue.count(\.deleted)
             case .gone: queue.count(\.gone)
             case .failed: queue.count(\.failed)
@@ -90,13 +115,17 @@ public struct ExportDeleter: Sendable {
         }
     }
 
-    func deleteOne(_ id: Int64, client: HTTPClient, logger: Logger) -> Answer {
+    /// One id, with retries; every attempt's outcome goes to `observe`.
+    func deleteOne(_ id: Int64, client: HTTPClient, logger: Logger,
+                   observe: (AdaptiveConcurrency.Signal) -> Void = { _ in }) -> Answer {
         let url = deleteURL(id)
         var attempt = 0
         while true {
             var why: String
             do {
+                let sent = clock()
                 let r = try client.delete(url)
+                observe((500...599).contains(r.status) ? .overloaded : .answered(latency: clock() - sent))
                 switch r.status {
                 case 200, 202, 204: return .deleted
                 case 404: logger.debug("id \(id) was already gone (404)"); return .gone
@@ -109,6 +138,7 @@ public struct ExportDeleter: Sendable {
                                          hint: r.status == 401 ? "the server refused USER/PASS" : nil))
                 }
             } catch let e as HTTPTransportError {
+                observe(.overloaded)
                 why = e.message
             } catch {
                 return .stop(error.asMTError)
@@ -124,24 +154,49 @@ public struct ExportDeleter: Sendable {
     }
 }
 
-/// The ids left to delete and the counts so far, shared by the worker threads.
+/// The ids left to delete, the counts so far and the concurrency controller, shared by the worker threads.
 final class DeleteQueue: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = NSCondition()
     private let ids: [Int64]
     private var index = 0
     private var tally = ExportDeleter.Result()
+    private var control: AdaptiveConcurrency
+    private var inFlight = 0
+
     private let progress: (@Sendable () -> Void)?
 
-    init(ids: [Int64], progress: (@Sendable () -> Void)? = nil) {
+    init(ids: [Int64], control: AdaptiveConcurrency, progress: (@Sendable () -> Void)? = nil) {
         self.ids = ids
+        self.control = control
         self.progress = progress
     }
 
+    /// The next id, once fewer than the controller's limit are in flight; nil when all are taken or deleting stopped.
     func next() -> Int64? {
         lock.lock(); defer { lock.unlock() }
+        while tally.stop == nil, index < ids.count, inFlight >= control.limit { lock.wait() }
         guard tally.stop == nil, index < ids.count else { return nil }
         index += 1
+        inFlight += 1
         return ids[index - 1]
+    }
+
+    func observe(_ signal: AdaptiveConcurrency.Signal) {
+        lock.lock(); defer { lock.unlock() }
+        control.record(signal)
+        lock.broadcast()
+    }
+
+    /// The id taken by next() is finished (its counts follow).
+    func done() {
+        lock.lock(); defer { lock.unlock() }
+        inFlight -= 1
+        lock.broadcast()
+    }
+
+    var controller: AdaptiveConcurrency {
+        lock.lock(); defer { lock.unlock() }
+        return control
     }
 
     func count(_ field: WritableKeyPath<ExportDeleter.Result, Int>) {
@@ -153,6 +208,7 @@ final class DeleteQueue: @unchecked Sendable {
     func stop(_ error: MTError) {
         lock.lock(); defer { lock.unlock() }
         if tally.stop == nil { tally.stop = error }
+        lock.broadcast()
     }
 
     var result: ExportDeleter.Result {

@@ -30,7 +30,7 @@ struct ServerExport {
         let logging: RunLogging
         do { logging = try context.makeLogging(for: server) } catch {
             outcome.error = diskError(error.asMTError)
-            context.stderr.line("mt export: server \(server.name): \(outcome.error!.description)")
+            context.stderr.line(Untrusted.message("mt export: server \(server.name): \(outcome.error!.description)"))
             return outcome
         }
         let log = logging.logger
@@ -95,9 +95,10 @@ struct ServerExport {
         let scales = try ExportValidation.scaleList(list, server: server.name)
         if case .named(let name) = options.scales, !scales.contains(where: { $0.name == name }) {
             let names = scales.map(\.name)
-            let close = Suggest.closest(to: name, in: names).map { "did you mean '\($0)'? " } ?? ""
-            throw MTError(.usage, "server \(server.name) has no scale named '\(name)'",
-                          hint: "\(close)scales on the server: \(names.joined(separator: ", "))")
+            let close = Suggest.closest(to: name, in: names).map { "did you mean '\(Untrusted.text($0))'? " } ?? ""
+            let shown = names.prefix(50).map { Untrusted.text($0) } + (names.count > 50 ? ["… \(names.count - 50) more"] : [])
+            throw MTError(.usage, "server \(server.name) has no scale named '\(Untrusted.text(name))'",
+                          hint: "\(close)scales on the server: \(shown.joined(separator: ", "))")
         }
         var out: [ScaleOutcome] = []
         let selected = scales.filter { options.scales.includes($0) }
@@ -275,7 +276,8 @@ struct ServerExport {
         guard !ids.isEmpty else { return }
         let base = server.exportURL + "/" + scale + "/"
         let deleter = ExportDeleter(options: client.options, deleteURL: { base + String($0) },
-                                    concurrency: options.concurrency ?? server.concurrency, retries: server.retries)
+                                    concurrency: options.concurrency ?? server.concurrency,
+                                    maxConcurrency: server.maxConcurrency, retries: server.retries)
         let bar = progress.deletes(label: "\(server.name) \(scale) delete", total: ids.count)
         let tick: (@Sendable () -> Void)? = bar.map { b in { @Sendable in b.tick() } }
         let r = try Self.local {
@@ -296,7 +298,7 @@ struct ServerExport {
             outcome.exit = max(outcome.exit, .unavailable)
             outcome.status = "\(r.failed) deletes failed"
         }
-        log.info("deleted \(r.deleted + r.gone) entries archived in \(archive)")
+        log.info("deleted \(r.deleted + r.gone) entries archived in \(archive) (up to \(r.peakConcurrency) at once, halved \(r.backoffs) times)")
     }
 
     /// Finishes a CSV append that a crash interrupted: cut back, then the same rows from the same verified archive.

@@ -25,7 +25,7 @@ public enum ExportValidation {
         let type = response.contentType?.lowercased() ?? ""
         let start = response.body.prefix(64).drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
         if type.contains("html") || start.first == UInt8(ascii: "<") {
-            throw MTError(.unavailable, "\(what): the server sent an HTML page (content type \(type.isEmpty ? "none" : type)), not JSON",
+            throw MTError(.unavailable, "\(what): the server sent an HTML page (content type \(type.isEmpty ? "none" : Untrusted.text(type))), not JSON",
                           hint: "usually a login page: the credentials were refused or SERVER points at the web site, not the API")
         }
     }

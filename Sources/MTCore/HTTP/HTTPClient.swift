@@ -12,6 +12,9 @@ public struct HTTPOptions: Sendable {
     public var caFile: String?
     /// Plain `http://` to a host other than loopback (DESIGN §4.7); off unless the config says ALLOW_HTTP.
     public var allowInsecureHTTP = false
+    /// The largest answer body accepted, in bytes (MAX_RESPONSE); a larger one fails before it fills memory or
+    /// disk. Checked against Content-Length and again on every byte received. Nil: no limit.
+    public var maxResponseBytes: Int64?
 
     public init(user: String? = nil, password: Secret? = nil) {
         self.user = user
@@ -27,6 +30,7 @@ public struct HTTPOptions: Sendable {
         lowSpeedTime = server.lowSpeedTime
         caFile = server.caFile
         allowInsecureHTTP = server.allowHTTP
+        maxResponseBytes = server.maxResponse
     }
 }
 
@@ -83,11 +87,8 @@ public final class HTTPClient {
     }
     public func delete(_ url: String) throws -> HTTPResponse { try request("DELETE", url) }
 
-    /// True for 127.0.0.0/8, ::1 and localhost.
-    public static func isLoopback(host: String) -> Bool {
-        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return h == "localhost" || h == "::1" || h.hasPrefix("127.")
-    }
+    /// True for 127.0.0.0/8, ::1, and localhost when it resolves only to those (see `Loopback`).
+    public static func isLoopback(host: String) -> Bool { Loopback.check(host: host).isLoopback }
 
     /// Refuses URLs `mt` must not talk to: other schemes, and plain http beyond loopback unless allowed.
     public func checkURL(_ url: String) throws {
@@ -135,12 +136,19 @@ public final class HTTPClient {
         case "HEAD": mt_curl_setopt_long(h, CURLOPT_NOBODY, 1)
         default: mt_curl_setopt_string(h, CURLOPT_CUSTOMREQUEST, method)
         }
+        if let limit = options.maxResponseBytes {
+            box.limit = limit
+            mt_curl_setopt_off(h, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(limit))
+        }
         let unmanaged = Unmanaged.passRetained(box)
         defer { unmanaged.release() }
         mt_curl_setopt_pointer(h, CURLOPT_WRITEDATA, unmanaged.toOpaque())
         mt_curl_setopt_write(h) { ptr, size, count, user in
             let box = Unmanaged<TransferBox>.fromOpaque(user!).takeUnretainedValue()
             let n = size * count
+            box.received += Int64(n)
+            // Returning less than was given makes libcurl abort the transfer (CURLE_WRITE_ERROR).
+            if let limit = box.limit, box.received > limit { box.tooLarge = true; return 0 }
             if let ptr { box.body.append(contentsOf: UnsafeRawBufferPointer(start: ptr, count: n)) }
             if let progress = box.progress {
                 progress(box.body.count, box.headers.last { $0.0 == "content-length" }.flatMap { Int($0.1) })
@@ -162,12 +170,18 @@ public final class HTTPClient {
             }
             return n
         }
-        var error = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        mt_curl_setopt_pointer(h, CURLOPT_ERRORBUFFER, &error)
-        let rc = curl_easy_perform(h)
-        mt_curl_setopt_pointer(h, CURLOPT_ERRORBUFFER, nil)
+        let error = CurlErrorBuffer()
+        mt_curl_setopt_pointer(h, CURLOPT_ERRORBUFFER, error.pointer)
+        let rc = withExtendedLifetime(error) {
+            defer { mt_curl_setopt_pointer(h, CURLOPT_ERRORBUFFER, nil) }
+            return curl_easy_perform(h)
+        }
+        if box.tooLarge || rc == CURLE_FILESIZE_EXCEEDED, let limit = box.limit {
+            throw MTError(.unavailable, "\(method) \(url): the answer is larger than MAX_RESPONSE (\(ByteSize.text(limit))); it was not kept",
+                          hint: "nothing was deleted for it; if the server really holds that much, raise MAX_RESPONSE in the server's block")
+        }
         guard rc == CURLE_OK else {
-            let detail = cText(error)
+            let detail = error.text
             throw HTTPTransportError(method: method, url: url, curlCode: Int(rc.rawValue),
                                      message: detail.isEmpty ? String(cString: curl_easy_strerror(rc)) : detail)
         }
@@ -179,6 +193,9 @@ public final class HTTPClient {
 
 final class TransferBox {
     var body: [UInt8] = []
+    var limit: Int64?
+    var received: Int64 = 0
+    var tooLarge = false
     var headers: [(String, String)] = []
     var progress: ((Int, Int?) -> Void)?
 }

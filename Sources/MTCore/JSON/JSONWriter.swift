@@ -45,9 +45,23 @@ public enum JSONWriter {
         out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent * 2))
     }
 
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    /// JSON escaping, plus \u escapes for DEL and the C1 controls (U+0080–U+009F, such as the one-character
+    /// CSI): they are valid raw in JSON, but `jq -r` would hand them to a terminal. The value read back is the same.
     public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        var lead = false // the byte before was 0xC2, the lead byte of U+0080–U+00BF
         for c in s.utf8 {
+            if lead {
+                lead = false
+                if c <= 0x9F {
+                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xF)]])
+                    continue
+                }
+                out.append(0xC2)
+            }
+            if c == 0xC2 { lead = true; continue }
             switch c {
             case 0x22: out.append(contentsOf: [0x5C, 0x22])
             case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
@@ -56,8 +70,7 @@ public enum JSONWriter {
             case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
             case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
             case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
+            case 0..<0x20, 0x7F:
                 out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xF)]])
             default: out.append(c)
             }

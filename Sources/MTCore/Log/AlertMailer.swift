@@ -83,12 +83,14 @@ public struct AlertMailer: Sendable {
             box.offset += n
             return n
         }
-        var error = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        mt_curl_setopt_pointer(h, CURLOPT_ERRORBUFFER, &error)
-        let rc = curl_easy_perform(h)
-        mt_curl_setopt_pointer(h, CURLOPT_ERRORBUFFER, nil)
+        let error = CurlErrorBuffer()
+        mt_curl_setopt_pointer(h, CURLOPT_ERRORBUFFER, error.pointer)
+        let rc = withExtendedLifetime(error) {
+            defer { mt_curl_setopt_pointer(h, CURLOPT_ERRORBUFFER, nil) }
+            return curl_easy_perform(h)
+        }
         guard rc == CURLE_OK else {
-            let detail = cText(error)
+            let detail = error.text
             throw MTError(.unavailable, "sending alert mail via \(config.smtpURL) failed: \(detail.isEmpty ? String(cString: curl_easy_strerror(rc)) : detail)")
         }
     }

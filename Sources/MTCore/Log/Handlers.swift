@@ -34,7 +34,8 @@ public struct ConsoleLogHandler: LogHandler {
         if let s = all["server"] { where_ += "\(s)" }
         if let s = all["scale"] { where_ += (where_.isEmpty ? "" : " ") + "\(s)" }
         let prefix = event.level >= .warning ? "\(event.level.rawValue): " : ""
-        output.line("mt: \(prefix)\(where_.isEmpty ? "" : where_ + ": ")\(event.message)")
+        // One event, one line: a value that slipped through unescaped cannot start a line of its own.
+        output.line(Untrusted.line("mt: \(prefix)\(where_.isEmpty ? "" : where_ + ": ")\(event.message)"))
     }
 }
 

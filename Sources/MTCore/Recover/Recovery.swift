@@ -71,6 +71,10 @@ public enum Recovery {
                                session: DecryptionSession, progress: ((Int) -> ProgressBar)? = nil) throws -> RecoveryReport {
         let all = try layout.archives(scale: scale)
         guard !all.isEmpty else {
+            if let shelve = ShelveArchive.list(layout).first(where: { $0.scale == scale }) {
+                throw MTError(.noInput, "no archives of scale \(scale) that mt reads in \(layout.raw): \(shelve.explanation)",
+                              hint: ShelveArchive.hint)
+            }
             let known = try scales(layout: layout)
             let hint = Suggest.closest(to: scale, in: known).map { "did you mean \($0)? " } ?? ""
             throw MTError(.noInput, "no archives of scale \(scale) in \(layout.raw)",

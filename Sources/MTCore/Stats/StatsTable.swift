@@ -155,9 +155,9 @@ public struct StatsTable: Sendable {
         var headers: [[String]] = []
         var participants: [String?] = []
         for f in source.files {
-            var r = try CSVReader(path: f)
-            defer { r.close() }
-            let header = try r.next() ?? []
+            let r = try OriginalCSVReader(path: f)
+            r.close()
+            let header = r.header
             headers.append(header)
             for h in header where index[h] == nil {
                 index[h] = columns.count
@@ -188,7 +188,9 @@ public struct StatsTable: Sendable {
     }
 
     /// Calls `body` with every data row of every file, in order. Blank lines are skipped (as pandas does);
-    /// ragged rows, duplicate header names and files without a header are reported to `warnings`.
+    /// ragged rows, duplicate header names and files without a header are reported to `warnings`. Files the
+    /// original tool wrote are read by `OriginalCSVReader` (mended rows; rows beyond mending never reach
+    /// `body`), and what it did is reported once per file.
     /// `progress` hears of the bytes parsed, every few thousand rows and at the end of each file.
     public func forEachRow(warnings: inout StatsWarnings, progress: ((Int) -> Void)? = nil,
                            _ body: (TableRow) throws -> Void) throws {
@@ -206,11 +208,11 @@ public struct StatsTable: Sendable {
             row.fieldOf = columns.map { firstOf[$0] ?? -1 }
             row.participantField = participantColumns[k].flatMap { firstOf[$0] } ?? -1
             row.file = file
-            var reader = try CSVReader(path: file)
+            var reader = try OriginalCSVReader(path: file)
             defer { reader.close() }
-            try reader.next(raw: &row.raw) // the header
             var reported = 0, rows = 0
             defer { progress?(reader.bytesConsumed - reported) }
+            defer { for n in reader.notes { warnings.note(n) } }
             while try reader.next(raw: &row.raw) {
                 row.line = reader.rowLine
                 rows += 1

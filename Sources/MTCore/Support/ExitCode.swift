@@ -30,8 +30,28 @@ public enum ExitCode: Int32, Sendable, CaseIterable, Comparable {
         }
     }
 
-    /// Runs report their worst outcome; a larger code is worse, except that success is best of all.
-    public static func < (lhs: ExitCode, rhs: ExitCode) -> Bool { lhs.rawValue < rhs.rawValue }
+    /// How bad an outcome is, for runs that report their worst one. Numeric order would put "try later" (75)
+    /// above a full disk (74) and a bug (70); this ranks by what the reader must do: nothing, look, wait,
+    /// fix the input or the set-up, rescue the data, report a bug.
+    public var severity: Int {
+        switch self {
+        case .ok: 0
+        case .problems: 1
+        case .tempFail: 2
+        case .unavailable: 3
+        case .usage: 4
+        case .noInput: 5
+        case .config: 6
+        case .noPermission: 7
+        case .cantCreate: 8
+        case .dataError: 9
+        case .ioError: 10
+        case .software: 11
+        }
+    }
+
+    /// Worse means more severe (see `severity`), not a larger number.
+    public static func < (lhs: ExitCode, rhs: ExitCode) -> Bool { lhs.severity < rhs.severity }
 
     public static func worst(_ codes: [ExitCode]) -> ExitCode { codes.max() ?? .ok }
 

@@ -39,9 +39,10 @@ public enum CSVScan {
     public static func summarize(path: String, scale: String?, recovered: Bool, inspect: Bool = true) -> CSVSummary {
         var s = CSVSummary(path: path, scale: scale, recovered: recovered, rows: 0, ids: [], findings: [])
         do {
-            var reader = try CSVReader(path: path)
+            var reader = try OriginalCSVReader(path: path)
             defer { reader.close() }
-            guard let header = try reader.next() else {
+            let header = reader.header
+            guard !header.isEmpty else {
                 s.findings.append(VerifyFinding(.csvUnreadable, path: path, scale: scale, message: "empty file: no header row",
                                                 hint: "remove it, or rebuild the scale's CSV with mt recover"))
                 return s
@@ -71,6 +72,15 @@ public enum CSVScan {
                         message: "column \(header[c])\(id.map { " of id \($0)" } ?? "") still holds RSA ciphertext",
                         hint: "decrypt it with the key that matches (mt decrypt --key OLD.pem FILE), or rebuild the scale with mt recover"))
                 }
+            }
+            if reader.shape.isOriginal {
+                let what = reader.shape == .originalTab ? "is tab-separated" : "has dates split by an unquoted comma"
+                var message = "written by the original tool: it \(what), so tools that read RFC 4180 misread it"
+                if reader.mended > 0 { message += "; \(reader.mended) row(s) mended in reading" }
+                if reader.leftOut > 0 { message += "; \(reader.leftOut) row(s) beyond mending (\(OriginalCSVReader.lines(reader.leftOutLines, total: reader.leftOut)))" }
+                s.findings.append(VerifyFinding(
+                    .csvOriginal, path: path, line: reader.leftOutLines.first, scale: scale, message: message,
+                    hint: "write a clean copy for analysts: mt stats mend \(FileSystem.shellQuote(path)) -o DIR (the file itself is left as it is)"))
             }
             if badCount > 0 {
                 s.findings.append(VerifyFinding(

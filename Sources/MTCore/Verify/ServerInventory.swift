@@ -41,7 +41,7 @@ public final class ServerInventory {
         }
         do { return try JSONParser.parse(r.body) } catch {
             // Older deployments answer a wrong password with an HTML login page and status 200.
-            throw unexpected(url, "a body that is not JSON (\(r.contentType ?? "no content type"); a login page?)")
+            throw unexpected(url, "a body that is not JSON (\(r.contentType.map { Untrusted.text($0) } ?? "no content type"); a login page?)")
         }
     }
 

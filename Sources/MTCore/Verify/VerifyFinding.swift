@@ -15,6 +15,8 @@ public struct VerifyFinding: Sendable, Equatable {
         case csvDuplicate = "csv-duplicate"
         case csvUnreadable = "csv-parse"
         case csvColumns = "csv-columns"
+        case csvOriginal = "csv-original"
+        case shelveArchive = "archive-shelve"
         case ciphertextLeft = "ciphertext-left"
         case benchmarkUnreadable = "benchmark-unreadable"
         case benchmarkMissing = "benchmark-missing"
@@ -47,7 +49,7 @@ public struct VerifyFinding: Sendable, Equatable {
 
     /// `path[:line]: message` then the hint, as the console shows it.
     public var text: String {
-        "\(kind.rawValue): \(path)\(line.map { ":\($0)" } ?? ""): \(message)\n  fix: \(hint)"
+        Untrusted.message("\(kind.rawValue): \(path)\(line.map { ":\($0)" } ?? ""): \(Untrusted.line(message))\n  fix: \(Untrusted.line(hint))")
     }
 
     public var json: JSONValue {

@@ -74,6 +74,11 @@ install: build
 	install -m 644 completions/mt.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mt
 	install -m 644 completions/_mt $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mt
 	install -m 644 completions/mt.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/mt.fish
+	install -d $(DESTDIR)$(SHAREDIR)/systemd
+	sed 's|/usr/local/bin/mt |$(BINDIR)/mt |' systemd/mt-export.service > $(DESTDIR)$(SHAREDIR)/systemd/mt-export.service
+	sed 's|/usr/local/bin/mt |$(BINDIR)/mt |' systemd/mt-export-static.service > $(DESTDIR)$(SHAREDIR)/systemd/mt-export-static.service
+	sed 's|/usr/local/bin/mt |$(BINDIR)/mt |' systemd/mt-status.service > $(DESTDIR)$(SHAREDIR)/systemd/mt-status.service
+	install -m 644 systemd/*.timer $(DESTDIR)$(SHAREDIR)/systemd/
 
 install-sim: sim
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
@@ -85,6 +90,7 @@ uninstall:
 	  $(DESTDIR)$(SHAREDIR)/server.yaml.sample $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mt \
 	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mt $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/mt.fish
 	cd man && for f in *.1; do rm -f $(DESTDIR)$(MANDIR)/$$f; done
+	rm -rf $(DESTDIR)$(SHAREDIR)/systemd
 
 clean:
 	rm -rf .build .build-asan .build-tsan Fuzz/.build Sim/.build Sim/.build-asan Sim/.build-tsan

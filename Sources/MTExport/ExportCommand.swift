@@ -36,9 +36,15 @@ public struct ExportCommand: Command {
         Benchmark marks written as 50.0 or "50" are read with a warning and written back as whole numbers.
 
         Silent on success when stderr is not a terminal (cron); the summary table (or --json) is printed
-        otherwise, and always when something went wrong.
+        otherwise, and always when something went wrong. On a terminal (without -q) a line per scale and a bar
+        for large fetches and for deletes show the progress.
+
+        Every run but a dry run ends by rewriting PATH/state/last_run.json, read by mt status; with METRICS_FILE
+        (a server or defaults: key) it also rewrites that file in the Prometheus text format (node_exporter's
+        textfile collector).
           */5 * * * *  mt export -q          # deleteable scales, every 5 minutes
           17 3 * * *   mt export . static -q # non-deleteable scales, daily
+          17 * * * *   mt status --max-age 30m -q  # mails when exports have stopped working
 
         EXIT STATUS (mt export: the worst outcome of every server and scale)
           0   every selected scale was handled

@@ -14,7 +14,7 @@ public struct MTConfig: Sendable {
         "READY", "DELETE_MODE", "SERVER", "USER", "PASS", "PASS_FILE", "PRIVATE_FILE", "DATE_FORMAT", "TIME_FORMAT",
         "PATH", "ALERT_EMAIL", "SMTP_SERVER", "SMTP_USER", "SMTP_PASS", "SMTP_PASS_FILE", "SMTP_FROM", "SMTP_CA_FILE",
         "CONNECT_TIMEOUT", "TIMEOUT", "LOW_SPEED_TIME", "CONCURRENCY", "MAX_CONCURRENCY", "RETRIES", "CA_FILE", "ALLOW_HTTP", "CATALOGUE",
-        "MAX_RESPONSE", "STUDY", "EXCLUDE_IDS",
+        "MAX_RESPONSE", "STUDY", "EXCLUDE_IDS", "METRICS_FILE",
     ]
 
     public func server(named name: String) throws -> ServerConfig {
@@ -285,6 +285,7 @@ private struct Block {
         let exclude = try list("EXCLUDE_IDS")
         // Each item of a YAML list is read as a line of an exclusion file, so `spam: 20-420` keeps its reason.
         server.excludeIDs = exclude.isEmpty ? nil : exclude.joined(separator: "\n")
+        server.metricsFile = try string("METRICS_FILE").map(resolve)
         return server
     }
 }

@@ -60,6 +60,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var excludeIDs: String?
     /// The config file this block came from, for messages.
     public var configFile: String
+    /// Prometheus text file (node_exporter's textfile collector) that every export run rewrites.
+    public var metricsFile: String?
 
     public init(name: String, ready: Bool = true, deleteMode: Bool = false, apiBase: String, user: String = "",
                 password: Secret? = nil, passwordSource: String? = nil, privateFiles: [String] = [],

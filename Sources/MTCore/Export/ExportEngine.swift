@@ -7,7 +7,9 @@ public enum ExportEngine {
     public static func run(options: ExportOptions, context: CommandContext) throws -> ExportReport {
         let config = try context.loadConfig()
         let servers = try config.select(options.server, readyOnly: true)
-        return ExportReport(servers: servers.map { ServerExport.run(server: $0, options: options, context: context) })
+        let report = ExportReport(servers: servers.map { ServerExport.run(server: $0, options: options, context: context) })
+        if !options.dryRun { ExportMetrics.writeAll(config: config, context: context) }
+        return report
     }
 }
 
@@ -23,6 +25,7 @@ struct ServerExport {
     let now: Date
     /// A scale hit a failure after which the run must not go on (see `RunStop`).
     var stopped = false
+    let progress: ExportProgress
 
     static func run(server: ServerConfig, options: ExportOptions, context: CommandContext) -> ServerOutcome {
         var outcome = ServerOutcome(server: server.name)
@@ -42,6 +45,7 @@ struct ServerExport {
             return outcome
         }
         defer { lock.release() }
+        let started = Date()
         do {
             var run = try ServerExport(server: server, options: options, context: context, logging: logging)
             outcome.scales = try run.exportScales()
@@ -50,6 +54,7 @@ struct ServerExport {
             log.critical("\(e.message)\(e.hint.map { " (\($0))" } ?? "")")
             outcome.error = e
         }
+        ExportRunRecord.record(outcome, server: server, options: options, started: started, log: log)
         outcome.alertSent = logging.sendAlerts(subject: "mt export: \(server.name) needs attention")
         return outcome
     }
@@ -60,6 +65,7 @@ struct ServerExport {
         self.logging = logging
         layout = DataLayout(server: server)
         now = Date()
+        progress = ExportProgress(context: context)
         client = try HTTPClient(options: HTTPOptions(server: server))
         try client.checkURL(server.exportURL)
         if server.privateFiles.isEmpty {
@@ -104,15 +110,19 @@ struct ServerExport {
                           hint: "\(close)scales on the server: \(shown.joined(separator: ", "))")
         }
         var out: [ScaleOutcome] = []
-        for info in scales where options.scales.includes(info) {
+        let selected = scales.filter { options.scales.includes($0) }
+        for (i, info) in selected.enumerated() {
+            progress.scale(server: server.name, scale: info.name, index: i + 1, count: selected.count)
             out.append(exportScale(info))
             if stopped { break }
         }
         return out
     }
 
-    func fetch(_ url: String, what: String) throws -> HTTPResponse {
-        do { return try client.get(url) } catch let e as HTTPTransportError {
+    func fetch(_ url: String, what: String, bar: FetchBar? = nil) throws -> HTTPResponse {
+        defer { bar?.finish() }
+        let update: ((Int, Int?) -> Void)? = bar.map { b in { b.update(received: $0, expected: $1) } }
+        do { return try client.get(url, progress: update) } catch let e as HTTPTransportError {
             throw MTError(.unavailable, "\(what): \(e.message)", hint: "the server is unreachable or too slow; the next run will try again")
         }
     }
@@ -209,7 +219,7 @@ struct ServerExport {
         let full = after == nil
         let fetchStart = Date()
         let url = server.exportURL + "/" + scale + (after.map { "?after=" + $0.text } ?? "")
-        let fetched = try ExportValidation.entries(fetch(url, what: "scale \(scale)"), scale: scale)
+        let fetched = try ExportValidation.entries(fetch(url, what: "scale \(scale)", bar: progress.fetch(label: "\(server.name) \(scale) fetch")), scale: scale)
         outcome.fetched = fetched.ids.count
         if fetched.ids.isEmpty, after == nil, let size = info.size, size > 0 {
             // Not an error (nothing is lost: nothing was sent, nothing is deleted), but a server that lists
@@ -358,9 +368,13 @@ struct ServerExport {
         let deleter = ExportDeleter(options: client.options, deleteURL: { base + String($0) },
                                     concurrency: options.concurrency ?? server.concurrency,
                                     maxConcurrency: server.maxConcurrency, retries: server.retries)
+        let bar = progress.deletes(label: "\(server.name) \(scale) delete", total: ids.count)
+        let tick: (@Sendable () -> Void)? = bar.map { b in { @Sendable in b.tick() } }
         let r = try Self.local {
-            try deleter.delete(ready, scale: scale, archive: archive, ledger: DeletionLedger(layout: layout), logger: log)
+            try deleter.delete(ready, scale: scale, archive: archive, ledger: DeletionLedger(layout: layout), logger: log,
+                               progress: tick)
         }
+        bar?.finish()
         outcome.deleted += r.deleted + r.gone
         outcome.failed += r.failed
         // The deleter counts, it does not say which ids failed: any failure keeps the mark below every id sent.

@@ -368,7 +368,7 @@ struct ServerExport {
         let deleter = ExportDeleter(options: client.options, deleteURL: { base + String($0) },
                                     concurrency: options.concurrency ?? server.concurrency,
                                     maxConcurrency: server.maxConcurrency, retries: server.retries)
-        let bar = progress.deletes(label: "\(server.name) \(scale) delete", total: ids.count)
+        let bar = progress.deletes(label: "\(server.name) \(scale) delete", total: ready.count)
         let tick: (@Sendable () -> Void)? = bar.map { b in { @Sendable in b.tick() } }
         let r = try Self.local {
             try deleter.delete(ready, scale: scale, archive: archive, ledger: DeletionLedger(layout: layout), logger: log,

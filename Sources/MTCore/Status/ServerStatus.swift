@@ -51,11 +51,7 @@ public struct ServerStatus: Sendable {
         var newest: [String: Double] = [:]
         for a in (try? layout.archives()) ?? [] { newest[a.scale] = max(newest[a.scale] ?? 0, a.time.timeIntervalSince1970) }
         var names = Set(s.record?.scales.map(\.name) ?? [])
-        let prefix = "export_", suffix = ".json"
-        for f in (try? FileSystem.list(layout.state)) ?? [] where f.hasPrefix(prefix) && f.hasSuffix(suffix) {
-            let name = String(f.dropFirst(prefix.count).dropLast(suffix.count))
-            if SafeName.isValidScale(name) { names.insert(name) }
-        }
+        names.formUnion((try? layout.exportStateScales()) ?? [])
         let t = now.timeIntervalSince1970
         for name in names.sorted() {
             var c = ScaleStatus(name: name)

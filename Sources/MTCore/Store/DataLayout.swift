@@ -48,6 +48,16 @@ public struct DataLayout: Sendable, Equatable {
     /// Which entries of one scale are in the active CSVs (`WrittenSet`).
     public func writtenSet(scale: String) -> String { state + "/written_\(scale).tsv" }
 
+    /// The scales that have an export state file, the inverse of `exportState(scale:)` (unsafe names left out).
+    public func exportStateScales() throws -> [String] {
+        let prefix = "export_", suffix = ".json"
+        return try FileSystem.list(state).compactMap { f -> String? in
+            guard f.hasPrefix(prefix), f.hasSuffix(suffix) else { return nil }
+            let scale = String(f.dropFirst(prefix.count).dropLast(suffix.count))
+            return SafeName.isValidScale(scale) ? scale : nil
+        }.sorted()
+    }
+
     /// `<Scale>_<DATE>.csv`, DATE in the server's DATE_FORMAT (local time).
     public func activeCSVName(scale: String, date: Date) -> String {
         CSVName.build(scale: scale, date: date, format: dateFormat)

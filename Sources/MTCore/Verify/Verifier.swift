@@ -29,8 +29,8 @@ public struct VerifyReport: Sendable {
             ])),
             ("notes", .array(notes.map(JSONValue.string))),
             ("lockHeld", lockHolder.map { h in
-                .object([("pid", h.pid.map { .int(Int64($0)) } ?? .null),
-                         ("since", h.since.map { .string(LocalTime.stamp($0)) } ?? .null)])
+                .object([("pid", .int(Int64(h.pid))),
+                         ("since", .string(LocalTime.stamp(h.since)))])
             } ?? .null),
             ("remoteError", remoteError.map { .string($0.description) } ?? .null),
             ("findings", .array(findings.map(\.json))),
@@ -63,7 +63,7 @@ public struct Verifier {
                           hint: "check PATH in \(server.configFile), or run mt export \(s) first")
         }
         var report = VerifyReport(server: server.name, root: layout.root)
-        report.lockHolder = DirectoryLock.holder(directory: layout.root)
+        report.lockHolder = DirectoryLock.holder(of: layout.root)
 
         let names = try layout.archives()
         let archives = withProgress("archives", names.count, unit: "archives") { ArchiveScan.summarize(names, layout: layout, progress: $0) }
@@ -123,7 +123,7 @@ public struct Verifier {
             }
         }
         // Asked again at the end: an export that started or ended during the check counts too.
-        if let holder = report.lockHolder ?? DirectoryLock.holder(directory: layout.root) {
+        if let holder = report.lockHolder ?? DirectoryLock.holder(of: layout.root) {
             report.lockHolder = holder
             report.notes.append("an export holds the lock of \(layout.root) (\(holder.description)); findings marked \"may be work in progress\" can be its unfinished work: run mt verify \(s) again after it ends before acting on them")
             for i in report.findings.indices where VerifyFinding.transientKinds.contains(report.findings[i].kind) {

@@ -22,7 +22,9 @@ build: deps
 	$(SWIFT) build -c release --product mt
 
 # mt-sim, the study server for tests, demos and benchmarks (compiles SwiftNIO and swift-nio-ssl once).
-SIM = --package-path Sim
+# SwiftPM keeps its build plan between builds and does not see files added to a path dependency (the root
+# package, as Sim sees it), so Sim re-plans every time.
+SIM = --package-path Sim --disable-build-manifest-caching
 sim: deps
 	$(SWIFT) build $(SIM) -c release --product mt-sim
 

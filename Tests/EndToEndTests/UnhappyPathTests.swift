@@ -146,7 +146,7 @@ import Testing
         try FileSystem.makeDirectories(f.layout.active)
         try Benchmark().write(path: f.layout.benchmark)
         try f.sim.setFaults("fail-delete=\(status)")
-        let r = try f.export("sim", "OA")
+        let r = try f.export("sim", "DD")
         #expect(r.code == 69, "\(r.stderr)")
         #expect(r.stderr.contains("the login expired or the password changed"), "\(r.stderr)")
         #expect(r.stderr.contains("check USER and PASS"), "\(r.stderr)")

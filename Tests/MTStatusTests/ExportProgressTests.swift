@@ -29,7 +29,7 @@ import Testing
         let r = try Run.program(script, ["-qec", "\(q(Products.mt)) --config \(q(f.config)) export", "/dev/null"])
         #expect(r.code == 0, "\(r.stdout)")
         let lines = r.stdout.components(separatedBy: "\r\n")
-        #expect(lines.contains { $0.hasPrefix("sim OA: exporting (") }, "\(r.stdout.prefix(2000))")
+        #expect(lines.contains { $0.hasPrefix("sim DD: exporting (") }, "\(r.stdout.prefix(2000))")
         #expect(r.stdout.contains(" delete [") && r.stdout.contains("] 100% "), "\(r.stdout.prefix(2000))")
         #expect(r.stdout.contains("\r\u{1B}[K"), "the bar clears its line")
         let quiet = try Run.program(script, ["-qec", "\(q(Products.mt)) --config \(q(f.config)) export -q", "/dev/null"])

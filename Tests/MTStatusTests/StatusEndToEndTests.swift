@@ -124,7 +124,7 @@ final class StatusFixture: @unchecked Sendable {
         let (r, s) = try f.status("--remote")
         #expect(r.code == 0, "\(r.stderr)")
         let remote = s["remote"]?["scales"]?.arrayValues ?? []
-        #expect(remote.contains { $0["scale"]?.stringValue == "OA" && $0["size"]?.int64Value == 0 })
+        #expect(remote.contains { $0["scale"]?.stringValue == "DD" && $0["size"]?.int64Value == 0 })
         #expect(remote.contains { $0["deleteable"] == .bool(false) && ($0["size"]?.int64Value ?? 0) > 0 })
         #expect(try f.mt("status", "--remote").stdout.contains("ON SERVER"))
         f.sim.stop()

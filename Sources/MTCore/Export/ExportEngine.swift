@@ -405,8 +405,11 @@ struct ServerExport {
         let entries = try ArchiveReader.entries(layout: layout, archive: name)
         var hashes: [Int64: UInt64] = [:]
         let rows = entries.filter { e in
-            guard let id = e["id"]?.int64Value, IDRanges.contains(pending.ids, id), !written.contains(id) else { return false }
-            hashes[id] = WrittenSet.hash(e)
+            // By content, not id: the journal of a release names ids already written with their first entry.
+            guard let id = e["id"]?.int64Value, IDRanges.contains(pending.ids, id) else { return false }
+            let h = WrittenSet.hash(e)
+            guard written.verdict(id: id, hash: h) != .same else { return false }
+            hashes[id] = h
             return true
         }
         var ignored = ScaleOutcome(scale: scale, deleteable: true)

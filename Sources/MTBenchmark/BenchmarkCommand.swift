@@ -53,7 +53,7 @@ public struct BenchmarkCommand: Command {
         EXIT STATUS
           0   success
           1   the file was rebuilt, but some archives or state files could not be read (listed; their ids are
-              not counted)
+              not counted); or release wrote values that could not be decrypted (kept as ciphertext, logged)
           64  bad arguments, or set, rebuild or release refused without --yes off a terminal
           65  the table found a benchmark file that is not valid (repair it with rebuild, set, reset or
               import), or import was given one

@@ -276,7 +276,7 @@ struct ServerExport {
         let heldNow = Set(conflicts)
         state.heldBack = (full ? heldNow : heldNow.union(state.heldBack)).sorted()
         if !heldNow.isEmpty {
-            log.critical("\(heldNow.count) entries have the id of an entry already in the CSVs but other content (\(Self.idList(Array(heldNow)))); the server's ids may have restarted. They are held back: not written to the CSVs and never deleted by mt export; the server's copy is kept in \(archive ?? "no archive"). Check them on the server; mt recover \(server.name) \(scale) builds a CSV that keeps both entries of each such id. If the server's database was rebuilt, move the scale's CSVs out of \(layout.active) and \(setPath) out of \(layout.state) (they belong to the old database): the next run writes the new entries")
+            log.critical("\(heldNow.count) entries have the id of an entry already in the CSVs but other content (\(Self.idList(Array(heldNow)))); the server's ids may have restarted. They are held back: not written to the CSVs and never deleted by mt export; the server's copy is kept in \(archive ?? "no archive"). Check them on the server; to keep both entries of each such id, mt benchmark \(server.name) release \(scale) writes them to the CSVs, and the next run deletes them; mt recover \(server.name) \(scale) builds a CSV that keeps both. If the server's database was rebuilt, move the scale's CSVs out of \(layout.active) and \(setPath) out of \(layout.state) (they belong to the old database): the next run writes the new entries")
             outcome.exit = max(outcome.exit, .problems)
         }
         try Self.local { try state.save(scale: scale, layout: layout) }

@@ -45,7 +45,7 @@ import Testing
     }
 
     func heldCount(_ f: ExportFixture) throws -> Int64? {
-        let r = try Run.mt(["--config", f.config, "--json", "benchmark", "sim"])
+        let r = try Run.mt(["--config", f.config, "benchmark", "sim", "--json"])
         let scales = try JSONParser.parse(Array(r.stdout.utf8))["servers"]?.arrayValues?.first?["scales"]?.arrayValues ?? []
         return scales.first { $0["scale"] == .string("OA") }?["heldBack"]?.int64Value
     }

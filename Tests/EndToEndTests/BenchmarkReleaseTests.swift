@@ -51,7 +51,8 @@ import Testing
     }
 
     @Test func releasedEntriesAreWrittenBesideTheFirstAndThenDeleted() throws {
-        let (_, f) = try heldBack()
+        let (study, f) = try heldBack()
+        defer { withExtendedLifetime(study) {} }
         #expect(try heldCount(f) == 30)
         let r = try release(f, ["OA", "--yes"])
         #expect(r.code == 0, "\(r.stdout)\(r.stderr)")
@@ -89,7 +90,8 @@ import Testing
     }
 
     @Test func refusalsChangeNothing() throws {
-        let (_, f) = try heldBack(deletes: false)
+        let (study, f) = try heldBack(deletes: false)
+        defer { withExtendedLifetime(study) {} }
         let csvs = try f.layout.activeCSVs(scale: "OA").map { try FileSystem.read($0) }
         let notHeld = try release(f, ["OA", "31", "--yes"])
         #expect(notHeld.code == 66, "\(notHeld.stderr)")
@@ -117,7 +119,8 @@ import Testing
     /// A release killed between its CSV append and the written set's line (the state a kill -9 leaves there):
     /// the next run, export or release, cuts the CSV back and replays the rows from the journal, each once.
     @Test func anInterruptedReleaseIsFinishedByTheNextRun() throws {
-        let (_, f) = try heldBack(deletes: false)
+        let (study, f) = try heldBack(deletes: false)
+        defer { withExtendedLifetime(study) {} }
         let archive = try #require(try f.layout.archives(scale: "OA").last).fileName
         let statePath = f.layout.exportState(scale: "OA")
         let setPath = f.layout.writtenSet(scale: "OA")

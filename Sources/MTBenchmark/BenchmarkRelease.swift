@@ -38,7 +38,9 @@ struct BenchmarkRelease {
                                     allowReadable: context.global.allowReadableSecrets)
         let preview = try plan(scale: scale, ids: ids, state: ExportScaleState.load(scale: scale, layout: layout), written: loadWritten(scale))
         if preview.isEmpty {
-            context.stdout.line("\(server.name): \(scale) has no held-back entries; nothing to release")
+            if context.global.json { printJSON(scale: scale, released: []) } else {
+                context.stdout.line("\(server.name): \(scale) has no held-back entries; nothing to release")
+            }
             return .ok
         }
         show(preview, scale: scale)
@@ -48,15 +50,17 @@ struct BenchmarkRelease {
         let log = logging.logger(scale: scale)
         let lock = try DirectoryLock(directory: server.path)
         defer { lock.release() }
-        let (count, problems) = try release(scale: scale, ids: ids, keys: keys, log: log)
+        let (released, problems) = try release(scale: scale, ids: ids, keys: keys, log: log)
         _ = logging.sendAlerts(subject: "mt benchmark: \(server.name): held-back entries of \(scale) released")
-        context.stdout.line("\(server.name): released \(count) entries of \(scale) into the active CSVs; the next mt export deletes them from the server")
+        if context.global.json { printJSON(scale: scale, released: released) } else {
+            context.stdout.line("\(server.name): released \(released.count) entries of \(scale) into the active CSVs; the next mt export deletes them from the server")
+        }
         return problems ? .problems : .ok
     }
 
     /// Under the lock: finishes an interrupted append first, plans again (an export may have run since the
     /// preview), then appends per archive through the journal and commits the state.
-    func release(scale: String, ids: [Int64], keys: KeyRing, log: Logger) throws -> (Int, Bool) {
+    func release(scale: String, ids: [Int64], keys: KeyRing, log: Logger) throws -> ([Held], Bool) {
         var state = try ExportScaleState.load(scale: scale, layout: layout)
         let csv = ExportCSV(layout: layout, scale: scale)
         var problems = false
@@ -93,7 +97,7 @@ struct BenchmarkRelease {
         }
         state.writtenEntries = written.count
         try state.save(scale: scale, layout: layout)
-        return (held.count, problems)
+        return (held, problems)
     }
 
     /// Decrypts and appends through export's journalled CSV append; true when some values could not be decrypted.
@@ -152,11 +156,23 @@ struct BenchmarkRelease {
         return wanted.sorted().map { id in var h = found[id]!; h.writtenFrom = origin[id]; return h }
     }
 
+    /// The list before the question: on stdout, or on stderr when stdout carries the JSON result.
     func show(_ held: [Held], scale: String) {
-        context.stdout.line("\(server.name): \(held.count) held-back \(held.count == 1 ? "entry" : "entries") of \(scale):")
+        let out = context.global.json ? context.stderr : context.stdout
+        out.line("\(server.name): \(held.count) held-back \(held.count == 1 ? "entry" : "entries") of \(scale):")
         for h in held {
-            context.stdout.line("  id \(h.id)  held version in \(h.archive.fileName)  why: \(h.reason)")
+            out.line("  id \(h.id)  held version in \(h.archive.fileName)  why: \(h.reason)")
         }
+    }
+
+    func printJSON(scale: String, released: [Held]) {
+        context.stdout.write(JSONWriter.bytes(.object([
+            ("server", .string(server.name)), ("scale", .string(scale)),
+            ("released", .array(released.map { h in
+                .object([("id", .int(h.id)), ("archive", .string(h.archive.fileName)),
+                         ("writtenFrom", h.writtenFrom.map { .string($0.fileName) } ?? .null)])
+            })),
+        ]), pretty: true) + [0x0A])
     }
 
     /// Asks on the terminal; off a terminal (cron, scripts, pipes) a release needs --yes instead.

@@ -92,10 +92,18 @@ import Testing
     @Test func refusalsChangeNothing() throws {
         let (study, f) = try heldBack(deletes: false)
         defer { withExtendedLifetime(study) {} }
+        // --json: the list goes to stderr, the result (here: one id) to stdout.
+        let one = try release(f, ["OA", "30", "--yes", "--json"])
+        #expect(one.code == 0, "\(one.stderr)")
+        let result = try JSONParser.parse(Array(one.stdout.utf8))
+        #expect(result["released"]?.arrayValues?.compactMap { $0["id"]?.int64Value } == [30])
+        #expect(result["released"]?.arrayValues?.first?["writtenFrom"]?.stringValue?.hasSuffix("_OA.json.gz") == true, "\(one.stdout)")
+        #expect(one.stderr.contains("id 30 "))
+        #expect(try heldIDs(f) == (1...29).map(Int64.init))
         let csvs = try f.layout.activeCSVs(scale: "OA").map { try FileSystem.read($0) }
-        let notHeld = try release(f, ["OA", "31", "--yes"])
+        let notHeld = try release(f, ["OA", "30", "--yes"])
         #expect(notHeld.code == 66, "\(notHeld.stderr)")
-        #expect(notHeld.stderr.contains("31") && notHeld.stderr.contains("not held back"))
+        #expect(notHeld.stderr.contains("30") && notHeld.stderr.contains("not held back"))
         let offTerminal = try release(f, ["OA", "3"], stdin: [])
         #expect(offTerminal.code == 64, "\(offTerminal.stderr)")
         #expect(offTerminal.stderr.contains("--yes"))
@@ -112,7 +120,7 @@ import Testing
         #expect(noKey.code == 78, "\(noKey.stderr)")
         #expect(noKey.stderr.contains("where the private key lives"))
         #expect(try f.layout.activeCSVs(scale: "OA").map { try FileSystem.read($0) } == csvs)
-        #expect(try heldIDs(f) == (1...30).map(Int64.init))
+        #expect(try heldIDs(f) == (1...29).map(Int64.init))
         #expect(try f.sim.ledger().isEmpty)
     }
 

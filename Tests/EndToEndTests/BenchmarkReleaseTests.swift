@@ -165,4 +165,29 @@ import Testing
         #expect(Set(try f.sim.ledger().map(\.id)).intersection(1...30) == [1, 2, 3, 4, 5])
         #expect(try texts(f) == (twice + rest).sorted())
     }
+
+    /// Releases killed with SIGKILL at random moments, one id each, then one release of the rest and an export
+    /// with deletes: every id holds both entries exactly once, every deleted entry is in the CSVs.
+    @Test func releasesKilledAtRandomMomentsLoseNothingAndWriteNothingTwice() throws {
+        let (study, f) = try heldBack(deletes: false)
+        defer { withExtendedLifetime(study) {} }
+        var rng = SystemRandomNumberGenerator()
+        for id in 1...12 {
+            let child = try ChildProcess(Products.mt, ["--config", f.config, "benchmark", "sim", "release", "OA", String(id), "--yes"],
+                                         output: f.dir.path + "/killed.log")
+            usleep(useconds_t(Double.random(in: 0.02...0.5, using: &rng) * 1_000_000))
+            _ = child.stop(signal: SIGKILL)
+        }
+        let rest = try release(f, ["OA", "--yes"])
+        #expect(rest.code == 0, "\(rest.stderr)")
+        #expect(try heldIDs(f).isEmpty)
+        let both = (1...30).flatMap { ["answer \($0)", "after the restart \($0)"] } + (31...100).map { "answer \($0)" }
+        #expect(try texts(f) == both.sorted())
+        let r = try f.export("sim", "OA")
+        #expect(r.code == 0, "\(r.stderr)")
+        #expect(Set(try f.sim.ledger().map(\.id)) == Set<Int64>(1...100))
+        #expect(try texts(f) == both.sorted())
+        let v = try f.verify("sim")
+        #expect(v.code == 0, "\(v.stdout)\(v.stderr)")
+    }
 }

@@ -78,7 +78,7 @@ _mt() {
         recover) opts="--key --static --deleteable --fields"
             if [ "$nargs" -eq 0 ]; then opts="$opts . $(_mt_servers)"; elif [ "$nargs" -eq 1 ]; then opts="$opts . $(_mt_scales)"; fi ;;
         benchmark) opts="--remote --yes --deleteable"
-            if [ "$nargs" -eq 0 ]; then opts="$opts set reset import rebuild $(_mt_servers)"; else opts="$opts $(_mt_scales)"; fi ;;
+            if [ "$nargs" -eq 0 ]; then opts="$opts set reset import rebuild release $(_mt_servers)"; else opts="$opts $(_mt_scales)"; fi ;;
         verify) opts="--remote"
             [ "$nargs" -eq 0 ] && opts="$opts . $(_mt_servers)" ;;
         scales) opts="--local --scale --study --format --output -o"

@@ -55,7 +55,7 @@ complete -c mt -n "__fish_seen_subcommand_from recover" -l static -d 'describe a
 complete -c mt -n "__fish_seen_subcommand_from recover" -l deleteable -d 'describe as deleteable in the README'
 complete -c mt -n "__fish_seen_subcommand_from recover" -l key -r -F -d 'private key'
 complete -c mt -n "__fish_seen_subcommand_from recover decrypt" -l fields -x -d 'more fields to decrypt'
-complete -c mt -n "__fish_seen_subcommand_from benchmark" -a "set reset import rebuild"
+complete -c mt -n "__fish_seen_subcommand_from benchmark" -a "set reset import rebuild release"
 complete -c mt -n "__fish_seen_subcommand_from benchmark verify status" -l remote -d 'ask the server too'
 complete -c mt -n "__fish_seen_subcommand_from status" -l max-age -x -a "30m 1h 2h 1d" -d 'alert when the last success is older'
 complete -c mt -n "__fish_seen_subcommand_from benchmark" -l yes -d 'do not ask'

@@ -14,6 +14,8 @@ public struct BenchmarkStatus: Sendable {
         public var entriesArchived = 0
         /// Data rows of the scale's `active_data` CSVs.
         public var csvRows = 0
+        /// Entries export holds back (`heldBack` of its state): released with `mt benchmark release`.
+        public var heldBack = 0
         /// With `--remote`: the size the server reports, and how many of its entries are at or below the mark.
         public var serverSize: Int?
         public var remainingAtOrBelow: Int?
@@ -62,6 +64,11 @@ public struct BenchmarkStatus: Sendable {
         }
         for (scale, set) in ids { touch(scale) { $0.entriesArchived = set.count } }
         for c in csvs { touch(c.scale!) { $0.csvRows += c.rows } }
+        for scale in Array(rows.keys) where SafeName.isValidScale(scale) {
+            if let state = try? ExportScaleState.load(scale: scale, layout: layout), !state.heldBack.isEmpty {
+                touch(scale) { $0.heldBack = state.heldBack.count }
+            }
+        }
 
         var refused: [String] = []
         if remote {
@@ -99,6 +106,7 @@ public struct BenchmarkStatus: Sendable {
                     ("archives", .int(r.archives)),
                     ("entriesArchived", .int(r.entriesArchived)),
                     ("csvRows", .int(r.csvRows)),
+                    ("heldBack", .int(r.heldBack)),
                 ]
                 if remote {
                     fields.append(("onServer", r.onServer.map(JSONValue.bool) ?? .null))

@@ -14,14 +14,15 @@ public struct ExportCSV {
 
     func path(_ fileName: String) -> String { layout.active + "/" + fileName }
 
-    /// Appends the rows of `entries` (already decrypted) whose id is not in `written` to `csvName`, taken from
+    /// Appends the rows of `entries` (already decrypted) not in `written` with their content to `csvName`, taken from
     /// `archive`; records their ids with `hashes` (the content hashes of the server's entries) in the written set
     /// and commits `state`. Returns the number of rows written.
     public func append(_ entries: [JSONValue], hashes: [Int64: UInt64], archive: String, csvName: String,
                        written: inout WrittenSet, state: inout ExportScaleState) throws -> Int {
         var seen = Set<Int64>()
         let rows = entries.filter { e in
-            guard let id = e["id"]?.int64Value, hashes[id] != nil, !written.contains(id) else { return false }
+            // Not yet written with this content: a new id, or (a release) another entry under a written id.
+            guard let id = e["id"]?.int64Value, let h = hashes[id], written.verdict(id: id, hash: h) != .same else { return false }
             return seen.insert(id).inserted
         }
         guard !rows.isEmpty else { return 0 }

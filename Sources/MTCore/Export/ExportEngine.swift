@@ -276,7 +276,7 @@ struct ServerExport {
         let heldNow = Set(conflicts)
         state.heldBack = (full ? heldNow : heldNow.union(state.heldBack)).sorted()
         if !heldNow.isEmpty {
-            log.critical("\(heldNow.count) entries have the id of an entry already in the CSVs but other content (\(Self.idList(Array(heldNow)))); the server's ids may have restarted. They are held back: not written to the CSVs and never deleted by mt export; the server's copy is kept in \(archive ?? "no archive"). Check them on the server; mt recover \(server.name) \(scale) builds a CSV that keeps both entries of each such id. If the server's database was rebuilt, move the scale's CSVs out of \(layout.active) and \(setPath) out of \(layout.state) (they belong to the old database): the next run writes the new entries")
+            log.critical("\(heldNow.count) entries have the id of an entry already in the CSVs but other content (\(Self.idList(Array(heldNow)))); the server's ids may have restarted. They are held back: not written to the CSVs and never deleted by mt export; the server's copy is kept in \(archive ?? "no archive"). Check them on the server; to keep both entries of each such id, mt benchmark \(server.name) release \(scale) writes them to the CSVs, and the next run deletes them; mt recover \(server.name) \(scale) builds a CSV that keeps both. If the server's database was rebuilt, move the scale's CSVs out of \(layout.active) and \(setPath) out of \(layout.state) (they belong to the old database): the next run writes the new entries")
             outcome.exit = max(outcome.exit, .problems)
         }
         try Self.local { try state.save(scale: scale, layout: layout) }
@@ -405,8 +405,11 @@ struct ServerExport {
         let entries = try ArchiveReader.entries(layout: layout, archive: name)
         var hashes: [Int64: UInt64] = [:]
         let rows = entries.filter { e in
-            guard let id = e["id"]?.int64Value, IDRanges.contains(pending.ids, id), !written.contains(id) else { return false }
-            hashes[id] = WrittenSet.hash(e)
+            // By content, not id: the journal of a release names ids already written with their first entry.
+            guard let id = e["id"]?.int64Value, IDRanges.contains(pending.ids, id) else { return false }
+            let h = WrittenSet.hash(e)
+            guard written.verdict(id: id, hash: h) != .same else { return false }
+            hashes[id] = h
             return true
         }
         var ignored = ScaleOutcome(scale: scale, deleteable: true)

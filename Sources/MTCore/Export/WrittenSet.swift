@@ -9,11 +9,15 @@ import Foundation
 /// 16 hex digits of the SHA-256 of the entry's JSON (as parsed from the server, written back compactly), or `-`
 /// when the content is not known (an id found in a CSV that no archive holds). About 25 bytes per entry.
 /// A line counts only once it ends in a newline (a torn last line is an append that never committed).
+/// An id may appear on several lines with different hashes: `mt benchmark release` accepted another entry under
+/// that id into the CSVs, which then hold both; each of those contents counts as written.
 public struct WrittenSet: Sendable, Equatable {
     public enum Verdict: Sendable, Equatable { case new, same, different, unknown }
 
     /// id → content hash; nil hash: content unknown.
     public private(set) var hashes: [Int64: UInt64?] = [:]
+    /// Further contents accepted under an id, in the order they were released (`mt benchmark release`).
+    public private(set) var released: [Int64: [UInt64]] = [:]
 
     public init() {}
 
@@ -27,13 +31,22 @@ public struct WrittenSet: Sendable, Equatable {
 
     public func verdict(id: Int64, hash: UInt64) -> Verdict {
         guard let known = hashes[id] else { return .new }
+        if released[id]?.contains(hash) == true { return .same }
         guard let known else { return .unknown }
         return known == hash ? .same : .different
     }
 
-    /// Records in memory (the caller appends the same records to the file).
+    /// How many contents the CSVs may hold under `id` (1 for an entry written once, more after a release).
+    public func accepted(_ id: Int64) -> Int {
+        hashes[id] == nil ? 0 : 1 + (released[id]?.count ?? 0)
+    }
+
+    /// Records in memory (the caller appends the same records to the file). A known hash other than the ones
+    /// already accepted under that id is a released entry: both are in the CSVs from then on.
     public mutating func insert(_ id: Int64, hash: UInt64?) {
-        if hashes[id] == nil { hashes[id] = hash }
+        guard let known = hashes[id] else { hashes[id] = hash; return }
+        guard let hash, known != hash, released[id]?.contains(hash) != true else { return }
+        released[id, default: []].append(hash)
     }
 
     public static func line(_ id: Int64, _ hash: UInt64?) -> String {
@@ -76,14 +89,17 @@ public struct WrittenSet: Sendable, Equatable {
 
     /// Rebuilds the set from what is on disk when the file is missing or damaged: the ids in the scale's active
     /// CSVs (with a key) or in its archives (without one), each with the content of the oldest archive holding
-    /// it (the entry written first; a later, different one under the same id was never written).
+    /// it (the entry written first; a later, different one under the same id was never written). An id the CSVs
+    /// hold n times (a release) accepts the first n contents the archives hold under it.
     public static func rebuild(scale: String, layout: DataLayout, fromCSVs: Bool) throws -> (set: WrittenSet, unreadable: [String]) {
-        var oldest: [Int64: UInt64] = [:]
+        var versions: [Int64: [UInt64]] = [:]
         var unreadable: [String] = []
         for name in try layout.archives(scale: scale) {
             do {
                 try ArchiveReader.forEachEntry(layout: layout, archive: name) { e in
-                    if let id = e["id"]?.int64Value, oldest[id] == nil { oldest[id] = hash(e) }
+                    guard let id = e["id"]?.int64Value else { return }
+                    let h = hash(e)
+                    if versions[id]?.contains(h) != true { versions[id, default: []].append(h) }
                 }
             } catch {
                 unreadable.append(name.fileName)
@@ -91,12 +107,18 @@ public struct WrittenSet: Sendable, Equatable {
         }
         var set = WrittenSet()
         if fromCSVs {
+            var seen: [Int64: Int] = [:]
             for path in try layout.activeCSVs(scale: scale) {
                 let summary = CSVScan.summarize(path: path, scale: scale, recovered: false, inspect: false)
-                for o in summary.ids { set.insert(o.id, hash: oldest[o.id]) }
+                for o in summary.ids {
+                    let n = seen[o.id, default: 0]
+                    seen[o.id] = n + 1
+                    let known = versions[o.id] ?? []
+                    if n == 0 { set.insert(o.id, hash: known.first) } else if n < known.count { set.insert(o.id, hash: known[n]) }
+                }
             }
         } else {
-            for (id, h) in oldest { set.insert(id, hash: h) }
+            for (id, hs) in versions { set.insert(id, hash: hs[0]) }
         }
         return (set, unreadable)
     }
@@ -104,7 +126,10 @@ public struct WrittenSet: Sendable, Equatable {
     /// The whole set, written atomically (after a rebuild).
     public func write(path: String) throws {
         var out = ""
-        for id in hashes.keys.sorted() { out += Self.line(id, hashes[id]!) }
+        for id in hashes.keys.sorted() {
+            out += Self.line(id, hashes[id]!)
+            for h in released[id] ?? [] { out += Self.line(id, h) }
+        }
         try FileSystem.writeAtomically(Array(out.utf8), to: path, mode: 0o600)
     }
 

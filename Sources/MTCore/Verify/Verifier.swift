@@ -76,6 +76,14 @@ public struct Verifier {
 
         var archived: [String: [Int64: String]] = [:] // scale → id → first archive holding it
         var firstContent: [String: [Int64: UInt64]] = [:]
+        // Entries released by hand (`mt benchmark release`): the CSVs hold both contents of such an id on purpose.
+        var writtenSets: [String: WrittenSet] = [:]
+        func written(_ scale: String) -> WrittenSet {
+            if let w = writtenSets[scale] { return w }
+            let w = ((try? WrittenSet.load(path: layout.writtenSet(scale: scale))) ?? nil) ?? WrittenSet()
+            writtenSets[scale] = w
+            return w
+        }
         for a in archives {
             var ids = archived[a.name.scale] ?? [:]
             var contents = firstContent[a.name.scale] ?? [:]
@@ -83,7 +91,8 @@ public struct Verifier {
                 if ids[id] == nil {
                     ids[id] = a.path
                     contents[id] = h
-                } else if contents[id] != h {
+                } else if contents[id] != h, written(a.name.scale).accepted(id) < 2
+                            || written(a.name.scale).verdict(id: id, hash: h) != .same {
                     report.findings.append(VerifyFinding(.contentDiffers, path: a.path, scale: a.name.scale, id: id,
                                                          message: "\(a.name.scale) id \(id) is held here with other content than in \(ids[id]!): the server's ids restarted or the entry changed; the active CSVs hold the first",
                                                          hint: "mt recover \(s) \(a.name.scale) builds a CSV that keeps both; mt export holds such entries back on the server"))
@@ -112,7 +121,7 @@ public struct Verifier {
         if server.privateFiles.isEmpty {
             report.notes.append("server \(server.name) has no PRIVATE_FILE (archive-only set-up): archived ids were not matched with CSV rows")
         } else {
-            report.findings += coverageFindings(csvs, archived: archived)
+            report.findings += coverageFindings(csvs, archived: archived, released: { written($0).accepted($1) })
         }
 
         report.findings += permissionFindings()
@@ -256,7 +265,9 @@ public struct Verifier {
     /// Every archived id of every scale (a non-deleteable scale's snapshots and increments too: export writes each
     /// entry once and never drops a row) in exactly one active CSV row (or in a CSV `mt recover` rebuilt),
     /// and no id twice in the active CSVs or in one recovered file.
-    func coverageFindings(_ csvs: [CSVSummary], archived: [String: [Int64: String]]) -> [VerifyFinding] {
+    /// `released` says how many rows an id may have (more than one after `mt benchmark release`).
+    func coverageFindings(_ csvs: [CSVSummary], archived: [String: [Int64: String]],
+                          released: (String, Int64) -> Int = { _, _ in 1 }) -> [VerifyFinding] {
         var out: [VerifyFinding] = []
         var active: [String: [Int64: [(String, Int)]]] = [:]
         var recovered: [String: Set<Int64>] = [:]
@@ -276,7 +287,7 @@ public struct Verifier {
         }
         for scale in archived.keys.sorted() {
             let rows = active[scale] ?? [:]
-            for id in rows.keys.sorted() where rows[id]!.count > 1 {
+            for id in rows.keys.sorted() where rows[id]!.count > max(1, released(scale, id)) {
                 out.append(duplicate(scale: scale, id: id, at: rows[id]!))
             }
             for (id, archive) in archived[scale]!.sorted(by: { $0.key < $1.key })

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Raw archives as `mt export` makes them (DESIGN §4.1): the server's bytes gzip'd, durable, read back and
+/// Raw archives as `mt export` makes them (see ARCHITECTURE.md, safety invariants): the server's bytes gzip'd, durable, read back and
 /// checked before anything that depends on them (a CSV row, a DELETE) happens.
 public enum ExportArchive {
     /// Writes `body` as a new archive of `scale`, verifies it holds every id of `ids`, and records its checksum.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Concurrent DELETEs of archived ids (DESIGN §4.1): worker threads, each with its own kept-alive `HTTPClient`,
+/// Concurrent DELETEs of archived ids (see ARCHITECTURE.md, safety invariants): worker threads, each with its own kept-alive `HTTPClient`,
 /// pull ids from one queue. How many may have a request in flight is adaptive (`AdaptiveConcurrency`): it starts at
 /// `concurrency` and grows towards `maxConcurrency` while latency holds, halving on 5xx, timeouts or rising
 /// latency. The deletion ledger entry of a batch is fsynced before the batch goes out.
@@ -30,6 +30,8 @@ public struct ExportDeleter: Sendable {
     public var backoff: Double = 0.2
     /// Seconds on a monotonic clock, for the latency samples.
     public var clock: @Sendable () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+    /// Opens each worker thread's own transport (the unit tests' seam; see `ExportTransport`).
+    public var connect: @Sendable () throws -> any ExportTransport
 
     /// `maxConcurrency` below `concurrency` means never above `concurrency` (it still halves).
     public init(options: HTTPOptions, deleteURL: @escaping @Sendable (Int64) -> String, concurrency: Int,
@@ -39,6 +41,7 @@ public struct ExportDeleter: Sendable {
         self.concurrency = max(1, concurrency)
         self.maxConcurrency = max(self.concurrency, maxConcurrency ?? self.concurrency)
         self.retries = retries
+        connect = { try HTTPClient(options: options) }
     }
 
     /// Deletes `ids` (after recording them in the ledger, in batches). Errors of the ledger stop everything
@@ -92,8 +95,8 @@ public struct ExportDeleter: Sendable {
     enum Answer { case deleted, gone, failed, stop(MTError) }
 
     func work(_ queue: DeleteQueue, logger: Logger) {
-        let client: HTTPClient
-        do { client = try HTTPClient(options: options) } catch {
+        let client: any ExportTransport
+        do { client = try connect() } catch {
             queue.stop(error.asMTError)
             return
         }
@@ -116,7 +119,7 @@ public struct ExportDeleter: Sendable {
     }
 
     /// One id, with retries; every attempt's outcome goes to `observe`.
-    func deleteOne(_ id: Int64, client: HTTPClient, logger: Logger,
+    func deleteOne(_ id: Int64, client: any ExportTransport, logger: Logger,
                    observe: (AdaptiveConcurrency.Signal) -> Void = { _ in }) -> Answer {
         let url = deleteURL(id)
         var attempt = 0

@@ -1,13 +1,13 @@
 import Foundation
 
 /// `mt export` for every selected server: list → fetch → validate → archive (durable, read back) → CSV →
-/// delete → benchmark, per scale, with the safety invariants of DESIGN §4. One failing scale or server never
-/// stops the others; the report's exit code is the worst outcome.
+/// delete → mark, per scale, with the safety invariants described in ARCHITECTURE.md. One failing scale or server
+/// never stops the others; the report's exit code is the worst outcome.
 public enum ExportEngine {
-    public static func run(options: ExportOptions, context: CommandContext) throws -> ExportReport {
+    public static func run(options: ExportOptions, context: CommandContext, seams: ExportSeams = .live) throws -> ExportReport {
         let config = try context.loadConfig()
         let servers = try config.select(options.server, readyOnly: true)
-        let report = ExportReport(servers: servers.map { ServerExport.run(server: $0, options: options, context: context) })
+        let report = ExportReport(servers: servers.map { ServerExport.run(server: $0, options: options, context: context, seams: seams) })
         if !options.dryRun { ExportMetrics.writeAll(config: config, context: context) }
         return report
     }
@@ -20,18 +20,22 @@ struct ServerExport {
     let layout: DataLayout
     let logging: RunLogging
     let keys: KeyRing?
-    let client: HTTPClient
+    let seams: ExportSeams
+    let httpOptions: HTTPOptions
+    /// The transport of the fetches (the deletes open one per worker thread).
+    let client: any ExportTransport
     var benchmark: Benchmark
+    /// When the run started: the date of the CSVs it appends to, the reference of the automatic `after=`.
     let now: Date
     /// A scale hit a failure after which the run must not go on (see `RunStop`).
     var stopped = false
     let progress: ExportProgress
 
-    static func run(server: ServerConfig, options: ExportOptions, context: CommandContext) -> ServerOutcome {
+    static func run(server: ServerConfig, options: ExportOptions, context: CommandContext, seams: ExportSeams) -> ServerOutcome {
         var outcome = ServerOutcome(server: server.name)
         let logging: RunLogging
         do { logging = try context.makeLogging(for: server) } catch {
-            outcome.error = diskError(error.asMTError)
+            outcome.error = ExportStepError.disk(error.asMTError).asMTError
             context.stderr.line(Untrusted.message("mt export: server \(server.name): \(outcome.error!.description)"))
             return outcome
         }
@@ -45,9 +49,9 @@ struct ServerExport {
             return outcome
         }
         defer { lock.release() }
-        let started = Date()
+        let started = seams.now()
         do {
-            var run = try ServerExport(server: server, options: options, context: context, logging: logging)
+            var run = try ServerExport(server: server, options: options, context: context, logging: logging, seams: seams)
             outcome.scales = try run.exportScales()
         } catch {
             let e = error.asMTError
@@ -59,15 +63,17 @@ struct ServerExport {
         return outcome
     }
 
-    init(server: ServerConfig, options: ExportOptions, context: CommandContext, logging: RunLogging) throws {
+    init(server: ServerConfig, options: ExportOptions, context: CommandContext, logging: RunLogging, seams: ExportSeams) throws {
         self.server = server
         self.options = options
         self.logging = logging
         layout = DataLayout(server: server)
-        now = Date()
+        self.seams = seams
+        now = seams.now()
         progress = ExportProgress(context: context)
-        client = try HTTPClient(options: HTTPOptions(server: server))
-        try client.checkURL(server.exportURL)
+        httpOptions = try HTTPOptions(server: server)
+        try HTTPClient(options: httpOptions).checkURL(server.exportURL)
+        client = try seams.connect(httpOptions)
         if server.privateFiles.isEmpty {
             keys = nil
             logging.logger.info("no PRIVATE_FILE configured: archiving only (a supported set-up); run mt recover where the private key lives to build the CSVs")
@@ -77,7 +83,7 @@ struct ServerExport {
         }
         let layout = self.layout
         if !options.dryRun {
-            try Self.local {
+            try ExportStepError.onDisk {
                 try layout.create()
                 // Both ledgers must take a line before anything relies on them (an archive, a DELETE).
                 for ledger in [layout.checksums, layout.deletions] { try FileSystem.checkAppendable(ledger) }
@@ -88,19 +94,19 @@ struct ServerExport {
             benchmark = b
             for w in b.warnings { logging.logger.warning("\(w)") }
             // Written back at once in whole numbers, so the warning is given once, not every 5 minutes.
-            if !b.warnings.isEmpty && !options.dryRun { try Self.local { try b.write(path: layout.benchmark) } }
+            if !b.warnings.isEmpty && !options.dryRun { try ExportStepError.onDisk { try b.write(path: layout.benchmark) } }
         } else {
             let empty = Benchmark()
             benchmark = empty
             if !options.dryRun {
-                try Self.local { try empty.write(path: layout.benchmark) }
+                try ExportStepError.onDisk { try empty.write(path: layout.benchmark) }
                 logging.logger.critical("no benchmark file at \(layout.benchmark): created an empty one; every entry on the server counts as new (if this server was exported before, restore the old benchMark.json)")
             }
         }
     }
 
     mutating func exportScales() throws -> [ScaleOutcome] {
-        let list = try fetch(server.exportURL, what: "list of scales")
+        let list = try FetchStep.get(server.exportURL, what: "list of scales", transport: client)
         let scales = try ExportValidation.scaleList(list, server: server.name, url: server.exportURL)
         if case .named(let name) = options.scales, !scales.contains(where: { $0.name == name }) {
             let names = scales.map(\.name)
@@ -119,14 +125,6 @@ struct ServerExport {
         return out
     }
 
-    func fetch(_ url: String, what: String, bar: FetchBar? = nil) throws -> HTTPResponse {
-        defer { bar?.finish() }
-        let update: ((Int, Int?) -> Void)? = bar.map { b in { b.update(received: $0, expected: $1) } }
-        do { return try client.get(url, progress: update) } catch let e as HTTPTransportError {
-            throw MTError(.unavailable, "\(what): \(e.message)", hint: "the server is unreachable or too slow; the next run will try again")
-        }
-    }
-
     /// One scale; every failure ends here, logged at critical (so mailed) and turned into the scale's exit code.
     mutating func exportScale(_ info: ScaleInfo) -> ScaleOutcome {
         var outcome = ScaleOutcome(scale: info.name, deleteable: info.deleteable)
@@ -134,69 +132,22 @@ struct ServerExport {
         do {
             try exportScale(info, &outcome, log)
         } catch {
-            var e = error.asMTError
-            if e.exitCode == .dataError && !SafeName.isValidScale(info.name) { e.exitCode = .unavailable }
+            let e = error.asMTError
             if error is RunStop { stopped = true }
             log.critical("\(e.message)\(e.hint.map { " (\($0))" } ?? ""); nothing more is deleted from this scale in this run")
             outcome.exit = max(outcome.exit, e.exitCode)
-            outcome.status = e.message
+            outcome.status = .failed(e.message)
         }
         return outcome
     }
 
-    /// How far back an automatic `after=` reaches before the last fetch. The server reads the stamp in its JVM's
-    /// zone, which may be anywhere from UTC−12 to UTC+14 and shift an hour for daylight saving: 26 hours cover
-    /// any of them, 5 minutes more cover clock skew. Rows fetched twice are dropped by id (the written set).
-    static let afterOverlap: Double = 26 * 3600 + 300
-    /// A non-deleteable scale is fetched whole at least this often, so that rows `after=` cannot return (a null
-    /// date, a date the server wrote in the past) still reach the CSVs.
-    static let fullSnapshotInterval: Double = 7 * 86_400
-
+    /// The steps of one scale: state → fetch → validate → archive → write CSV → delete → mark. Each step throws its
+    /// own `ExportStepError`; the scale's state is saved only through `save(_:scale:)`.
     mutating func exportScale(_ info: ScaleInfo, _ outcome: inout ScaleOutcome, _ log: Logger) throws {
         let scale = info.name
-        try SafeName.checkScale(scale, server: server.name)
-        // State that cannot be trusted is rebuilt, never forgotten: the damaged file stays beside it.
-        var unsure = false
-        var state: ExportScaleState
-        do {
-            state = try Self.local { try ExportScaleState.load(scale: scale, layout: layout) }
-        } catch let e as MTError where e.exitCode == .dataError && !options.dryRun {
-            let p = layout.exportState(scale: scale)
-            let aside = p + ".damaged"
-            guard rename(p, aside) == 0 else { throw e }
-            log.critical("\(e.message); kept as \(aside) and rebuilt from the archives and the CSVs: this run fetches the whole scale and deletes only entries found in the CSVs")
-            state = ExportScaleState()
-            unsure = true
-        }
+        try ValidateStep.scaleName(scale, server: server.name)
+        var (state, written, unsure) = try loadState(scale: scale, log: log)
         let csv = ExportCSV(layout: layout, scale: scale)
-        let setPath = layout.writtenSet(scale: scale)
-        if let pending = state.pending, !options.dryRun { try Self.local { try csv.rollBack(pending) } }
-        var written: WrittenSet
-        var loaded: WrittenSet?
-        // A journal of the version before the written set: the set is rebuilt from the CSVs just cut back.
-        if !unsure && (state.pending?.written ?? 0) >= 0 {
-            do { loaded = try Self.local { try WrittenSet.load(path: setPath, repair: !options.dryRun) } } catch let e as MTError where e.exitCode == .dataError {
-                log.critical("\(e.message): the record of what the CSVs hold is damaged; it is rebuilt from the archives and the CSVs")
-                unsure = true
-            }
-        }
-        // A set recorded from archives (no key) does not say what the CSVs hold: with a key it is rebuilt from them.
-        if loaded != nil && keys != nil && state.writtenSource == .archives {
-            log.warning("PRIVATE_FILE is configured now: \(setPath) recorded archived entries; it is rebuilt from the CSVs")
-            loaded = nil
-        }
-        if let loaded {
-            written = loaded
-        } else {
-            let (rebuilt, unreadable) = try Self.local { try WrittenSet.rebuild(scale: scale, layout: layout, fromCSVs: keys != nil) }
-            written = rebuilt
-            if !unreadable.isEmpty { log.error("archives that could not be read while rebuilding \(setPath): \(unreadable.joined(separator: ", "))") }
-            if rebuilt.count > 0 || unsure {
-                if !unsure { log.warning("rebuilt \(setPath) from the \(keys != nil ? "CSVs" : "archives") (\(rebuilt.count) entries): this run fetches the whole scale") }
-                unsure = true
-            }
-            if !options.dryRun { try Self.local { try rebuilt.write(path: setPath) } }
-        }
         if let pending = state.pending, !options.dryRun {
             outcome.written += try replay(pending, scale: scale, csv: csv, written: &written, state: &state, log: log)
         }
@@ -207,142 +158,165 @@ struct ServerExport {
         }
         state.deleteable = info.deleteable
 
-        let nowSeconds = now.timeIntervalSince1970
-        var after = options.after
-        if after == nil, !info.deleteable, state.dateBearing, !unsure, let last = state.lastFetch, let lastFull = state.lastFullFetch {
-            if last > nowSeconds + 60 || lastFull > nowSeconds + 60 {
-                log.warning("the last fetch of \(scale) is recorded in the future of this machine's clock (\(AfterStamp(date: Date(timeIntervalSince1970: max(last, lastFull)))) UTC): ignored; this run fetches the whole scale")
-            } else if nowSeconds - lastFull < Self.fullSnapshotInterval {
-                after = AfterStamp(date: Date(timeIntervalSince1970: last - Self.afterOverlap))
-            }
+        let plan = FetchStep.plan(requested: options.after, info: info, state: state, unsure: unsure, now: now)
+        if let future = plan.futureFetch {
+            log.warning("the last fetch of \(scale) is recorded in the future of this machine's clock (\(AfterStamp(date: future)) UTC): ignored; this run fetches the whole scale")
         }
-        let full = after == nil
-        let fetchStart = Date()
+        let after = plan.after
+        let fetchStart = seams.now()
         let url = server.exportURL + "/" + scale + (after.map { "?after=" + $0.text } ?? "")
-        let fetched = try ExportValidation.entries(fetch(url, what: "scale \(scale)", bar: progress.fetch(label: "\(server.name) \(scale) fetch")), scale: scale)
+        let response = try FetchStep.get(url, what: "scale \(scale)", transport: client,
+                                         bar: progress.fetch(label: "\(server.name) \(scale) fetch"))
+        let fetched = try ValidateStep.entries(response, scale: scale)
         outcome.fetched = fetched.ids.count
         if fetched.ids.isEmpty, after == nil, let size = info.size, size > 0 {
             // Not an error (nothing is lost: nothing was sent, nothing is deleted), but a server that lists
             // entries and sends none is filtering or broken, and someone should look.
-            outcome.status = "warning: listed \(size) entries, sent none"
+            outcome.status = .emptyAnswer(listed: size)
             log.warning("the server lists \(size) entries for this scale but its answer held none; nothing was archived or deleted; check the server")
         }
 
-        // New, already written (same content), or an id already written with other content (held back).
-        var hashes: [Int64: UInt64] = [:]
-        var fresh: [JSONValue] = []
-        var known: [Int64] = []
-        var conflicts: [Int64] = []
-        for (e, id) in zip(fetched.entries, fetched.ids) {
-            let h = WrittenSet.hash(e)
-            hashes[id] = h
-            switch written.verdict(id: id, hash: h) {
-            case .new: fresh.append(e)
-            case .same: known.append(id)
-            case .different, .unknown: conflicts.append(id)
-            }
-        }
+        let triage = Triage(fetched, written: written)
         let canDelete = server.deleteMode && info.deleteable && !options.noDelete
         if options.dryRun {
-            outcome.status = "dry run: would archive \(fetched.ids.count), write \(fresh.count)"
-                + (conflicts.isEmpty ? "" : ", hold back \(conflicts.count)")
-                + (canDelete ? ", delete up to \(fetched.ids.count - conflicts.count)" : "")
+            outcome.status = .dryRun("would archive \(fetched.ids.count), write \(triage.fresh.count)"
+                + (triage.conflicts.isEmpty ? "" : ", hold back \(triage.conflicts.count)")
+                + (canDelete ? ", delete up to \(fetched.ids.count - triage.conflicts.count)" : ""))
             return
         }
 
-        let sha = SHA256.hex(fetched.body)
-        var archive: String?
-        var archivedNow = false
-        // An answer holding nothing new, nothing held back and nothing to delete (the overlap of an after=
-        // fetch) adds nothing that the archives do not hold already.
-        if !fetched.ids.isEmpty && (!fresh.isEmpty || !conflicts.isEmpty || canDelete) {
-            if sha == state.lastBodySHA256, let last = state.lastArchive, reusable(last, fetched) {
-                archive = last
-                outcome.status = "unchanged"
-            } else {
-                let name = try Self.local {
-                    try ExportArchive.write(body: fetched.body, scale: scale, ids: fetched.ids, time: fetchStart,
-                                            kind: info.deleteable ? .batch : after.map { .after($0.text) } ?? .full, layout: layout)
-                }
-                archive = name.fileName
-                archivedNow = true
-                outcome.archive = name.fileName
-                outcome.archived = fetched.ids.count
-                log.debug("archived \(fetched.ids.count) entries in \(name.fileName)")
-            }
+        let kind: ArchiveKind = info.deleteable ? .batch : after.map { .after($0.text) } ?? .full
+        let archived = try ArchiveStep.run(fetched, triage: triage, canDelete: canDelete, state: state, kind: kind,
+                                           time: fetchStart, layout: layout)
+        let archive = archived.name
+        if archived.writtenNow, let name = archive {
+            outcome.archive = name
+            outcome.archived = fetched.ids.count
+            log.debug("archived \(fetched.ids.count) entries in \(name)")
+        } else if archive != nil {
+            outcome.status = .unchanged
         }
 
         // Held back before anything is written or deleted, and durable before any DELETE of this run.
-        let heldNow = Set(conflicts)
-        state.heldBack = (full ? heldNow : heldNow.union(state.heldBack)).sorted()
+        let heldNow = Set(triage.conflicts)
+        state.heldBack = (plan.full ? heldNow : heldNow.union(state.heldBack)).sorted()
         if !heldNow.isEmpty {
-            log.critical("\(heldNow.count) entries have the id of an entry already in the CSVs but other content (\(Self.idList(Array(heldNow)))); the server's ids may have restarted. They are held back: not written to the CSVs and never deleted by mt export; the server's copy is kept in \(archive ?? "no archive"). Check them on the server; mt recover \(server.name) \(scale) builds a CSV that keeps both entries of each such id. If the server's database was rebuilt, move the scale's CSVs out of \(layout.active) and \(setPath) out of \(layout.state) (they belong to the old database): the next run writes the new entries")
+            log.critical("\(heldNow.count) entries have the id of an entry already in the CSVs but other content (\(Self.idList(Array(heldNow)))); the server's ids may have restarted. They are held back: not written to the CSVs and never deleted by mt export; the server's copy is kept in \(archive ?? "no archive"). Check them on the server; mt recover \(server.name) \(scale) builds a CSV that keeps both entries of each such id. If the server's database was rebuilt, move the scale's CSVs out of \(layout.active) and \(layout.writtenSet(scale: scale)) out of \(layout.state) (they belong to the old database): the next run writes the new entries")
             outcome.exit = max(outcome.exit, .problems)
         }
-        try Self.local { try state.save(scale: scale, layout: layout) }
+        try save(state, scale: scale)
 
-        if let archive, !fresh.isEmpty {
-            if let keys {
-                let plain = try decrypt(fresh, scale: scale, keys: keys, outcome: &outcome, log: log)
-                outcome.written += try Self.local {
-                    try csv.append(plain, hashes: hashes, archive: archive, csvName: csvFileName(scale), written: &written, state: &state)
-                }
-            } else {
-                // No key: the verified archive is what recover uses; recording it here lets its entries be deleted.
-                let records = fresh.compactMap { e in e["id"]?.int64Value.map { ($0, Optional(hashes[$0]!)) } }
-                try Self.local { try WrittenSet.append(records, path: setPath) }
-                for (id, h) in records { written.insert(id, hash: h) }
-            }
-            let mark = state.deleteMark ?? benchmark.marks[scale]?.current
-            if let mark {
-                let late = fresh.compactMap { $0["id"]?.int64Value }.filter { $0 <= mark }
-                if !late.isEmpty && state.lastFetch != nil {
-                    log.warning("\(late.count) entries at or below \(mark), the highest id already deleted, arrived late (\(Self.idList(late))): written now")
-                }
-            }
+        if let archive, !triage.fresh.isEmpty {
+            try writeCSV(triage, scale: scale, csv: csv, archive: archive, written: &written, state: &state, outcome: &outcome, log: log)
         }
 
-        if canDelete, archive != nil {
-            let ready = fetched.ids.filter { written.verdict(id: $0, hash: hashes[$0]!) == .same && !heldNow.contains($0) }
-            try delete(fetched, ready: ready, known: Set(known), info: info, archive: archive!, state: &state, outcome: &outcome, log: log)
+        if canDelete, let archive {
+            let ready = DeleteStep.ready(fetched, triage: triage, written: written, heldBack: heldNow)
+            try delete(fetched, ready: ready, known: Set(triage.known), info: info, archive: archive, state: &state, outcome: &outcome, log: log)
         }
 
+        try mark(fetched, info: info, plan: plan, fetchStart: fetchStart, archived: archived, written: written, state: &state)
+        if case .ok = outcome.status, outcome.exit != .ok { outcome.status = .problems }
+    }
+
+    /// The scale's state, written set and whether they can be trusted. State that cannot be trusted is rebuilt,
+    /// never forgotten: the damaged file stays beside it. `unsure` makes the run fetch the whole scale.
+    func loadState(scale: String, log: Logger) throws -> (ExportScaleState, WrittenSet, Bool) {
+        var unsure = false
+        var state: ExportScaleState
+        do {
+            state = try ExportStepError.onDisk { try ExportScaleState.load(scale: scale, layout: layout) }
+        } catch ExportStepError.disk(let e) where e.exitCode == .dataError && !options.dryRun {
+            let p = layout.exportState(scale: scale)
+            let aside = p + ".damaged"
+            guard rename(p, aside) == 0 else { throw ExportStepError.disk(e) }
+            log.critical("\(e.message); kept as \(aside) and rebuilt from the archives and the CSVs: this run fetches the whole scale and deletes only entries found in the CSVs")
+            state = ExportScaleState()
+            unsure = true
+        }
+        let csv = ExportCSV(layout: layout, scale: scale)
+        let setPath = layout.writtenSet(scale: scale)
+        if let pending = state.pending, !options.dryRun { try ExportStepError.onDisk { try csv.rollBack(pending) } }
+        var loaded: WrittenSet?
+        // A journal of the version before the written set: the set is rebuilt from the CSVs just cut back.
+        if !unsure && (state.pending?.written ?? 0) >= 0 {
+            do { loaded = try ExportStepError.onDisk { try WrittenSet.load(path: setPath, repair: !options.dryRun) } }
+            catch ExportStepError.disk(let e) where e.exitCode == .dataError {
+                log.critical("\(e.message): the record of what the CSVs hold is damaged; it is rebuilt from the archives and the CSVs")
+                unsure = true
+            }
+        }
+        // A set recorded from archives (no key) does not say what the CSVs hold: with a key it is rebuilt from them.
+        if loaded != nil && keys != nil && state.writtenSource == .archives {
+            log.warning("PRIVATE_FILE is configured now: \(setPath) recorded archived entries; it is rebuilt from the CSVs")
+            loaded = nil
+        }
+        if let loaded { return (state, loaded, unsure) }
+        let (rebuilt, unreadable) = try ExportStepError.onDisk { try WrittenSet.rebuild(scale: scale, layout: layout, fromCSVs: keys != nil) }
+        if !unreadable.isEmpty { log.error("archives that could not be read while rebuilding \(setPath): \(unreadable.joined(separator: ", "))") }
+        if rebuilt.count > 0 || unsure {
+            if !unsure { log.warning("rebuilt \(setPath) from the \(keys != nil ? "CSVs" : "archives") (\(rebuilt.count) entries): this run fetches the whole scale") }
+            unsure = true
+        }
+        if !options.dryRun { try ExportStepError.onDisk { try rebuilt.write(path: setPath) } }
+        return (state, rebuilt, unsure)
+    }
+
+    /// The one place the engine saves a scale's state (the CSV step's journal aside, which `ExportCSV` commits).
+    func save(_ state: ExportScaleState, scale: String) throws {
+        try ExportStepError.onDisk { try state.save(scale: scale, layout: layout) }
+    }
+
+    /// Step 4, write CSV: the new entries, decrypted, appended under the journal; without a key the verified
+    /// archive is what recover uses, and recording its entries as written lets them be deleted.
+    func writeCSV(_ triage: Triage, scale: String, csv: ExportCSV, archive: String, written: inout WrittenSet,
+                  state: inout ExportScaleState, outcome: inout ScaleOutcome, log: Logger) throws {
+        if let keys {
+            let plain = try decrypt(triage.fresh, scale: scale, keys: keys, outcome: &outcome, log: log)
+            outcome.written += try ExportStepError.onDisk {
+                try csv.append(plain, hashes: triage.hashes, archive: archive, csvName: csvFileName(scale), written: &written, state: &state)
+            }
+        } else {
+            let records = triage.fresh.compactMap { e in e["id"]?.int64Value.map { ($0, Optional(triage.hashes[$0]!)) } }
+            try ExportStepError.onDisk { try WrittenSet.append(records, path: layout.writtenSet(scale: scale)) }
+            for (id, h) in records { written.insert(id, hash: h) }
+        }
+        if let mark = state.deleteMark ?? benchmark.marks[scale]?.current {
+            let late = triage.fresh.compactMap { $0["id"]?.int64Value }.filter { $0 <= mark }
+            if !late.isEmpty && state.lastFetch != nil {
+                log.warning("\(late.count) entries at or below \(mark), the highest id already deleted, arrived late (\(Self.idList(late))): written now")
+            }
+        }
+    }
+
+    /// Step 6, mark: the benchmark's highest id and the state's fetch times, saved last.
+    mutating func mark(_ fetched: ExportValidation.Entries, info: ScaleInfo, plan: FetchStep.Plan, fetchStart: Date,
+                       archived: ArchiveStep.Result, written: WrittenSet, state: inout ExportScaleState) throws {
+        let scale = info.name
         if let top = fetched.ids.max() {
             let old = benchmark.marks[scale]
             let mark = Benchmark.Mark(current: max(old?.current ?? top, top), deleteable: info.deleteable)
             if old != mark {
                 benchmark.marks[scale] = mark
-                try Self.local { try benchmark.write(path: layout.benchmark) }
+                let b = benchmark
+                try ExportStepError.onDisk { try b.write(path: layout.benchmark) }
             }
         }
         state.lastFetch = fetchStart.timeIntervalSince1970
-        if full {
+        if plan.full {
             state.lastFullFetch = fetchStart.timeIntervalSince1970
-            state.dateBearing = !fetched.entries.isEmpty && fetched.entries.allSatisfy(Self.hasDate)
-        } else if !fetched.entries.allSatisfy(Self.hasDate) {
+            state.dateBearing = !fetched.entries.isEmpty && fetched.entries.allSatisfy(ValidateStep.hasDate)
+        } else if !fetched.entries.allSatisfy(ValidateStep.hasDate) {
             state.dateBearing = false
         }
         state.writtenEntries = written.count
         state.writtenSource = keys != nil ? .csvs : .archives
-        if archivedNow { state.lastBodySHA256 = sha; state.lastArchive = archive }
-        try Self.local { try state.save(scale: scale, layout: layout) }
-        if outcome.status == "ok" && outcome.exit != .ok { outcome.status = "problems (see the log)" }
-    }
-
-    /// The server filters `after=` with `date > ?`: a row whose date is null or missing is never returned by it.
-    static func hasDate(_ entry: JSONValue) -> Bool {
-        if case .string(let s)? = entry["date"] { return !s.isEmpty }
-        return false
-    }
-
-    /// An answer byte-identical to the last archive may rely on it, once that archive reads back intact.
-    func reusable(_ name: String, _ fetched: ExportValidation.Entries) -> Bool {
-        guard let archive = ArchiveName.parse(name), archive.scale == fetched.scaleName else { return false }
-        return (try? ExportArchive.verify(path: layout.archivePath(archive), body: fetched.body, ids: fetched.ids)) != nil
+        if archived.writtenNow { state.lastBodySHA256 = archived.sha256; state.lastArchive = archived.name }
+        try save(state, scale: scale)
     }
 
     /// The deletes of one scale: only `ready` entries (in the written set with this content) are sent. Entries
-    /// already written before this run and at or below the delete mark are leftovers, reported (DESIGN §4.4).
+    /// already written before this run and at or below the delete mark are leftovers, reported (see ARCHITECTURE.md).
     func delete(_ fetched: ExportValidation.Entries, ready: [Int64], known: Set<Int64>, info: ScaleInfo, archive: String,
                 state: inout ExportScaleState, outcome: inout ScaleOutcome, log: Logger) throws {
         let scale = info.name
@@ -355,40 +329,33 @@ struct ServerExport {
                 outcome.exit = max(outcome.exit, .problems)
             }
         }
-        let readySet = Set(ready)
-        // The mark moves only over ids the server confirmed gone (200 or 404): an entry whose DELETE failed, or
-        // that was not sent, is retried by the next run as ordinary work, not reported as a leftover.
-        func advanceMark(unconfirmed: Set<Int64>) {
-            let limit = unconfirmed.min() ?? Int64.max
-            if let top = fetched.ids.filter({ $0 < limit }).max() { state.deleteMark = max(state.deleteMark ?? top, top) }
-        }
-        let waiting = Set(fetched.ids).subtracting(readySet).subtracting(state.heldBack)
-        guard !ready.isEmpty else { return advanceMark(unconfirmed: waiting) }
         let base = server.exportURL + "/" + scale + "/"
-        let deleter = ExportDeleter(options: client.options, deleteURL: { base + String($0) },
+        var deleter = ExportDeleter(options: httpOptions, deleteURL: { base + String($0) },
                                     concurrency: options.concurrency ?? server.concurrency,
                                     maxConcurrency: server.maxConcurrency, retries: server.retries)
-        let bar = progress.deletes(label: "\(server.name) \(scale) delete", total: ready.count)
+        let (connect, http) = (seams.connect, httpOptions)
+        deleter.connect = { try connect(http) }
+        let bar = ready.isEmpty ? nil : progress.deletes(label: "\(server.name) \(scale) delete", total: ready.count)
         let tick: (@Sendable () -> Void)? = bar.map { b in { @Sendable in b.tick() } }
-        let r = try Self.local {
-            try deleter.delete(ready, scale: scale, archive: archive, ledger: DeletionLedger(layout: layout), logger: log,
-                               progress: tick)
-        }
+        let done = try DeleteStep.run(fetched, ready: ready, heldBack: Set(state.heldBack), mark: state.deleteMark,
+                                      deleter: deleter, scale: scale, archive: archive, ledger: DeletionLedger(layout: layout),
+                                      log: log, progress: tick)
         bar?.finish()
+        state.deleteMark = done.mark
+        guard !ready.isEmpty else { return }
+        let r = done.result
         outcome.deleted += r.deleted + r.gone
         outcome.failed += r.failed
-        // The deleter counts, it does not say which ids failed: any failure keeps the mark below every id sent.
-        advanceMark(unconfirmed: r.failed + r.skipped > 0 ? waiting.union(readySet) : waiting)
         if r.gone > 0 { log.info("\(r.gone) entries were already gone (404), probably deleted by a run that was interrupted") }
         if let stop = r.stop {
             log.critical("\(stop.message)\(stop.hint.map { " (\($0))" } ?? "")")
             outcome.exit = max(outcome.exit, stop.exitCode)
-            outcome.status = stop.message
+            outcome.status = .failed(stop.message)
         }
         if r.failed > 0 {
             log.critical("\(r.failed) DELETEs failed after \(server.retries) retries; the entries stay on the server (archived in \(archive)) and are retried next run")
             outcome.exit = max(outcome.exit, .unavailable)
-            outcome.status = "\(r.failed) deletes failed"
+            outcome.status = .deletesFailed(r.failed)
         }
         log.info("deleted \(r.deleted + r.gone) entries archived in \(archive) (up to \(r.peakConcurrency) at once, halved \(r.backoffs) times)")
     }
@@ -412,7 +379,7 @@ struct ServerExport {
         var ignored = ScaleOutcome(scale: scale, deleteable: true)
         let plain = try decrypt(rows, scale: scale, keys: keys, outcome: &ignored, log: log)
         state.pending = nil
-        return try Self.local {
+        return try ExportStepError.onDisk {
             try csv.append(plain, hashes: hashes, archive: pending.archive, csvName: pending.csv, written: &written, state: &state)
         }
     }
@@ -449,17 +416,5 @@ struct ServerExport {
         let s = ids.sorted()
         if s.count <= 10 { return "ids " + s.map(String.init).joined(separator: ", ") }
         return "ids \(s.first!)…\(s.last!)"
-    }
-
-    /// Local write failures (full disk, read-only or unwritable folders) are one outcome: 74, no delete.
-    static func local<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as MTError {
-            throw diskError(e)
-        }
-    }
-
-    static func diskError(_ e: MTError) -> MTError {
-        guard [.cantCreate, .noPermission, .noInput, .ioError].contains(e.exitCode), !FileSystem.isWrongType(e) else { return e }
-        return MTError(.ioError, e.message, hint: e.hint ?? "free disk space or make the data directory writable; nothing more was deleted")
     }
 }

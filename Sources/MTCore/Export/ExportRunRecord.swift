@@ -88,7 +88,7 @@ public struct ExportRunRecord: Sendable, Equatable {
             s.deleteable = o.deleteable
             s.lastRun = end
             s.exit = o.exit
-            s.status = o.status
+            s.status = o.status.description
             s.fetched = o.fetched
             s.archived = o.archived
             s.deleted = o.deleted

@@ -1,5 +1,6 @@
 import Foundation
 @testable import MTCore
+@testable import MTExport
 import MTTestSupport
 import Testing
 

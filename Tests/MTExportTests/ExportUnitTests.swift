@@ -1,6 +1,6 @@
 import Foundation
 @testable import MTCore
-import MTExport
+@testable import MTExport
 import MTTestSupport
 import Testing
 

@@ -1,10 +1,11 @@
 import Foundation
+import MTCore
 
 /// `mt export` for every selected server: list → fetch → validate → archive (durable, read back) → CSV →
 /// delete → mark, per scale, with the safety invariants described in ARCHITECTURE.md. One failing scale or server
 /// never stops the others; the report's exit code is the worst outcome.
-public enum ExportEngine {
-    public static func run(options: ExportOptions, context: CommandContext, seams: ExportSeams = .live) throws -> ExportReport {
+enum ExportEngine {
+    static func run(options: ExportOptions, context: CommandContext, seams: ExportSeams = .live) throws -> ExportReport {
         let config = try context.loadConfig()
         let servers = try config.select(options.server, readyOnly: true)
         let report = ExportReport(servers: servers.map { ServerExport.run(server: $0, options: options, context: context, seams: seams) })
@@ -416,5 +417,24 @@ struct ServerExport {
         let s = ids.sorted()
         if s.count <= 10 { return "ids " + s.map(String.init).joined(separator: ", ") }
         return "ids \(s.first!)…\(s.last!)"
+    }
+}
+
+extension ExportRunRecord {
+    /// The end of an export run: record it. A failure is logged at critical (so mailed), never thrown: the run's
+    /// own outcome stands, and the dead man's switch will notice a record that stops moving.
+    static func record(_ outcome: ServerOutcome, server: ServerConfig, options: ExportOptions, started: Date, log: Logger) {
+        guard !options.dryRun else { return }
+        let layout = DataLayout(server: server)
+        let previous: ExportRunRecord?
+        do { previous = try load(layout: layout) } catch {
+            log.error("\(error.asMTError.message); starting a new run record")
+            previous = nil
+        }
+        let deleting = server.deleteMode && !options.noDelete
+        let record = after(outcome, previous: previous, started: started, finished: Date(), deleting: deleting)
+        do { try record.save(layout: layout) } catch {
+            log.critical("could not write the export run record \(path(layout: layout)): \(error.asMTError.message) (mt status and the metrics will show this run as missing)")
+        }
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
+import MTCore
 
 /// What `mt export` needs from HTTP: a GET (with progress; the byte limit MAX_RESPONSE is the transport's own
 /// setting) and a DELETE. It is the seam the unit tests of the steps replace with an in-process fake, in the manner
 /// of swift-log's `LogHandler`; `HTTPClient` is the real one. One value serves one thread.
-public protocol ExportTransport {
+protocol ExportTransport {
     func get(_ url: String, progress: ((_ received: Int, _ expected: Int?) -> Void)?) throws -> HTTPResponse
     func delete(_ url: String) throws -> HTTPResponse
 }
@@ -11,18 +12,18 @@ public protocol ExportTransport {
 extension HTTPClient: ExportTransport {}
 
 /// The outside world of one export run: how a transport is opened and what time it is. `live` is the real one.
-public struct ExportSeams: Sendable {
+struct ExportSeams: Sendable {
     /// Opens one connection-keeping transport: once for the fetches, once per delete worker thread.
-    public var connect: @Sendable (HTTPOptions) throws -> any ExportTransport
+    var connect: @Sendable (HTTPOptions) throws -> any ExportTransport
     /// The wall clock: archive names, `after=` stamps, the state's fetch times, the CSV's date.
-    public var now: @Sendable () -> Date
+    var now: @Sendable () -> Date
 
-    public init(connect: @escaping @Sendable (HTTPOptions) throws -> any ExportTransport, now: @escaping @Sendable () -> Date) {
+    init(connect: @escaping @Sendable (HTTPOptions) throws -> any ExportTransport, now: @escaping @Sendable () -> Date) {
         self.connect = connect
         self.now = now
     }
 
-    public static let live = ExportSeams(connect: { try HTTPClient(options: $0) }, now: { Date() })
+    static let live = ExportSeams(connect: { try HTTPClient(options: $0) }, now: { Date() })
 }
 
 /// Why a step failed. The exit code is decided here, where the failure arises, not patched afterwards.

@@ -1,5 +1,6 @@
 import Foundation
 import MTCore
+@testable import MTStatus
 import MTTestSupport
 import Testing
 

@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// One `mt` binary; each subcommand is its own module on MTCore (DESIGN §5).
+// One `mt` binary; each subcommand is its own module on MTCore (see ARCHITECTURE.md).
 // Only MTCore links the system libraries; command modules never import each other.
 let commands = ["MTExport", "MTDecrypt", "MTRecover", "MTBenchmark", "MTVerify", "MTScales", "MTStats", "MTStatus"]
 
@@ -36,7 +36,7 @@ let package = Package(
         .executableTarget(name: "mt", dependencies: ["MTCore"] + commands.map { .target(name: $0) }),
         .target(name: "MTTestSupport", dependencies: ["MTCore"], path: "Tests/Support", exclude: ["smtp_sink.py", "http_test_server.py", "hostile_server.py"]),
         .testTarget(name: "MTCoreTests", dependencies: ["MTCore", "MTTestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["MTCore", "MTTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["MTCore", "MTExport", "MTTestSupport"]),
     ]
     + commands.map { .testTarget(name: "\($0)Tests", dependencies: [.target(name: $0), "MTCore", "MTTestSupport"]) }
 )

@@ -1,7 +1,7 @@
 import MTCore
 
 /// `mt export`: download each scale, archive it, write CSVs, delete what is archived. The pipeline lives in
-/// `MTCore/Export`; this file parses arguments and prints the summary.
+/// `ExportEngine.swift` and `ExportSteps.swift` beside it; this file parses arguments and prints the summary.
 public struct ExportCommand: Command {
     public static let name = "export"
     public static let summary = "download each scale, archive it, write CSVs, delete what is archived"

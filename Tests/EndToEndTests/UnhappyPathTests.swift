@@ -1,5 +1,6 @@
 import Foundation
 import MTCore
+@testable import MTExport
 import MTTestSupport
 import Testing
 

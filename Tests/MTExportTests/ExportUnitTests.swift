@@ -1,6 +1,6 @@
 import Foundation
 @testable import MTCore
-import MTExport
+@testable import MTExport
 import MTTestSupport
 import Testing
 
@@ -286,7 +286,7 @@ private func response(_ status: Int = 200, _ body: String, type: String = "appli
     @Test func tableAndJSON() throws {
         var a = ScaleOutcome(scale: "OA", deleteable: true)
         a.fetched = 12; a.archived = 12; a.written = 12; a.deleted = 10; a.failed = 2; a.exit = .unavailable
-        a.status = "2 deletes failed"
+        a.status = .deletesFailed(2)
         var s = ServerOutcome(server: "mindtrails")
         s.scales = [a, ScaleOutcome(scale: "QOL", deleteable: true)]
         var locked = ServerOutcome(server: "other")

@@ -1,5 +1,6 @@
 import Foundation
 import MTCore
+@testable import MTStatus
 import MTTestSupport
 import Testing
 
@@ -32,7 +33,7 @@ import Testing
 
         var failing = ServerOutcome(server: "s")
         var oa = ScaleOutcome(scale: "OA", deleteable: true)
-        oa.exit = .unavailable; oa.status = "HTTP 500"
+        oa.exit = .unavailable; oa.status = .failed("HTTP 500")
         failing.scales = [oa]
         let t1 = t0.addingTimeInterval(8 * 86_400)
         let second = ExportRunRecord.after(failing, previous: first, started: t1, finished: t1, deleting: true)

@@ -29,10 +29,16 @@ public struct RunStop: Error, Sendable {
     public init(_ error: MTError) { self.error = error }
 }
 
+/// An error type of a command's own that decides its exit code itself (e.g. the steps of `mt export`).
+public protocol MTErrorConvertible: Error {
+    var asMTError: MTError { get }
+}
+
 extension Error {
     /// Any error as an MTError; unknown errors are internal ones.
     public var asMTError: MTError {
         if let e = self as? MTError { return e }
+        if let e = self as? any MTErrorConvertible { return e.asMTError }
         if let e = self as? RunStop { return e.error }
         if let e = self as? HTTPTransportError {
             return MTError(.unavailable, e.description, hint: e.isTLS

@@ -1,3 +1,4 @@
+import MTCore
 /// How many DELETEs may be in flight at once: additive increase, multiplicative decrease, as TCP's congestion
 /// control and Netflix's concurrency-limits do. A healthy server is cleared fast; a struggling production server
 /// gets gentler traffic at once.
@@ -11,9 +12,9 @@
 /// settles: its requests were mostly sent before the halving and say nothing about the new limit.
 ///
 /// A value type fed by `record`, so that it is tested with made-up latencies and no clock or server.
-public struct AdaptiveConcurrency: Sendable, Equatable {
+struct AdaptiveConcurrency: Sendable, Equatable {
     /// What one request told about the server.
-    public enum Signal: Sendable, Equatable {
+    enum Signal: Sendable, Equatable {
         /// Answered (2xx, 404, …) after `latency` seconds; nil when the time is not a fair sample (the request
         /// also opened its connection, whose TCP and TLS handshakes say nothing about the server's load).
         case answered(latency: Double?)
@@ -21,20 +22,20 @@ public struct AdaptiveConcurrency: Sendable, Equatable {
         case overloaded
     }
 
-    public private(set) var limit: Int
-    public let minimum: Int
-    public let maximum: Int
+    private(set) var limit: Int
+    let minimum: Int
+    let maximum: Int
     /// The highest limit reached, and how many times it was lowered (for the run's log and the benchmark).
-    public private(set) var peak: Int
-    public private(set) var backoffs = 0
+    private(set) var peak: Int
+    private(set) var backoffs = 0
 
     /// A window's median latency above `tolerance` × the baseline, plus `slack` seconds, counts as rising. The slack
     /// keeps the scheduler's jitter on a sub-millisecond loopback from looking like a queueing server.
-    public var tolerance = 2.0
-    public var slack = 0.001
+    var tolerance = 2.0
+    var slack = 0.001
 
     /// The lowest window median latency seen: the server's latency when we are not what is queueing.
-    public private(set) var baseline: Double?
+    private(set) var baseline: Double?
     private var slowStart = true
     private var settling = false
     private var rising = false
@@ -42,14 +43,14 @@ public struct AdaptiveConcurrency: Sendable, Equatable {
     private var samples: [Double] = []
 
     /// Starts at `initial`, grows to at most `maximum` (raised to `initial` when below it).
-    public init(initial: Int, maximum: Int, minimum: Int = 1) {
+    init(initial: Int, maximum: Int, minimum: Int = 1) {
         self.minimum = max(1, minimum)
         self.limit = max(self.minimum, initial)
         self.maximum = max(self.limit, maximum)
         self.peak = self.limit
     }
 
-    public mutating func record(_ signal: Signal) {
+    mutating func record(_ signal: Signal) {
         completed += 1
         switch signal {
         case .overloaded:

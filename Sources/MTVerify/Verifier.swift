@@ -1,24 +1,25 @@
 import Foundation
+import MTCore
 
 /// The outcome of `mt verify` on one server's data directory.
-public struct VerifyReport: Sendable {
-    public var server: String
-    public var root: String
-    public var findings: [VerifyFinding] = []
+struct VerifyReport: Sendable {
+    var server: String
+    var root: String
+    var findings: [VerifyFinding] = []
     /// Checks that were skipped, and why (not problems).
-    public var notes: [String] = []
-    public var archives = 0
-    public var csvFiles = 0
-    public var archivedIDs = 0
-    public var deletions = 0
+    var notes: [String] = []
+    var archives = 0
+    var csvFiles = 0
+    var archivedIDs = 0
+    var deletions = 0
     /// Set when `--remote` was asked and the server could not be asked.
-    public var remoteError: MTError?
+    var remoteError: MTError?
     /// The run that held the data directory's lock while it was checked (an export at work), if any.
-    public var lockHolder: DirectoryLock.Holder?
+    var lockHolder: DirectoryLock.Holder?
 
-    public var ok: Bool { findings.isEmpty && remoteError == nil }
+    var ok: Bool { findings.isEmpty && remoteError == nil }
 
-    public var json: JSONValue {
+    var json: JSONValue {
         .object([
             ("server", .string(server)),
             ("path", .string(root)),
@@ -39,15 +40,15 @@ public struct VerifyReport: Sendable {
 }
 
 /// `mt verify`: proves that nothing was lost and nothing sensitive was left behind in a data directory
-/// (DESIGN §3, §4), the way restic's `check` proves a repository. Read-only: it never repairs, it says what to run.
-public struct Verifier {
-    public let server: ServerConfig
-    public let layout: DataLayout
-    public var remote = false
+/// (see ARCHITECTURE.md, safety invariants), the way restic's `check` proves a repository. Read-only: it never repairs, it says what to run.
+struct Verifier {
+    let server: ServerConfig
+    let layout: DataLayout
+    var remote = false
     /// Where progress bars go (stderr on a terminal), or nil.
-    public var progressOutput: Output?
+    var progressOutput: Output?
 
-    public init(server: ServerConfig, remote: Bool = false, progressOutput: Output? = nil) {
+    init(server: ServerConfig, remote: Bool = false, progressOutput: Output? = nil) {
         self.server = server
         layout = DataLayout(server: server)
         self.remote = remote
@@ -57,7 +58,7 @@ public struct Verifier {
     /// How an admin names this server on the command line, for the commands in hints.
     private var s: String { FileSystem.shellQuote(server.name) }
 
-    public func run() throws -> VerifyReport {
+    func run() throws -> VerifyReport {
         guard FileSystem.isDirectory(layout.root) else {
             throw MTError(.noInput, "server \(server.name): data directory \(layout.root) does not exist",
                           hint: "check PATH in \(server.configFile), or run mt export \(s) first")
@@ -309,7 +310,7 @@ public struct Verifier {
 
     // MARK: permissions
 
-    /// Data files and folders must not be open to group or others (DESIGN §4.7): decrypted answers live here.
+    /// Data files and folders must not be open to group or others (see ARCHITECTURE.md): decrypted answers live here.
     func permissionFindings() -> [VerifyFinding] {
         var out: [VerifyFinding] = []
         // PATH itself may be a link to the real folder; links inside it are not data and are not followed.
@@ -335,7 +336,7 @@ public struct Verifier {
 
     // MARK: remote
 
-    /// Entries of deleteable scales at or below the benchmark that are still on the server (DESIGN §4.4).
+    /// Entries of deleteable scales at or below the benchmark that are still on the server (see ARCHITECTURE.md).
     func remoteFindings(benchmark: Benchmark?, archived: [String: [Int64: String]]) throws -> [VerifyFinding] {
         let inventory = try ServerInventory(server: server)
         var out: [VerifyFinding] = []

@@ -1,50 +1,54 @@
 import Foundation
+import MTCore
 
-/// Concurrent DELETEs of archived ids (DESIGN §4.1): worker threads, each with its own kept-alive `HTTPClient`,
+/// Concurrent DELETEs of archived ids (see ARCHITECTURE.md, safety invariants): worker threads, each with its own kept-alive `HTTPClient`,
 /// pull ids from one queue. How many may have a request in flight is adaptive (`AdaptiveConcurrency`): it starts at
 /// `concurrency` and grows towards `maxConcurrency` while latency holds, halving on 5xx, timeouts or rising
 /// latency. The deletion ledger entry of a batch is fsynced before the batch goes out.
-public struct ExportDeleter: Sendable {
-    public struct Result: Sendable, Equatable {
+struct ExportDeleter: Sendable {
+    struct Result: Sendable, Equatable {
         /// Answered 200 (or 204).
-        public var deleted = 0
+        var deleted = 0
         /// Answered 404: already gone (an earlier run's DELETE that succeeded before a crash).
-        public var gone = 0
+        var gone = 0
         /// Still on the server after the retries.
-        public var failed = 0
+        var failed = 0
         /// Not sent because deleting stopped (403 or an unexpected answer).
-        public var skipped = 0
+        var skipped = 0
         /// Why deleting stopped, when it did.
-        public var stop: MTError?
+        var stop: MTError?
         /// The most DELETEs in flight at once that the server's answers allowed, and how often they were halved.
-        public var peakConcurrency = 0
-        public var backoffs = 0
+        var peakConcurrency = 0
+        var backoffs = 0
     }
 
-    public var options: HTTPOptions
-    public var deleteURL: @Sendable (Int64) -> String
-    public var concurrency: Int
-    public var maxConcurrency: Int
-    public var retries: Int
+    var options: HTTPOptions
+    var deleteURL: @Sendable (Int64) -> String
+    var concurrency: Int
+    var maxConcurrency: Int
+    var retries: Int
     /// First backoff in seconds; doubled per retry, capped at 5 s.
-    public var backoff: Double = 0.2
+    var backoff: Double = 0.2
     /// Seconds on a monotonic clock, for the latency samples.
-    public var clock: @Sendable () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+    var clock: @Sendable () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+    /// Opens each worker thread's own transport (the unit tests' seam; see `ExportTransport`).
+    var connect: @Sendable () throws -> any ExportTransport
 
     /// `maxConcurrency` below `concurrency` means never above `concurrency` (it still halves).
-    public init(options: HTTPOptions, deleteURL: @escaping @Sendable (Int64) -> String, concurrency: Int,
+    init(options: HTTPOptions, deleteURL: @escaping @Sendable (Int64) -> String, concurrency: Int,
                 maxConcurrency: Int? = nil, retries: Int) {
         self.options = options
         self.deleteURL = deleteURL
         self.concurrency = max(1, concurrency)
         self.maxConcurrency = max(self.concurrency, maxConcurrency ?? self.concurrency)
         self.retries = retries
+        connect = { try HTTPClient(options: options) }
     }
 
     /// Deletes `ids` (after recording them in the ledger, in batches). Errors of the ledger stop everything
     /// before the batch they concern is sent.
     /// `progress` is called (from the worker threads, one call at a time) as each id is answered.
-    public func delete(_ ids: [Int64], scale: String, archive: String, ledger: DeletionLedger, logger: Logger,
+    func delete(_ ids: [Int64], scale: String, archive: String, ledger: DeletionLedger, logger: Logger,
                        batchSize: Int = 1000, progress: (@Sendable () -> Void)? = nil) throws -> Result {
         var total = Result()
         var start = 0
@@ -92,8 +96,8 @@ public struct ExportDeleter: Sendable {
     enum Answer { case deleted, gone, failed, stop(MTError) }
 
     func work(_ queue: DeleteQueue, logger: Logger) {
-        let client: HTTPClient
-        do { client = try HTTPClient(options: options) } catch {
+        let client: any ExportTransport
+        do { client = try connect() } catch {
             queue.stop(error.asMTError)
             return
         }
@@ -116,7 +120,7 @@ public struct ExportDeleter: Sendable {
     }
 
     /// One id, with retries; every attempt's outcome goes to `observe`.
-    func deleteOne(_ id: Int64, client: HTTPClient, logger: Logger,
+    func deleteOne(_ id: Int64, client: any ExportTransport, logger: Logger,
                    observe: (AdaptiveConcurrency.Signal) -> Void = { _ in }) -> Answer {
         let url = deleteURL(id)
         var attempt = 0

@@ -88,7 +88,7 @@ public struct ExportRunRecord: Sendable, Equatable {
             s.deleteable = o.deleteable
             s.lastRun = end
             s.exit = o.exit
-            s.status = o.status
+            s.status = o.status.description
             s.fetched = o.fetched
             s.archived = o.archived
             s.deleted = o.deleted
@@ -179,22 +179,5 @@ public struct ExportRunRecord: Sendable, Equatable {
     public func save(layout: DataLayout) throws {
         try FileSystem.makeDirectories(layout.state)
         try FileSystem.writeAtomically(JSONWriter.bytes(json, pretty: true) + [0x0A], to: Self.path(layout: layout), mode: 0o600)
-    }
-
-    /// The end of an export run: record it. A failure is logged at critical (so mailed), never thrown: the run's
-    /// own outcome stands, and the dead man's switch will notice a record that stops moving.
-    static func record(_ outcome: ServerOutcome, server: ServerConfig, options: ExportOptions, started: Date, log: Logger) {
-        guard !options.dryRun else { return }
-        let layout = DataLayout(server: server)
-        let previous: ExportRunRecord?
-        do { previous = try load(layout: layout) } catch {
-            log.error("\(error.asMTError.message); starting a new run record")
-            previous = nil
-        }
-        let deleting = server.deleteMode && !options.noDelete
-        let record = after(outcome, previous: previous, started: started, finished: Date(), deleting: deleting)
-        do { try record.save(layout: layout) } catch {
-            log.critical("could not write the export run record \(path(layout: layout)): \(error.asMTError.message) (mt status and the metrics will show this run as missing)")
-        }
     }
 }

@@ -1,5 +1,33 @@
 import Foundation
 
+/// The one-line verdict on a scale; control flow reads the case, the table and the JSON its text.
+public enum ScaleStatus: Sendable, Equatable, CustomStringConvertible {
+    case ok
+    /// The answer was byte-identical to the last archive, which was reused.
+    case unchanged
+    /// Finished, with problems the log explains (the exit code says which).
+    case problems
+    /// The scale list promised entries and the answer held none.
+    case emptyAnswer(listed: Int)
+    /// `--dry-run`: what a real run would do.
+    case dryRun(String)
+    case deletesFailed(Int)
+    /// The scale stopped: the error's message.
+    case failed(String)
+
+    public var description: String {
+        switch self {
+        case .ok: "ok"
+        case .unchanged: "unchanged"
+        case .problems: "problems (see the log)"
+        case .emptyAnswer(let n): "warning: listed \(n) entries, sent none"
+        case .dryRun(let s): "dry run: " + s
+        case .deletesFailed(let n): "\(n) deletes failed"
+        case .failed(let message): message
+        }
+    }
+}
+
 /// What happened to one scale of one server.
 public struct ScaleOutcome: Sendable, Equatable {
     public var scale: String
@@ -18,8 +46,8 @@ public struct ScaleOutcome: Sendable, Equatable {
     public var failed = 0
     /// Worst outcome of the scale.
     public var exit: ExitCode = .ok
-    /// Short status for the table ("ok", "dry run: would delete 12", the error).
-    public var status = "ok"
+    /// Short status for the table.
+    public var status = ScaleStatus.ok
 
     public init(scale: String, deleteable: Bool) {
         self.scale = scale
@@ -61,7 +89,7 @@ public struct ExportReport: Sendable, Equatable {
             if s.scales.isEmpty && s.error == nil { rows.append([s.server, "-", "", "", "", "", "", "", "no scale selected"]) }
             for c in s.scales {
                 rows.append([s.server, c.scale, String(c.fetched), String(c.archived), String(c.written), String(c.deleted),
-                             String(c.left), String(c.failed), c.status])
+                             String(c.left), String(c.failed), c.status.description])
             }
         }
         var width = head.map(\.count)
@@ -88,7 +116,7 @@ public struct ExportReport: Sendable, Equatable {
                              ("fetched", .int(c.fetched)), ("archived", .int(c.archived)),
                              ("archive", c.archive.map(JSONValue.string) ?? .null), ("written", .int(c.written)),
                              ("deleted", .int(c.deleted)), ("left", .int(c.left)), ("failed", .int(c.failed)),
-                             ("exit", .int(c.exit.rawValue)), ("status", .string(c.status))])
+                             ("exit", .int(c.exit.rawValue)), ("status", .string(c.status.description))])
                 })))
                 return .object(fields)
             })),

@@ -1,13 +1,14 @@
 import Foundation
+import MTCore
 
 /// The active CSVs of one scale as `mt export` writes them: appends journalled in `ExportScaleState` (see there
 /// for the crash-safety argument). Nothing is ever replaced: a row once written stays, whatever the server does
 /// later (a scale turning non-deleteable, a snapshot without rows that only the archives hold).
-public struct ExportCSV {
-    public let layout: DataLayout
-    public let scale: String
+struct ExportCSV {
+    let layout: DataLayout
+    let scale: String
 
-    public init(layout: DataLayout, scale: String) {
+    init(layout: DataLayout, scale: String) {
         self.layout = layout
         self.scale = scale
     }
@@ -17,7 +18,7 @@ public struct ExportCSV {
     /// Appends the rows of `entries` (already decrypted) not in `written` with their content to `csvName`, taken from
     /// `archive`; records their ids with `hashes` (the content hashes of the server's entries) in the written set
     /// and commits `state`. Returns the number of rows written.
-    public func append(_ entries: [JSONValue], hashes: [Int64: UInt64], archive: String, csvName: String,
+    func append(_ entries: [JSONValue], hashes: [Int64: UInt64], archive: String, csvName: String,
                        written: inout WrittenSet, state: inout ExportScaleState) throws -> Int {
         var seen = Set<Int64>()
         let rows = entries.filter { e in
@@ -54,7 +55,7 @@ public struct ExportCSV {
 
     /// A journal left by a crash: cut the CSV and the written set back to their lengths before the append. The
     /// caller replays the rows from the archive the journal names.
-    public func rollBack(_ pending: ExportScaleState.PendingAppend) throws {
+    func rollBack(_ pending: ExportScaleState.PendingAppend) throws {
         let file = path(pending.csv)
         if FileSystem.exists(file) && Self.size(file) > pending.offset { try truncate(file, to: pending.offset) }
         let set = layout.writtenSet(scale: scale)

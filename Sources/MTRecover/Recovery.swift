@@ -1,41 +1,42 @@
 import Foundation
+import MTCore
 
 extension DataLayout {
     /// `recovered_data/<Scale>_recovered_<DATE>.csv`
-    public func recoveredCSV(scale: String, date: String) -> String {
+    func recoveredCSV(scale: String, date: String) -> String {
         recovered + "/\(scale)_recovered_\(date).csv"
     }
 
     /// `recovered_data/README_<Scale>_recovered_<DATE>.txt`
-    public func recoveredReadme(scale: String, date: String) -> String {
+    func recoveredReadme(scale: String, date: String) -> String {
         recovered + "/README_\(scale)_recovered_\(date).txt"
     }
 }
 
 /// What one scale's recovery read and wrote (the README beside the CSV says the same).
-public struct RecoveryReport: Sendable {
-    public struct ArchiveUse: Sendable {
-        public var name: String
-        public var entries: Int
+struct RecoveryReport: Sendable {
+    struct ArchiveUse: Sendable {
+        var name: String
+        var entries: Int
         /// full, after=<stamp> or batch, as recorded when the archive was made (nil: the original tool's).
-        public var kind: String?
+        var kind: String?
     }
 
-    public var scale: String
-    public var deleteable: Bool
-    public var csv: String
-    public var readme: String
-    public var archives: [ArchiveUse]
-    public var entriesWritten = 0
-    public var duplicatesDropped = 0
+    var scale: String
+    var deleteable: Bool
+    var csv: String
+    var readme: String
+    var archives: [ArchiveUse]
+    var entriesWritten = 0
+    var duplicatesDropped = 0
     /// Entries kept although an earlier archive holds another entry under the same id (ids restarted).
-    public var sameIDOtherContent: [Int64] = []
-    public var withoutID = 0
-    public var notObjects = 0
-    public var failures: [DecryptionFailure] = []
-    public var failureCount = 0
+    var sameIDOtherContent: [Int64] = []
+    var withoutID = 0
+    var notObjects = 0
+    var failures: [DecryptionFailure] = []
+    var failureCount = 0
 
-    public var json: JSONValue {
+    var json: JSONValue {
         .object([
             ("scale", .string(scale)),
             ("deleteable", .bool(deleteable)),
@@ -61,22 +62,22 @@ public struct RecoveryReport: Sendable {
 ///
 /// Two streaming passes over the archives: the first finds the header (the union of field names) and the
 /// number of entries, the second decrypts and writes. Memory stays bounded by the largest single archive.
-public enum Recovery {
+enum Recovery {
     /// Failures listed one by one in the README (all are counted).
-    public static let listedFailures = 200
+    static let listedFailures = 200
     static let batchSize = 8192
 
     /// Scales that have at least one archive, sorted.
-    public static func scales(layout: DataLayout) throws -> [String] {
+    static func scales(layout: DataLayout) throws -> [String] {
         Array(Set(try layout.archives().map(\.scale))).sorted()
     }
 
     /// Whether a scale is deleteable, from benchMark.json; unknown scales count as deleteable (read everything).
-    public static func isDeleteable(scale: String, layout: DataLayout) throws -> Bool {
+    static func isDeleteable(scale: String, layout: DataLayout) throws -> Bool {
         try Benchmark.read(path: layout.benchmark)?.marks[scale]?.deleteable ?? true
     }
 
-    public static func recover(layout: DataLayout, scale: String, deleteable: Bool, date: String,
+    static func recover(layout: DataLayout, scale: String, deleteable: Bool, date: String,
                                session: DecryptionSession, progress: ((Int) -> ProgressBar)? = nil) throws -> RecoveryReport {
         let all = try layout.archives(scale: scale)
         guard !all.isEmpty else {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 @testable import MTCore
+@testable import MTExport
 import MTTestSupport
 import Testing
 

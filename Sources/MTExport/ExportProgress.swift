@@ -1,4 +1,5 @@
 import Foundation
+import MTCore
 
 /// What a person at a terminal sees while `mt export` works: a line per scale naming server and scale, and a bar
 /// for large fetches and for deletes. Nothing at all when stderr is not a terminal (cron) or with -q.

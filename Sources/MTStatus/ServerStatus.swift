@@ -1,46 +1,47 @@
 import Foundation
+import MTCore
 
 /// What `mt status` knows about one server, read from its data directory only (run record, export state,
 /// archive names, free space, lock): no file is written and no server contacted.
 ///
 /// Everything except the free space, the lock and the archive names comes from `state/`, so a second machine
 /// that mounts or copies only `PATH/state` can run the dead man's switch.
-public struct ServerStatus: Sendable {
-    public struct ScaleStatus: Sendable, Equatable {
-        public var name: String
-        public var deleteable: Bool?
+struct ServerStatus: Sendable {
+    struct ScaleStatus: Sendable, Equatable {
+        var name: String
+        var deleteable: Bool?
         /// Start of the last fetch the scale's export handled completely (export state).
-        public var lastFetch: Double?
-        public var lastSuccess: Double?
-        public var lastArchive: Double?
-        public var lastDelete: Double?
-        public var archived24h = 0
-        public var archived7d = 0
-        public var leftovers: Int?
-        public var heldBack = 0
-        public var pendingJournal = false
+        var lastFetch: Double?
+        var lastSuccess: Double?
+        var lastArchive: Double?
+        var lastDelete: Double?
+        var archived24h = 0
+        var archived7d = 0
+        var leftovers: Int?
+        var heldBack = 0
+        var pendingJournal = false
         /// Time of the newest archive of the scale (raw_data, or the run record when raw_data is not here).
-        public var newestArchive: Double?
-        public var lastExit: ExitCode?
-        public var lastStatus: String?
+        var newestArchive: Double?
+        var lastExit: ExitCode?
+        var lastStatus: String?
         /// Why the scale's export state could not be read, if it could not.
-        public var problem: String?
+        var problem: String?
 
-        public init(name: String) { self.name = name }
+        init(name: String) { self.name = name }
     }
 
-    public var server: ServerConfig
-    public var now: Date
-    public var record: ExportRunRecord?
-    public var problems: [String] = []
-    public var scales: [ScaleStatus] = []
-    public var freeBytes: Int64?
-    public var lock: DirectoryLock.Holder?
+    var server: ServerConfig
+    var now: Date
+    var record: ExportRunRecord?
+    var problems: [String] = []
+    var scales: [ScaleStatus] = []
+    var freeBytes: Int64?
+    var lock: DirectoryLock.Holder?
     /// With --remote: the server's list of scales (name → entries waiting), or why it could not be read.
-    public var remote: [ScaleInfo]?
-    public var remoteError: String?
+    var remote: [ScaleInfo]?
+    var remoteError: String?
 
-    public static func read(_ server: ServerConfig, now: Date = Date()) -> ServerStatus {
+    static func read(_ server: ServerConfig, now: Date = Date()) -> ServerStatus {
         var s = ServerStatus(server: server, now: now)
         let layout = DataLayout(server: server)
         do { s.record = try ExportRunRecord.load(layout: layout) } catch { s.problems.append(error.asMTError.message) }
@@ -82,7 +83,7 @@ public struct ServerStatus: Sendable {
     }
 
     /// Asks the server for its list of scales (the one request of --remote).
-    public mutating func readRemote() {
+    mutating func readRemote() {
         do {
             let client = try HTTPClient(options: HTTPOptions(server: server))
             try client.checkURL(server.exportURL)
@@ -97,14 +98,14 @@ public struct ServerStatus: Sendable {
     }
 
     /// The last successful export is older than `maxAge` (or there never was one).
-    public func isStale(maxAge: Double) -> Bool {
+    func isStale(maxAge: Double) -> Bool {
         guard let last = record?.lastSuccess else { return true }
         return now.timeIntervalSince1970 - last > maxAge
     }
 
     /// One word for the screen and the JSON: healthy, attention (exit 1, held back, journal), failing (the last
     /// run failed), never (no run recorded), stale (with --max-age, older than that).
-    public func health(maxAge: Double?) -> String {
+    func health(maxAge: Double?) -> String {
         if let maxAge, server.ready, isStale(maxAge: maxAge) { return record == nil ? "never exported" : "stale" }
         guard let record else { return "never exported" }
         if record.exit > .problems { return "failing" }
@@ -115,8 +116,8 @@ public struct ServerStatus: Sendable {
 }
 
 /// Durations as `--max-age` takes them: `90s`, `30m`, `2h`, `1d`, `1h30m`; a bare number is seconds.
-public enum DurationText {
-    public static func parse(_ text: String) -> Double? {
+enum DurationText {
+    static func parse(_ text: String) -> Double? {
         if let n = Double(text), n >= 0, n.isFinite { return n }
         var total = 0.0, digits = ""
         for c in text {
@@ -138,7 +139,7 @@ public enum DurationText {
     }
 
     /// `45s`, `3m05s`, `2h10m`, `3d04h`: for "how long ago".
-    public static func format(_ seconds: Double) -> String {
+    static func format(_ seconds: Double) -> String {
         let s = Int(max(seconds, 0))
         if s < 60 { return "\(s)s" }
         if s < 3600 { return String(format: "%dm%02ds", s / 60, s % 60) }

@@ -1,11 +1,12 @@
 import Foundation
+import MTCore
 
-/// Raw archives as `mt export` makes them (DESIGN §4.1): the server's bytes gzip'd, durable, read back and
+/// Raw archives as `mt export` makes them (see ARCHITECTURE.md, safety invariants): the server's bytes gzip'd, durable, read back and
 /// checked before anything that depends on them (a CSV row, a DELETE) happens.
-public enum ExportArchive {
+enum ExportArchive {
     /// Writes `body` as a new archive of `scale`, verifies it holds every id of `ids`, and records its checksum.
     /// Returns the archive's name. A failure leaves no archive name behind for deletes to rely on.
-    public static func write(body: [UInt8], scale: String, ids: [Int64], time: Date, kind: ArchiveKind,
+    static func write(body: [UInt8], scale: String, ids: [Int64], time: Date, kind: ArchiveKind,
                              layout: DataLayout) throws -> ArchiveName {
         try SafeName.checkScale(scale, server: layout.root)
         try FileSystem.makeDirectories(layout.raw)
@@ -36,7 +37,7 @@ public enum ExportArchive {
     /// Reads an archive back from disk: gzip CRC and length, the bytes equal what the server sent, the JSON
     /// parses, and every id in `ids` is inside. Returns the SHA-256 of the file.
     @discardableResult
-    public static func verify(path: String, body: [UInt8]?, ids: [Int64]) throws -> String {
+    static func verify(path: String, body: [UInt8]?, ids: [Int64]) throws -> String {
         let file = try FileSystem.read(path)
         let plain = try Gzip.decompress(file, source: path)
         if let body, plain != body {

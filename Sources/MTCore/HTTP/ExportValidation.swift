@@ -1,6 +1,6 @@
 import Foundation
 
-/// The checks every server answer passes before `mt export` trusts it (DESIGN §4.3). A failure is an
+/// The checks every server answer passes before `mt export` trusts it (see ARCHITECTURE.md, safety invariants). A failure is an
 /// `.unavailable` error naming the scale and what was wrong: the scale stops before any delete.
 public enum ExportValidation {
     /// A fetched scale: its entries, their ids in server order, and the exact bytes the server sent.

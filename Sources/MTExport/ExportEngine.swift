@@ -1,0 +1,443 @@
+import Foundation
+import MTCore
+
+/// `mt export` for every selected server: list → fetch → validate → archive (durable, read back) → CSV →
+/// delete → mark, per scale, with the safety invariants described in ARCHITECTURE.md. One failing scale or server
+/// never stops the others; the report's exit code is the worst outcome.
+enum ExportEngine {
+    static func run(options: ExportOptions, context: CommandContext, seams: ExportSeams = .live) throws -> ExportReport {
+        let config = try context.loadConfig()
+        let servers = try config.select(options.server, readyOnly: true)
+        let report = ExportReport(servers: servers.map { ServerExport.run(server: $0, options: options, context: context, seams: seams) })
+        if !options.dryRun { ExportMetrics.writeAll(config: config, context: context) }
+        return report
+    }
+}
+
+/// One server's export run. Scales are handled one after the other (deletes within a scale are concurrent).
+struct ServerExport {
+    let server: ServerConfig
+    let options: ExportOptions
+    let layout: DataLayout
+    let logging: RunLogging
+    let keys: KeyRing?
+    let seams: ExportSeams
+    let httpOptions: HTTPOptions
+    /// The transport of the fetches (the deletes open one per worker thread).
+    let client: any ExportTransport
+    var benchmark: Benchmark
+    /// When the run started: the date of the CSVs it appends to, the reference of the automatic `after=`.
+    let now: Date
+    /// A scale hit a failure after which the run must not go on (see `RunStop`).
+    var stopped = false
+    let progress: ExportProgress
+
+    static func run(server: ServerConfig, options: ExportOptions, context: CommandContext, seams: ExportSeams) -> ServerOutcome {
+        var outcome = ServerOutcome(server: server.name)
+        let logging: RunLogging
+        do { logging = try context.makeLogging(for: server) } catch {
+            outcome.error = ExportStepError.disk(error.asMTError).asMTError
+            context.stderr.line(Untrusted.message("mt export: server \(server.name): \(outcome.error!.description)"))
+            return outcome
+        }
+        let log = logging.logger
+        let lock: DirectoryLock
+        do { lock = try DirectoryLock(directory: server.path) } catch {
+            let e = error.asMTError
+            if e.exitCode == .tempFail { log.info("\(e.message)") } else { log.critical("\(e.message)") }
+            outcome.error = e
+            outcome.alertSent = logging.sendAlerts(subject: "mt export: \(server.name) needs attention")
+            return outcome
+        }
+        defer { lock.release() }
+        let started = seams.now()
+        do {
+            var run = try ServerExport(server: server, options: options, context: context, logging: logging, seams: seams)
+            outcome.scales = try run.exportScales()
+        } catch {
+            let e = error.asMTError
+            log.critical("\(e.message)\(e.hint.map { " (\($0))" } ?? "")")
+            outcome.error = e
+        }
+        ExportRunRecord.record(outcome, server: server, options: options, started: started, log: log)
+        outcome.alertSent = logging.sendAlerts(subject: "mt export: \(server.name) needs attention")
+        return outcome
+    }
+
+    init(server: ServerConfig, options: ExportOptions, context: CommandContext, logging: RunLogging, seams: ExportSeams) throws {
+        self.server = server
+        self.options = options
+        self.logging = logging
+        layout = DataLayout(server: server)
+        self.seams = seams
+        now = seams.now()
+        progress = ExportProgress(context: context)
+        httpOptions = try HTTPOptions(server: server)
+        try HTTPClient(options: httpOptions).checkURL(server.exportURL)
+        client = try seams.connect(httpOptions)
+        if server.privateFiles.isEmpty {
+            keys = nil
+            logging.logger.info("no PRIVATE_FILE configured: archiving only (a supported set-up); run mt recover where the private key lives to build the CSVs")
+        } else {
+            keys = try KeyRing.load(paths: server.privateFiles, environment: context.environment,
+                                    allowReadable: context.global.allowReadableSecrets)
+        }
+        let layout = self.layout
+        if !options.dryRun {
+            try ExportStepError.onDisk {
+                try layout.create()
+                // Both ledgers must take a line before anything relies on them (an archive, a DELETE).
+                for ledger in [layout.checksums, layout.deletions] { try FileSystem.checkAppendable(ledger) }
+            }
+            Self.removeStaleTemporaries(layout: layout, log: logging.logger)
+        }
+        if let b = try Benchmark.read(path: layout.benchmark) {
+            benchmark = b
+            for w in b.warnings { logging.logger.warning("\(w)") }
+            // Written back at once in whole numbers, so the warning is given once, not every 5 minutes.
+            if !b.warnings.isEmpty && !options.dryRun { try ExportStepError.onDisk { try b.write(path: layout.benchmark) } }
+        } else {
+            let empty = Benchmark()
+            benchmark = empty
+            if !options.dryRun {
+                try ExportStepError.onDisk { try empty.write(path: layout.benchmark) }
+                logging.logger.critical("no benchmark file at \(layout.benchmark): created an empty one; every entry on the server counts as new (if this server was exported before, restore the old benchMark.json)")
+            }
+        }
+    }
+
+    mutating func exportScales() throws -> [ScaleOutcome] {
+        let list = try FetchStep.get(server.exportURL, what: "list of scales", transport: client)
+        let scales = try ExportValidation.scaleList(list, server: server.name, url: server.exportURL)
+        if case .named(let name) = options.scales, !scales.contains(where: { $0.name == name }) {
+            let names = scales.map(\.name)
+            let close = Suggest.closest(to: name, in: names).map { "did you mean '\(Untrusted.text($0))'? " } ?? ""
+            let shown = names.prefix(50).map { Untrusted.text($0) } + (names.count > 50 ? ["… \(names.count - 50) more"] : [])
+            throw MTError(.usage, "server \(server.name) has no scale named '\(Untrusted.text(name))'",
+                          hint: "\(close)scales on the server: \(shown.joined(separator: ", "))")
+        }
+        var out: [ScaleOutcome] = []
+        let selected = scales.filter { options.scales.includes($0) }
+        for (i, info) in selected.enumerated() {
+            progress.scale(server: server.name, scale: info.name, index: i + 1, count: selected.count)
+            out.append(exportScale(info))
+            if stopped { break }
+        }
+        return out
+    }
+
+    /// One scale; every failure ends here, logged at critical (so mailed) and turned into the scale's exit code.
+    mutating func exportScale(_ info: ScaleInfo) -> ScaleOutcome {
+        var outcome = ScaleOutcome(scale: info.name, deleteable: info.deleteable)
+        let log = logging.logger(scale: SafeName.isValidScale(info.name) ? info.name : "?")
+        do {
+            try exportScale(info, &outcome, log)
+        } catch {
+            let e = error.asMTError
+            if error is RunStop { stopped = true }
+            log.critical("\(e.message)\(e.hint.map { " (\($0))" } ?? ""); nothing more is deleted from this scale in this run")
+            outcome.exit = max(outcome.exit, e.exitCode)
+            outcome.status = .failed(e.message)
+        }
+        return outcome
+    }
+
+    /// The steps of one scale: state → fetch → validate → archive → write CSV → delete → mark. Each step throws its
+    /// own `ExportStepError`; the scale's state is saved only through `save(_:scale:)`.
+    mutating func exportScale(_ info: ScaleInfo, _ outcome: inout ScaleOutcome, _ log: Logger) throws {
+        let scale = info.name
+        try ValidateStep.scaleName(scale, server: server.name)
+        var (state, written, unsure) = try loadState(scale: scale, log: log)
+        let csv = ExportCSV(layout: layout, scale: scale)
+        if let pending = state.pending, !options.dryRun {
+            outcome.written += try replay(pending, scale: scale, csv: csv, written: &written, state: &state, log: log)
+        }
+
+        if let was = state.deleteable, was != info.deleteable {
+            log.critical("the server lists \(scale) as \(info.deleteable ? "deleteable" : "non-deleteable") now (it was \(was ? "deleteable" : "non-deleteable")): every row already in its CSVs stays; new rows are added as before")
+            outcome.exit = max(outcome.exit, .problems)
+        }
+        state.deleteable = info.deleteable
+
+        let plan = FetchStep.plan(requested: options.after, info: info, state: state, unsure: unsure, now: now)
+        if let future = plan.futureFetch {
+            log.warning("the last fetch of \(scale) is recorded in the future of this machine's clock (\(AfterStamp(date: future)) UTC): ignored; this run fetches the whole scale")
+        }
+        let after = plan.after
+        let fetchStart = seams.now()
+        let url = server.exportURL + "/" + scale + (after.map { "?after=" + $0.text } ?? "")
+        let response = try FetchStep.get(url, what: "scale \(scale)", transport: client,
+                                         bar: progress.fetch(label: "\(server.name) \(scale) fetch"))
+        let fetched = try ValidateStep.entries(response, scale: scale)
+        outcome.fetched = fetched.ids.count
+        if fetched.ids.isEmpty, after == nil, let size = info.size, size > 0 {
+            // Not an error (nothing is lost: nothing was sent, nothing is deleted), but a server that lists
+            // entries and sends none is filtering or broken, and someone should look.
+            outcome.status = .emptyAnswer(listed: size)
+            log.warning("the server lists \(size) entries for this scale but its answer held none; nothing was archived or deleted; check the server")
+        }
+
+        let triage = Triage(fetched, written: written)
+        let canDelete = server.deleteMode && info.deleteable && !options.noDelete
+        if options.dryRun {
+            outcome.status = .dryRun("would archive \(fetched.ids.count), write \(triage.fresh.count)"
+                + (triage.conflicts.isEmpty ? "" : ", hold back \(triage.conflicts.count)")
+                + (canDelete ? ", delete up to \(fetched.ids.count - triage.conflicts.count)" : ""))
+            return
+        }
+
+        let kind: ArchiveKind = info.deleteable ? .batch : after.map { .after($0.text) } ?? .full
+        let archived = try ArchiveStep.run(fetched, triage: triage, canDelete: canDelete, state: state, kind: kind,
+                                           time: fetchStart, layout: layout)
+        let archive = archived.name
+        if archived.writtenNow, let name = archive {
+            outcome.archive = name
+            outcome.archived = fetched.ids.count
+            log.debug("archived \(fetched.ids.count) entries in \(name)")
+        } else if archive != nil {
+            outcome.status = .unchanged
+        }
+
+        // Held back before anything is written or deleted, and durable before any DELETE of this run.
+        let heldNow = Set(triage.conflicts)
+        state.heldBack = (plan.full ? heldNow : heldNow.union(state.heldBack)).sorted()
+        if !heldNow.isEmpty {
+            log.critical("\(heldNow.count) entries have the id of an entry already in the CSVs but other content (\(Self.idList(Array(heldNow)))); the server's ids may have restarted. They are held back: not written to the CSVs and never deleted by mt export; the server's copy is kept in \(archive ?? "no archive"). Check them on the server; to keep both entries of each such id, mt benchmark \(server.name) release \(scale) writes them to the CSVs, and the next run deletes them; mt recover \(server.name) \(scale) builds a CSV that keeps both. If the server's database was rebuilt, move the scale's CSVs out of \(layout.active) and \(layout.writtenSet(scale: scale)) out of \(layout.state) (they belong to the old database): the next run writes the new entries")
+            outcome.exit = max(outcome.exit, .problems)
+        }
+        try save(state, scale: scale)
+
+        if let archive, !triage.fresh.isEmpty {
+            try writeCSV(triage, scale: scale, csv: csv, archive: archive, written: &written, state: &state, outcome: &outcome, log: log)
+        }
+
+        if canDelete, let archive {
+            let ready = DeleteStep.ready(fetched, triage: triage, written: written, heldBack: heldNow)
+            try delete(fetched, ready: ready, known: Set(triage.known), info: info, archive: archive, state: &state, outcome: &outcome, log: log)
+        }
+
+        try mark(fetched, info: info, plan: plan, fetchStart: fetchStart, archived: archived, written: written, state: &state)
+        if case .ok = outcome.status, outcome.exit != .ok { outcome.status = .problems }
+    }
+
+    /// The scale's state, written set and whether they can be trusted. State that cannot be trusted is rebuilt,
+    /// never forgotten: the damaged file stays beside it. `unsure` makes the run fetch the whole scale.
+    func loadState(scale: String, log: Logger) throws -> (ExportScaleState, WrittenSet, Bool) {
+        var unsure = false
+        var state: ExportScaleState
+        do {
+            state = try ExportStepError.onDisk { try ExportScaleState.load(scale: scale, layout: layout) }
+        } catch ExportStepError.disk(let e) where e.exitCode == .dataError && !options.dryRun {
+            let p = layout.exportState(scale: scale)
+            let aside = p + ".damaged"
+            guard rename(p, aside) == 0 else { throw ExportStepError.disk(e) }
+            log.critical("\(e.message); kept as \(aside) and rebuilt from the archives and the CSVs: this run fetches the whole scale and deletes only entries found in the CSVs")
+            state = ExportScaleState()
+            unsure = true
+        }
+        let csv = ExportCSV(layout: layout, scale: scale)
+        let setPath = layout.writtenSet(scale: scale)
+        if let pending = state.pending, !options.dryRun { try ExportStepError.onDisk { try csv.rollBack(pending) } }
+        var loaded: WrittenSet?
+        // A journal of the version before the written set: the set is rebuilt from the CSVs just cut back.
+        if !unsure && (state.pending?.written ?? 0) >= 0 {
+            do { loaded = try ExportStepError.onDisk { try WrittenSet.load(path: setPath, repair: !options.dryRun) } }
+            catch ExportStepError.disk(let e) where e.exitCode == .dataError {
+                log.critical("\(e.message): the record of what the CSVs hold is damaged; it is rebuilt from the archives and the CSVs")
+                unsure = true
+            }
+        }
+        // A set recorded from archives (no key) does not say what the CSVs hold: with a key it is rebuilt from them.
+        if loaded != nil && keys != nil && state.writtenSource == .archives {
+            log.warning("PRIVATE_FILE is configured now: \(setPath) recorded archived entries; it is rebuilt from the CSVs")
+            loaded = nil
+        }
+        if let loaded { return (state, loaded, unsure) }
+        let (rebuilt, unreadable) = try ExportStepError.onDisk { try WrittenSet.rebuild(scale: scale, layout: layout, fromCSVs: keys != nil) }
+        if !unreadable.isEmpty { log.error("archives that could not be read while rebuilding \(setPath): \(unreadable.joined(separator: ", "))") }
+        if rebuilt.count > 0 || unsure {
+            if !unsure { log.warning("rebuilt \(setPath) from the \(keys != nil ? "CSVs" : "archives") (\(rebuilt.count) entries): this run fetches the whole scale") }
+            unsure = true
+        }
+        if !options.dryRun { try ExportStepError.onDisk { try rebuilt.write(path: setPath) } }
+        return (state, rebuilt, unsure)
+    }
+
+    /// The one place the engine saves a scale's state (the CSV step's journal aside, which `ExportCSV` commits).
+    func save(_ state: ExportScaleState, scale: String) throws {
+        try ExportStepError.onDisk { try state.save(scale: scale, layout: layout) }
+    }
+
+    /// Step 4, write CSV: the new entries, decrypted, appended under the journal; without a key the verified
+    /// archive is what recover uses, and recording its entries as written lets them be deleted.
+    func writeCSV(_ triage: Triage, scale: String, csv: ExportCSV, archive: String, written: inout WrittenSet,
+                  state: inout ExportScaleState, outcome: inout ScaleOutcome, log: Logger) throws {
+        if let keys {
+            let plain = try decrypt(triage.fresh, scale: scale, keys: keys, outcome: &outcome, log: log)
+            outcome.written += try ExportStepError.onDisk {
+                try csv.append(plain, hashes: triage.hashes, archive: archive, csvName: csvFileName(scale), written: &written, state: &state)
+            }
+        } else {
+            let records = triage.fresh.compactMap { e in e["id"]?.int64Value.map { ($0, Optional(triage.hashes[$0]!)) } }
+            try ExportStepError.onDisk { try WrittenSet.append(records, path: layout.writtenSet(scale: scale)) }
+            for (id, h) in records { written.insert(id, hash: h) }
+        }
+        if let mark = state.deleteMark ?? benchmark.marks[scale]?.current {
+            let late = triage.fresh.compactMap { $0["id"]?.int64Value }.filter { $0 <= mark }
+            if !late.isEmpty && state.lastFetch != nil {
+                log.warning("\(late.count) entries at or below \(mark), the highest id already deleted, arrived late (\(Self.idList(late))): written now")
+            }
+        }
+    }
+
+    /// Step 6, mark: the benchmark's highest id and the state's fetch times, saved last.
+    mutating func mark(_ fetched: ExportValidation.Entries, info: ScaleInfo, plan: FetchStep.Plan, fetchStart: Date,
+                       archived: ArchiveStep.Result, written: WrittenSet, state: inout ExportScaleState) throws {
+        let scale = info.name
+        if let top = fetched.ids.max() {
+            let old = benchmark.marks[scale]
+            let mark = Benchmark.Mark(current: max(old?.current ?? top, top), deleteable: info.deleteable)
+            if old != mark {
+                benchmark.marks[scale] = mark
+                let b = benchmark
+                try ExportStepError.onDisk { try b.write(path: layout.benchmark) }
+            }
+        }
+        state.lastFetch = fetchStart.timeIntervalSince1970
+        if plan.full {
+            state.lastFullFetch = fetchStart.timeIntervalSince1970
+            state.dateBearing = !fetched.entries.isEmpty && fetched.entries.allSatisfy(ValidateStep.hasDate)
+        } else if !fetched.entries.allSatisfy(ValidateStep.hasDate) {
+            state.dateBearing = false
+        }
+        state.writtenEntries = written.count
+        state.writtenSource = keys != nil ? .csvs : .archives
+        if archived.writtenNow { state.lastBodySHA256 = archived.sha256; state.lastArchive = archived.name }
+        try save(state, scale: scale)
+    }
+
+    /// The deletes of one scale: only `ready` entries (in the written set with this content) are sent. Entries
+    /// already written before this run and at or below the delete mark are leftovers, reported (see ARCHITECTURE.md).
+    func delete(_ fetched: ExportValidation.Entries, ready: [Int64], known: Set<Int64>, info: ScaleInfo, archive: String,
+                state: inout ExportScaleState, outcome: inout ScaleOutcome, log: Logger) throws {
+        let scale = info.name
+        // A scale this version of mt has deleted from before: its own mark; otherwise (first run after the
+        // original tool) the benchmark the original left.
+        if let mark = state.deleteMark ?? (state.lastFetch == nil ? benchmark.marks[scale]?.current : nil) {
+            let leftovers = ready.filter { $0 <= mark && known.contains($0) }
+            if !leftovers.isEmpty {
+                log.critical("\(leftovers.count) entries at or below \(mark), the highest id already deleted, are still on the server (\(Self.idList(leftovers))); they are in the CSVs with the same content and are deleted now")
+                outcome.exit = max(outcome.exit, .problems)
+            }
+        }
+        let base = server.exportURL + "/" + scale + "/"
+        var deleter = ExportDeleter(options: httpOptions, deleteURL: { base + String($0) },
+                                    concurrency: options.concurrency ?? server.concurrency,
+                                    maxConcurrency: server.maxConcurrency, retries: server.retries)
+        let (connect, http) = (seams.connect, httpOptions)
+        deleter.connect = { try connect(http) }
+        let bar = ready.isEmpty ? nil : progress.deletes(label: "\(server.name) \(scale) delete", total: ready.count)
+        let tick: (@Sendable () -> Void)? = bar.map { b in { @Sendable in b.tick() } }
+        let done = try DeleteStep.run(fetched, ready: ready, heldBack: Set(state.heldBack), mark: state.deleteMark,
+                                      deleter: deleter, scale: scale, archive: archive, ledger: DeletionLedger(layout: layout),
+                                      log: log, progress: tick)
+        bar?.finish()
+        state.deleteMark = done.mark
+        guard !ready.isEmpty else { return }
+        let r = done.result
+        outcome.deleted += r.deleted + r.gone
+        outcome.failed += r.failed
+        if r.gone > 0 { log.info("\(r.gone) entries were already gone (404), probably deleted by a run that was interrupted") }
+        if let stop = r.stop {
+            log.critical("\(stop.message)\(stop.hint.map { " (\($0))" } ?? "")")
+            outcome.exit = max(outcome.exit, stop.exitCode)
+            outcome.status = .failed(stop.message)
+        }
+        if r.failed > 0 {
+            log.critical("\(r.failed) DELETEs failed after \(server.retries) retries; the entries stay on the server (archived in \(archive)) and are retried next run")
+            outcome.exit = max(outcome.exit, .unavailable)
+            outcome.status = .deletesFailed(r.failed)
+        }
+        log.info("deleted \(r.deleted + r.gone) entries archived in \(archive) (up to \(r.peakConcurrency) at once, halved \(r.backoffs) times)")
+    }
+
+    /// Finishes a CSV append that a crash interrupted (the files are already cut back): the same rows from the
+    /// same verified archive.
+    func replay(_ pending: ExportScaleState.PendingAppend, scale: String, csv: ExportCSV, written: inout WrittenSet,
+                state: inout ExportScaleState, log: Logger) throws -> Int {
+        guard let name = ArchiveName.parse(pending.archive), let keys else {
+            throw MTError(.config, "an interrupted CSV append of \(pending.archive) needs the private key to be finished",
+                          hint: "set PRIVATE_FILE again, or run mt recover where the key lives")
+        }
+        log.warning("finishing the CSV append of \(pending.archive) into \(pending.csv) that an earlier run left unfinished")
+        let entries = try ArchiveReader.entries(layout: layout, archive: name)
+        var hashes: [Int64: UInt64] = [:]
+        let rows = entries.filter { e in
+            // By content, not id: the journal of a release names ids already written with their first entry.
+            guard let id = e["id"]?.int64Value, IDRanges.contains(pending.ids, id) else { return false }
+            let h = WrittenSet.hash(e)
+            guard written.verdict(id: id, hash: h) != .same else { return false }
+            hashes[id] = h
+            return true
+        }
+        var ignored = ScaleOutcome(scale: scale, deleteable: true)
+        let plain = try decrypt(rows, scale: scale, keys: keys, outcome: &ignored, log: log)
+        state.pending = nil
+        return try ExportStepError.onDisk {
+            try csv.append(plain, hashes: hashes, archive: pending.archive, csvName: pending.csv, written: &written, state: &state)
+        }
+    }
+
+    func decrypt(_ entries: [JSONValue], scale: String, keys: KeyRing, outcome: inout ScaleOutcome, log: Logger) throws -> [JSONValue] {
+        let r = try EntryDecryption.decrypt(entries: entries, scale: scale, keys: keys)
+        if !r.failures.isEmpty {
+            // Every failure reaches DEBUG.log; the console and error.log get the first 20 and a count.
+            for (i, f) in r.failures.enumerated() {
+                if i < 20 { log.error("could not decrypt \(f); the ciphertext is kept in the CSV") } else { log.debug("could not decrypt \(f)") }
+            }
+            if r.failures.count > 20 { log.error("… and \(r.failures.count - 20) more values that could not be decrypted (all listed in DEBUG.log)") }
+            outcome.exit = max(outcome.exit, .problems)
+        }
+        return r.entries
+    }
+
+    /// Temporary files of atomic writes that a killed run left (`.<name>.tmp-<pid>-<random>`). This run holds
+    /// the lock, so no live writer owns them; they never held the only copy of anything (the rename had not
+    /// happened). Removing them keeps raw_data to archives and the ledger.
+    static func removeStaleTemporaries(layout: DataLayout, log: Logger) {
+        for dir in [layout.raw, layout.active, layout.state] {
+            for name in (try? FileSystem.list(dir)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
+                if unlink(dir + "/" + name) == 0 { log.debug("removed \(name), left by an interrupted run") }
+            }
+        }
+    }
+
+    func csvFileName(_ scale: String) -> String {
+        layout.activeCSVName(scale: scale, date: now)
+    }
+
+    static func idList(_ ids: [Int64]) -> String {
+        let s = ids.sorted()
+        if s.count <= 10 { return "ids " + s.map(String.init).joined(separator: ", ") }
+        return "ids \(s.first!)…\(s.last!)"
+    }
+}
+
+extension ExportRunRecord {
+    /// The end of an export run: record it. A failure is logged at critical (so mailed), never thrown: the run's
+    /// own outcome stands, and the dead man's switch will notice a record that stops moving.
+    static func record(_ outcome: ServerOutcome, server: ServerConfig, options: ExportOptions, started: Date, log: Logger) {
+        guard !options.dryRun else { return }
+        let layout = DataLayout(server: server)
+        let previous: ExportRunRecord?
+        do { previous = try load(layout: layout) } catch {
+            log.error("\(error.asMTError.message); starting a new run record")
+            previous = nil
+        }
+        let deleting = server.deleteMode && !options.noDelete
+        let record = after(outcome, previous: previous, started: started, finished: Date(), deleting: deleting)
+        do { try record.save(layout: layout) } catch {
+            log.critical("could not write the export run record \(path(layout: layout)): \(error.asMTError.message) (mt status and the metrics will show this run as missing)")
+        }
+    }
+}

@@ -1,0 +1,209 @@
+import Foundation
+import MTCore
+
+/// What `mt export` needs from HTTP: a GET (with progress; the byte limit MAX_RESPONSE is the transport's own
+/// setting) and a DELETE. It is the seam the unit tests of the steps replace with an in-process fake, in the manner
+/// of swift-log's `LogHandler`; `HTTPClient` is the real one. One value serves one thread.
+protocol ExportTransport {
+    func get(_ url: String, progress: ((_ received: Int, _ expected: Int?) -> Void)?) throws -> HTTPResponse
+    func delete(_ url: String) throws -> HTTPResponse
+}
+
+extension HTTPClient: ExportTransport {}
+
+/// The outside world of one export run: how a transport is opened and what time it is. `live` is the real one.
+struct ExportSeams: Sendable {
+    /// Opens one connection-keeping transport: once for the fetches, once per delete worker thread.
+    var connect: @Sendable (HTTPOptions) throws -> any ExportTransport
+    /// The wall clock: archive names, `after=` stamps, the state's fetch times, the CSV's date.
+    var now: @Sendable () -> Date
+
+    init(connect: @escaping @Sendable (HTTPOptions) throws -> any ExportTransport, now: @escaping @Sendable () -> Date) {
+        self.connect = connect
+        self.now = now
+    }
+
+    static let live = ExportSeams(connect: { try HTTPClient(options: $0) }, now: { Date() })
+}
+
+/// Why a step failed. The exit code is decided here, where the failure arises, not patched afterwards.
+enum ExportStepError: MTErrorConvertible {
+    /// The server or its answer failed (unreachable, not 200, not the JSON promised, an unsafe scale name): 69.
+    case server(MTError)
+    /// Writing or reading under the data directory failed (full disk, read-only or unwritable folder): 74.
+    /// A path of the wrong type (a folder where a file belongs) keeps its own code, with its own hint.
+    case disk(MTError)
+    /// Anything else keeps its own code (configuration, damaged data, a bug).
+    case other(MTError)
+
+    var asMTError: MTError {
+        switch self {
+        case .server(let e):
+            return e.exitCode == .unavailable ? e : MTError(.unavailable, e.message, hint: e.hint)
+        case .disk(let e):
+            guard [.cantCreate, .noPermission, .noInput, .ioError].contains(e.exitCode), !FileSystem.isWrongType(e) else { return e }
+            return MTError(.ioError, e.message, hint: e.hint ?? "free disk space or make the data directory writable; nothing more was deleted")
+        case .other(let e):
+            return e
+        }
+    }
+
+    /// Runs local file work; its failures are `.disk`. A `RunStop` passes through: it already says what it is.
+    static func onDisk<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as MTError { throw ExportStepError.disk(e) }
+    }
+}
+
+/// Step 1, fetch: one GET. A transport failure is the server's.
+enum FetchStep {
+    static func get(_ url: String, what: String, transport: any ExportTransport, bar: FetchBar? = nil) throws -> HTTPResponse {
+        defer { bar?.finish() }
+        let update: ((Int, Int?) -> Void)? = bar.map { b in { b.update(received: $0, expected: $1) } }
+        do { return try transport.get(url, progress: update) } catch let e as HTTPTransportError {
+            throw ExportStepError.server(MTError(.unavailable, "\(what): \(e.message)",
+                                                 hint: "the server is unreachable or too slow; the next run will try again"))
+        }
+    }
+
+    /// How far back an automatic `after=` reaches before the last fetch. The server reads the stamp in its JVM's
+    /// zone, which may be anywhere from UTC−12 to UTC+14 and shift an hour for daylight saving: 26 hours cover
+    /// any of them, 5 minutes more cover clock skew. Rows fetched twice are dropped by id (the written set).
+    static let afterOverlap: Double = 26 * 3600 + 300
+    /// A non-deleteable scale is fetched whole at least this often, so that rows `after=` cannot return (a null
+    /// date, a date the server wrote in the past) still reach the CSVs.
+    static let fullSnapshotInterval: Double = 7 * 86_400
+
+    /// What to ask for: `after` nil is the whole scale.
+    struct Plan: Equatable {
+        var after: AfterStamp?
+        /// The recorded last fetch lies in the future of this machine's clock, so it was ignored.
+        var futureFetch: Date?
+        var full: Bool { after == nil }
+    }
+
+    /// The automatic `after=` of a non-deleteable scale: only when every row of the last full fetch had a date
+    /// (the server's `date > ?` never returns a null date), the state is trusted, the last full fetch is less
+    /// than a week old and no recorded time lies in the future. `--after` always wins.
+    static func plan(requested: AfterStamp?, info: ScaleInfo, state: ExportScaleState, unsure: Bool, now: Date) -> Plan {
+        if let requested { return Plan(after: requested) }
+        let nowSeconds = now.timeIntervalSince1970
+        guard !info.deleteable, state.dateBearing, !unsure, let last = state.lastFetch, let lastFull = state.lastFullFetch else {
+            return Plan(after: nil)
+        }
+        if last > nowSeconds + 60 || lastFull > nowSeconds + 60 {
+            return Plan(after: nil, futureFetch: Date(timeIntervalSince1970: max(last, lastFull)))
+        }
+        guard nowSeconds - lastFull < fullSnapshotInterval else { return Plan(after: nil) }
+        return Plan(after: AfterStamp(date: Date(timeIntervalSince1970: last - afterOverlap)))
+    }
+}
+
+/// Step 2, validate: the scale's name and the answer's shape (see `ExportValidation`). Every failure is the server's.
+enum ValidateStep {
+    static func scaleName(_ scale: String, server: String) throws {
+        do { try SafeName.checkScale(scale, server: server) } catch let e as MTError { throw ExportStepError.server(e) }
+    }
+
+    static func entries(_ response: HTTPResponse, scale: String) throws -> ExportValidation.Entries {
+        do { return try ExportValidation.entries(response, scale: scale) } catch let e as MTError { throw ExportStepError.server(e) }
+    }
+
+    /// The server filters `after=` with `date > ?`: a row whose date is null or missing is never returned by it.
+    static func hasDate(_ entry: JSONValue) -> Bool {
+        if case .string(let s)? = entry["date"] { return !s.isEmpty }
+        return false
+    }
+}
+
+/// The fetched entries sorted against the written set: new, already written with this content, or an id already
+/// written with other content (held back: never written, never deleted).
+struct Triage {
+    var hashes: [Int64: UInt64] = [:]
+    var fresh: [JSONValue] = []
+    var known: [Int64] = []
+    var conflicts: [Int64] = []
+
+    init(_ fetched: ExportValidation.Entries, written: WrittenSet) {
+        for (e, id) in zip(fetched.entries, fetched.ids) {
+            let h = WrittenSet.hash(e)
+            hashes[id] = h
+            switch written.verdict(id: id, hash: h) {
+            case .new: fresh.append(e)
+            case .same: known.append(id)
+            case .different, .unknown: conflicts.append(id)
+            }
+        }
+    }
+}
+
+/// Step 3, archive: the server's bytes, durable and read back, before anything relies on them.
+enum ArchiveStep {
+    struct Result: Equatable {
+        /// The archive the CSV rows and the DELETEs of this run rely on; nil when nothing needed one.
+        var name: String?
+        /// Written by this run (false: the last archive, byte-identical, was reused).
+        var writtenNow = false
+        var sha256: String
+    }
+
+    /// An answer holding nothing new, nothing held back and nothing to delete (the overlap of an `after=` fetch)
+    /// adds nothing that the archives do not hold already. An answer byte-identical to the last archive relies on
+    /// it once that archive reads back intact.
+    static func run(_ fetched: ExportValidation.Entries, triage: Triage, canDelete: Bool, state: ExportScaleState,
+                    kind: ArchiveKind, time: Date, layout: DataLayout) throws -> Result {
+        let sha = SHA256.hex(fetched.body)
+        guard !fetched.ids.isEmpty, !triage.fresh.isEmpty || !triage.conflicts.isEmpty || canDelete else {
+            return Result(name: nil, sha256: sha)
+        }
+        if sha == state.lastBodySHA256, let last = state.lastArchive, reusable(last, fetched, layout: layout) {
+            return Result(name: last, writtenNow: false, sha256: sha)
+        }
+        let name = try ExportStepError.onDisk {
+            try ExportArchive.write(body: fetched.body, scale: fetched.scaleName, ids: fetched.ids, time: time, kind: kind, layout: layout)
+        }
+        return Result(name: name.fileName, writtenNow: true, sha256: sha)
+    }
+
+    static func reusable(_ name: String, _ fetched: ExportValidation.Entries, layout: DataLayout) -> Bool {
+        guard let archive = ArchiveName.parse(name), archive.scale == fetched.scaleName else { return false }
+        return (try? ExportArchive.verify(path: layout.archivePath(archive), body: fetched.body, ids: fetched.ids)) != nil
+    }
+}
+
+/// Step 5, delete: only entries in the written set with this content and not held back are sent; the mark moves
+/// only over ids the server confirmed gone.
+enum DeleteStep {
+    /// The ids that may be deleted: written with the content the server sent, and not held back.
+    static func ready(_ fetched: ExportValidation.Entries, triage: Triage, written: WrittenSet, heldBack: Set<Int64>) -> [Int64] {
+        fetched.ids.filter { written.verdict(id: $0, hash: triage.hashes[$0]!) == .same && !heldBack.contains($0) }
+    }
+
+    /// The delete mark after a run: it moves over fetched ids below every unconfirmed one (an entry whose DELETE
+    /// failed, or that was not sent, is retried by the next run as ordinary work, not reported as a leftover).
+    static func mark(_ old: Int64?, fetched: [Int64], unconfirmed: Set<Int64>) -> Int64? {
+        let limit = unconfirmed.min() ?? Int64.max
+        guard let top = fetched.filter({ $0 < limit }).max() else { return old }
+        return max(old ?? top, top)
+    }
+
+    struct Outcome {
+        var result: ExportDeleter.Result
+        var mark: Int64?
+    }
+
+    /// Sends the DELETEs of `ready` (each batch entered in the deletion ledger first) and returns the counts and
+    /// the new mark. Ids fetched but not ready, and not held back, count as unconfirmed.
+    static func run(_ fetched: ExportValidation.Entries, ready: [Int64], heldBack: Set<Int64>, mark: Int64?,
+                    deleter: ExportDeleter, scale: String, archive: String, ledger: DeletionLedger, log: Logger,
+                    progress: (@Sendable () -> Void)? = nil) throws -> Outcome {
+        let readySet = Set(ready)
+        let waiting = Set(fetched.ids).subtracting(readySet).subtracting(heldBack)
+        guard !ready.isEmpty else { return Outcome(result: .init(), mark: self.mark(mark, fetched: fetched.ids, unconfirmed: waiting)) }
+        let r = try ExportStepError.onDisk {
+            try deleter.delete(ready, scale: scale, archive: archive, ledger: ledger, logger: log, progress: progress)
+        }
+        // The deleter counts, it does not say which ids failed: any failure keeps the mark below every id sent.
+        let unconfirmed = r.failed + r.skipped > 0 ? waiting.union(readySet) : waiting
+        return Outcome(result: r, mark: self.mark(mark, fetched: fetched.ids, unconfirmed: unconfirmed))
+    }
+}

@@ -1,24 +1,23 @@
 import Foundation
-import MTCore
 
 /// The active CSVs of one scale as `mt export` writes them: appends journalled in `ExportScaleState` (see there
 /// for the crash-safety argument). Nothing is ever replaced: a row once written stays, whatever the server does
 /// later (a scale turning non-deleteable, a snapshot without rows that only the archives hold).
-struct ExportCSV {
-    let layout: DataLayout
-    let scale: String
+public struct ExportCSV: Sendable {
+    public let layout: DataLayout
+    public let scale: String
 
-    init(layout: DataLayout, scale: String) {
+    public init(layout: DataLayout, scale: String) {
         self.layout = layout
         self.scale = scale
     }
 
-    func path(_ fileName: String) -> String { layout.active + "/" + fileName }
+    public func path(_ fileName: String) -> String { layout.active + "/" + fileName }
 
     /// Appends the rows of `entries` (already decrypted) not in `written` with their content to `csvName`, taken from
     /// `archive`; records their ids with `hashes` (the content hashes of the server's entries) in the written set
     /// and commits `state`. Returns the number of rows written.
-    func append(_ entries: [JSONValue], hashes: [Int64: UInt64], archive: String, csvName: String,
+    public func append(_ entries: [JSONValue], hashes: [Int64: UInt64], archive: String, csvName: String,
                        written: inout WrittenSet, state: inout ExportScaleState) throws -> Int {
         var seen = Set<Int64>()
         let rows = entries.filter { e in
@@ -55,7 +54,7 @@ struct ExportCSV {
 
     /// A journal left by a crash: cut the CSV and the written set back to their lengths before the append. The
     /// caller replays the rows from the archive the journal names.
-    func rollBack(_ pending: ExportScaleState.PendingAppend) throws {
+    public func rollBack(_ pending: ExportScaleState.PendingAppend) throws {
         let file = path(pending.csv)
         if FileSystem.exists(file) && Self.size(file) > pending.offset { try truncate(file, to: pending.offset) }
         let set = layout.writtenSet(scale: scale)

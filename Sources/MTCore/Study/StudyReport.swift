@@ -41,7 +41,7 @@ public enum StudyReport {
             }
             h += "<tr><td><a href=\"#\(esc(s.scale))\">\(esc(s.scale))</a></td><td>\(s.entries)</td>"
             h += "<td>\(s.participants.map(String.init) ?? "–")</td>"
-            h += flagged(s.duplicates > 0, String(s.duplicates))
+            h += flagged((s.duplicates ?? 0) > 0, s.duplicates.map(String.init) ?? "–")
             h += flagged(m > missingThreshold, pct(m))
             h += flagged(o > outOfRangeThreshold, s.outOfRange.allSatisfy { $0 == nil } ? "–" : pct(o))
             h += "</tr>\n"

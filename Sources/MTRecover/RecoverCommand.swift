@@ -19,21 +19,26 @@ public struct RecoverCommand: Command {
         A deleteable scale is rebuilt from every archive, oldest first, keeping the first copy of each id. A
         non-deleteable scale (benchMark.json says "deleteable": false) is rebuilt from its newest snapshot
         only, since each fetch held the whole table. Scales benchMark.json does not know count as deleteable.
+        """
 
-        OPTIONS
-          --key PEM       private key(s) to use instead of the server's PRIVATE_FILE (repeatable)
-          --static        treat the scale(s) as non-deleteable: newest snapshot only
-          --deleteable    treat the scale(s) as deleteable: every archive
-          --fields a,b    decrypt these fields too (besides every field ending in RSA)
-          --json          print a JSON report of what was rebuilt
+    public static let options: [OptionSpec] = [
+        .values("--key", "PEM", "private key(s) to use instead of the server's PRIVATE_FILE (repeatable)"),
+        .flag("--static", "treat the scale(s) as non-deleteable: newest snapshot only"),
+        .flag("--deleteable", "treat the scale(s) as deleteable: every archive"),
+        .value("--fields", "a,b", "decrypt these fields too (besides every field ending in RSA)"),
+        .global("--json", "print a JSON report of what was rebuilt"),
+    ]
 
+    public static let notes = """
         The original's 2015 shelve archives, raw_data/<Scale>_<Mon_DD_YYYY>.raw.db (Python 2 shelve files), are
         not read: each is named on stderr, with how to convert it to JSON (mt-recover(1), SHELVE ARCHIVES).
 
         The data directory lock is taken, as mt export takes it. A progress bar is shown when stderr is a
         terminal. The CSV and README are written to temporary files and renamed: a crash never leaves a
         half-written file under its final name.
+        """
 
+    public static let exitStatus = """
         EXIT STATUS
           0   every scale rebuilt, every value decrypted
           1   rebuilt, but some values could not be decrypted (ciphertext kept; see the README)
@@ -49,7 +54,7 @@ public struct RecoverCommand: Command {
         """
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
-        var p = ArgumentParser(arguments, command: name, usage: usage)
+        var p = ArgumentParser(arguments, for: Self.self)
         let keyPaths = try p.values("--key")
         let forceStatic = p.flag("--static")
         let forceDeleteable = p.flag("--deleteable")

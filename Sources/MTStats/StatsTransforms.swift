@@ -3,16 +3,17 @@ import MTCore
 
 /// The analysts' transformations of one scale (the original's clean, scores and long-to-wide tools): dedupe,
 /// scores in long form, and the wide form. Each writes CSV (RFC 4180, `\r\n`) through `write`.
-enum StatsTransforms {
+public enum StatsTransforms {
     enum Keep: String, Sendable, CaseIterable { case first, last }
 
     /// The session whose repeated screenings count by their last entry (SCALES.md).
     static let lastCountsSession = "ELIGIBLE"
 
-    struct Result: Sendable {
-        var rowsIn = 0
-        var rowsOut = 0
-        var warnings: [String] = []
+    // Public for mt-sim's tests, which score its generated studies against the studies' own formulas.
+    public struct Result: Sendable {
+        public var rowsIn = 0
+        public var rowsOut = 0
+        public var warnings: [String] = []
     }
 
     /// Which rows (ordinals in reading order) survive: per identity the first (or, with `.last`, the last) entry;
@@ -195,7 +196,7 @@ enum StatsTransforms {
 
     /// `mt stats score`: participant, the identity's other columns (session, tag, sessionId when the table has
     /// them), one column per score.
-    static func scores(_ source: ScaleFiles, catalogue: ScaleCatalogue, write: ([UInt8]) throws -> Void) throws -> Result {
+    public static func scores(_ source: ScaleFiles, catalogue: ScaleCatalogue, write: ([UInt8]) throws -> Void) throws -> Result {
         let long = try longForm(source, catalogue: catalogue, scores: true)
         var out = CSVWriter.row(["participant"] + long.keyNames + long.names)
         for r in long.rows { CSVWriter.appendRow([r.participant] + r.key + r.values, to: &out) }

@@ -16,7 +16,7 @@ struct ConfigCommand: Command {
         (PASS, SMTP_PASS, anything named like a secret) is shown as <redacted>, never the text.
         """
     static let options: [OptionSpec] = [
-        .global("--json", "check: one object per server with its findings"),
+        .global("--json", "check prints one object per server with its findings"),
     ]
     static let exitStatus = """
         EXIT STATUS

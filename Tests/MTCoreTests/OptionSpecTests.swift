@@ -60,4 +60,17 @@ import Testing
         #expect(full.contains("\n\nOPTIONS\n" + text + "\n\nEXIT STATUS\n  0   done\n\nGLOBAL OPTIONS\n"))
         for g in GlobalOptions.declarations { #expect(full.contains("  " + g.synopsis)) }
     }
+
+    /// The dispatcher takes exactly the declared global options, long and short, wherever they stand.
+    @Test func theDispatcherTakesEveryDeclaredGlobalOption() throws {
+        for g in GlobalOptions.declarations {
+            for name in [g.long] + (g.short.map { [$0] } ?? []) {
+                let args = g.kind == .flag ? ["export", name] : ["export", name, "x"]
+                let (_, rest) = try GlobalOptions.extract(from: args)
+                #expect(rest == ["export"], "\(name) is declared but not taken")
+            }
+        }
+        let (_, rest) = try GlobalOptions.extract(from: ["export", "--dry-run"])
+        #expect(rest == ["export", "--dry-run"])
+    }
 }

@@ -39,7 +39,7 @@ public struct StatsCommand: Command {
                              (with reasons), included, started, completed each session, and how many were lost
                              at each step (see FLOW below).
           mend               clean RFC 4180 copies of the original tool's CSVs in DIR (same names, UTF-8,
-                             \r\n, mode 0600, atomic) and DIR/<name>.mend.txt: separator found, rows mended,
+                             \\r\\n, mode 0600, atomic) and DIR/<name>.mend.txt: separator found, rows mended,
                              rows left out with their lines. The inputs are never changed.
 
         THE ORIGINAL TOOL'S CSV FILES

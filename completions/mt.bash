@@ -37,7 +37,7 @@ _mt() {
     local cur prev words cword
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD - 1]}"
-    local commands="export decrypt recover benchmark verify scales stats config help"
+    local commands="export decrypt recover benchmark verify scales stats status config help"
     local globals="--config --json --quiet --verbose --allow-readable-secrets --help --version"
 
     case "$prev" in
@@ -48,6 +48,7 @@ _mt() {
             else COMPREPLY=($(compgen -W "csv json jsonl" -- "$cur")); fi
             return ;;
         --keep) COMPREPLY=($(compgen -W "first last" -- "$cur")); return ;;
+        --max-age) COMPREPLY=($(compgen -W "30m 1h 2h 1d" -- "$cur")); return ;;
         --deleteable) COMPREPLY=($(compgen -W "true false" -- "$cur")); return ;;
         --scale) COMPREPLY=($(compgen -W "$(_mt_scales)" -- "$cur")); return ;;
         --study) COMPREPLY=($(compgen -W "r34 r01 kaiser templeton" -- "$cur")); return ;;
@@ -77,7 +78,7 @@ _mt() {
         recover) opts="--key --static --deleteable --fields"
             if [ "$nargs" -eq 0 ]; then opts="$opts . $(_mt_servers)"; elif [ "$nargs" -eq 1 ]; then opts="$opts . $(_mt_scales)"; fi ;;
         benchmark) opts="--remote --yes --deleteable"
-            if [ "$nargs" -eq 0 ]; then opts="$opts set reset import rebuild $(_mt_servers)"; else opts="$opts $(_mt_scales)"; fi ;;
+            if [ "$nargs" -eq 0 ]; then opts="$opts set reset import rebuild release $(_mt_servers)"; else opts="$opts $(_mt_scales)"; fi ;;
         verify) opts="--remote"
             [ "$nargs" -eq 0 ] && opts="$opts . $(_mt_servers)" ;;
         scales) opts="--local --scale --study --format --output -o"
@@ -86,6 +87,8 @@ _mt() {
         stats) opts="--recovered --scale --study --csv --scores --keep --output -o --html --exclude"
             if [ "$nargs" -eq 0 ]; then opts="$opts summary score wide dedupe report flow mend"; else opts="$opts $(_mt_servers) $(_mt_scales)"; fi
             COMPREPLY=($(compgen -W "$opts" -- "$cur") $(compgen -f -X '!*.csv' -- "$cur")); return ;;
+        status) opts="--max-age --remote"
+            [ "$nargs" -eq 0 ] && opts="$opts . $(_mt_servers)" ;;
         config) [ "$nargs" -eq 0 ] && opts="check path" || opts="$(_mt_servers)" ;;
         help) [ "$nargs" -eq 0 ] && opts="$commands" ;;
     esac
@@ -99,11 +102,13 @@ _mt_sim() {
         --data) COMPREPLY=($(compgen -d -- "$cur")); return ;;
         --public-key|--catalogue|--ledger|--url-file|--pass-file) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --login-redirect) COMPREPLY=($(compgen -W "unauthenticated all" -- "$cur")); return ;;
+        --zone) COMPREPLY=($(compgen -W "UTC-5 UTC UTC+9" -- "$cur")); return ;;
         --truncate|--invalid-json|--html|--hang|--reset|--slow-body) COMPREPLY=($(compgen -W "all list fetch delete" -- "$cur")); return ;;
         --keep) COMPREPLY=($(compgen -W "$(_mt_scales)" -- "$cur")); return ;;
         --study) COMPREPLY=($(compgen -W "r34 r01 kaiser templeton" -- "$cur")); return ;;
+        --late-commit|--restart-ids|--flip-deleteable) return ;;
         --participants|--seed|--first-id|--arrivals|--arrival-interval|--port|--latency-ms|--slow-rate|--host|--prefix|--user|--fail-list|--fail-fetch|--fail-delete) return ;;
     esac
-    COMPREPLY=($(compgen -W "--help --generate --tls --data --public-key --catalogue --study --ledger --url-file --pass-file --participants --seed --first-id --arrivals --arrival-interval --port --latency-ms --slow-rate --keep --host --prefix --user --login-redirect --fail-list --fail-fetch --fail-delete --truncate --invalid-json --html --hang --reset --slow-body" -- "$cur"))
+    COMPREPLY=($(compgen -W "--help --generate --tls --data --public-key --catalogue --study --ledger --url-file --pass-file --participants --seed --first-id --arrivals --arrival-interval --port --latency-ms --slow-rate --keep --zone --late-commit --restart-ids --flip-deleteable --host --prefix --user --login-redirect --fail-list --fail-fetch --fail-delete --truncate --invalid-json --html --hang --reset --slow-body" -- "$cur"))
 }
 complete -F _mt_sim mt-sim

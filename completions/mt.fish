@@ -18,7 +18,7 @@ function __mt_scales
     end
 end
 
-set -l cmds export decrypt recover benchmark verify scales stats config help
+set -l cmds export decrypt recover benchmark verify scales stats status config help
 complete -c mt -f
 complete -c mt -l config -r -d 'configuration file'
 complete -c mt -l json -d 'machine-readable output'
@@ -34,9 +34,10 @@ complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a benchmark -d 'high-
 complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a verify -d 'prove integrity'
 complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a scales -d 'scales and catalogue'
 complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a stats -d 'data quality and scores'
+complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a status -d 'health of the exports, alert when they stop'
 complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a config -d 'check the configuration'
 complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a help -d 'help'
-complete -c mt -n "__fish_seen_subcommand_from export recover verify benchmark scales config" -a "(__mt_servers)"
+complete -c mt -n "__fish_seen_subcommand_from export recover verify benchmark scales status config" -a "(__mt_servers)"
 complete -c mt -n "__fish_seen_subcommand_from export recover benchmark scales stats" -a "(__mt_scales)"
 complete -c mt -n "__fish_seen_subcommand_from export" -a "all static ."
 complete -c mt -n "__fish_seen_subcommand_from export" -l dry-run -d 'archive only, change nothing'
@@ -50,12 +51,13 @@ complete -c mt -n "__fish_seen_subcommand_from decrypt" -l fields -x -d 'more fi
 complete -c mt -n "__fish_seen_subcommand_from decrypt" -s o -l output -r -F
 complete -c mt -n "__fish_seen_subcommand_from decrypt" -l value -x -d 'one base64 value'
 complete -c mt -n "__fish_seen_subcommand_from decrypt" -F
-complete -c mt -n "__fish_seen_subcommand_from recover" -l static -d 'newest snapshot only'
-complete -c mt -n "__fish_seen_subcommand_from recover" -l deleteable -d 'every archive, first copy of each id'
+complete -c mt -n "__fish_seen_subcommand_from recover" -l static -d 'describe as non-deleteable in the README'
+complete -c mt -n "__fish_seen_subcommand_from recover" -l deleteable -d 'describe as deleteable in the README'
 complete -c mt -n "__fish_seen_subcommand_from recover" -l key -r -F -d 'private key'
 complete -c mt -n "__fish_seen_subcommand_from recover decrypt" -l fields -x -d 'more fields to decrypt'
-complete -c mt -n "__fish_seen_subcommand_from benchmark" -a "set reset import rebuild"
-complete -c mt -n "__fish_seen_subcommand_from benchmark verify" -l remote -d 'ask the server too'
+complete -c mt -n "__fish_seen_subcommand_from benchmark" -a "set reset import rebuild release"
+complete -c mt -n "__fish_seen_subcommand_from benchmark verify status" -l remote -d 'ask the server too'
+complete -c mt -n "__fish_seen_subcommand_from status" -l max-age -x -a "30m 1h 2h 1d" -d 'alert when the last success is older'
 complete -c mt -n "__fish_seen_subcommand_from benchmark" -l yes -d 'do not ask'
 complete -c mt -n "__fish_seen_subcommand_from benchmark" -l deleteable -x -a "true false"
 complete -c mt -n "__fish_seen_subcommand_from scales" -a "show check codebook" -l local

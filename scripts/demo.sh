@@ -75,6 +75,10 @@ echo "== mt export demo all        (rerun: nothing new)"
 "$BIN/mt" --config "$WORK/config.yaml" export demo all
 echo "   exit $?"
 
+echo "== mt status demo --max-age 30m   (when exports last ran and worked; exit 1 and a mail once they stop)"
+"$BIN/mt" --config "$WORK/config.yaml" status demo --max-age 30m | sed 's/^/   /'
+echo "   exit ${PIPESTATUS[0]}"
+
 echo "== mt verify demo --remote   (archives, checksums, ledgers, CSVs and the server agree)"
 "$BIN/mt" --config "$WORK/config.yaml" verify demo --remote
 echo "   exit $?"

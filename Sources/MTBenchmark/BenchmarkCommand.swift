@@ -11,11 +11,13 @@ public struct BenchmarkCommand: Command {
         mt benchmark [SERVER] reset SCALE
         mt benchmark [SERVER] import FILE
         mt benchmark [SERVER] rebuild [--yes]
+        mt benchmark [SERVER] release SCALE [ID...] [--yes]
         """
     public static let help = """
         Without a verb, prints per scale of SERVER (every server when none is named, or with .): the benchmark
         id (highest exported id), whether the scale is deleteable, the last export (newest archive), the number
-        of archives, the distinct entries archived, and the data rows of its active_data CSVs.
+        of archives, the distinct entries archived, the data rows of its active_data CSVs, and the entries export
+        holds back (HELD: ids already written with other content, never written, never deleted).
 
         set SCALE ID      set the benchmark of SCALE to ID. Entries up to ID count as exported: the next export
                           skips them. Asks for confirmation on a terminal; refused without --yes otherwise.
@@ -27,6 +29,12 @@ public struct BenchmarkCommand: Command {
                           was never sent a DELETE and its archives repeat ids (the next export takes the flag
                           from the server). The old file is kept as benchMark.json.before-rebuild-<stamp> (or
                           .corrupt-<stamp>). Asks on a terminal; refused without --yes otherwise.
+        release SCALE [ID...]
+                          release held-back entries of SCALE (all, or the given ids): shows each with the archive
+                          holding it and why it was held, asks (refused without --yes off a terminal), then under
+                          the lock appends them, decrypted, to the active CSV beside the entry already written
+                          under the same id, and accepts both in the written set: the next export deletes them.
+                          Logged at critical (mailed). Needs PRIVATE_FILE.
         """
 
     public static let options: [OptionSpec] = [
@@ -36,7 +44,7 @@ public struct BenchmarkCommand: Command {
             """),
         .choice("--deleteable", ["true", "false"], "set the scale's deleteable flag too (default: keep it; true for a new scale)",
                 verbs: ["set"]),
-        .flag("--yes", short: "-y", "do not ask", verbs: ["set", "rebuild"]),
+        .flag("--yes", short: "-y", "do not ask", verbs: ["set", "rebuild", "release"]),
         .global("--json", "print the table as JSON"),
     ]
 
@@ -54,27 +62,28 @@ public struct BenchmarkCommand: Command {
         EXIT STATUS
           0   success
           1   the file was rebuilt, but some archives or state files could not be read (listed; their ids are
-              not counted)
-          64  bad arguments, or set or rebuild refused without --yes off a terminal
+              not counted); or release wrote values that could not be decrypted (kept as ciphertext, logged)
+          64  bad arguments, or set, rebuild or release refused without --yes off a terminal
           65  the table found a benchmark file that is not valid (repair it with rebuild, set, reset or
               import), or import was given one
-          66  reset of a scale that has no benchmark, or import of a file that does not exist
+          66  reset of a scale that has no benchmark, import of a file that does not exist, or release of an
+              id that is not held back (or whose held version no archive holds)
           69  --remote and the server did not answer
           73  a file cannot be created in the data directory (see the message)
           74  the data directory could not be written (disk full, read-only)
           75  another mt run holds the data directory
           77  permission denied, or a secret readable by others
-          78  configuration error
+          78  configuration error, or release without PRIVATE_FILE (run it where the key lives)
         """
 
-    static let verbs = ["set", "reset", "import", "rebuild"]
+    static let verbs = ["set", "reset", "import", "rebuild", "release"]
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
         var p = ArgumentParser(arguments, for: Self.self)
         let remote = p.flag("--remote")
         let yes = p.flag("--yes")
         let deleteable = try p.choice("--deleteable").map { $0 == "true" }
-        var args = try p.positionals(max: 4)
+        var args = try p.positionals()
         var serverName: String?
         if let first = args.first, !verbs.contains(first) {
             serverName = first
@@ -82,7 +91,8 @@ public struct BenchmarkCommand: Command {
         }
         let config = try context.loadConfig()
         guard let verb = args.first else {
-            guard deleteable == nil, !yes else { throw MTError.usage("--yes goes with set and rebuild, --deleteable with set", usage: usage) }
+            guard args.count <= 1 else { throw MTError.usage("too many arguments: \(args.dropFirst().joined(separator: " "))", usage: usage) }
+            guard deleteable == nil, !yes else { throw MTError.usage("--yes goes with set, rebuild and release, --deleteable with set", usage: usage) }
             let statuses = try config.select(serverName, readyOnly: false).map { server in
                 try BenchmarkStatus.collect(server: server, remote: remote,
                                             progressOutput: context.stderrIsTerminal ? context.stderr : nil)
@@ -92,7 +102,7 @@ public struct BenchmarkCommand: Command {
         }
         args.removeFirst()
         guard verbs.contains(verb) else {
-            throw MTError.usage("unknown verb '\(verb)' (set, reset, import or rebuild)", usage: usage)
+            throw MTError.usage("unknown verb '\(verb)' (set, reset, import, rebuild or release)", usage: usage)
         }
         guard !remote else { throw MTError.usage("--remote only goes with the table, not with \(verb)", usage: usage) }
         let server = try single(config, serverName, verb: verb)
@@ -107,6 +117,15 @@ public struct BenchmarkCommand: Command {
             return try edit.reset(scale: args[0])
         case ("import", 1):
             return try edit.importFile(args[0])
+        case ("release", 1...):
+            guard deleteable == nil else { throw MTError.usage("mt benchmark release: --deleteable goes with set", usage: usage) }
+            let ids = try args.dropFirst().map { a -> Int64 in
+                guard let id = Int64(a), id >= 0 else {
+                    throw MTError.usage("mt benchmark release: ID must be a whole number ≥ 0, got '\(a)'", usage: usage)
+                }
+                return id
+            }
+            return try BenchmarkRelease(server: server, context: context).run(scale: args[0], ids: ids, yes: yes)
         case ("rebuild", 0):
             guard deleteable == nil else { throw MTError.usage("mt benchmark rebuild: --deleteable goes with set", usage: usage) }
             return try edit.rebuild(yes: yes)

@@ -13,13 +13,13 @@ struct BenchmarkPrinter {
         for (n, s) in statuses.enumerated() {
             if n > 0 { context.stdout.line() }
             context.stdout.line(Untrusted.line("\(s.server): \(s.benchmarkFile)"))
-            var header = ["SCALE", "BENCHMARK", "DELETEABLE", "LAST EXPORT", "ARCHIVES", "ENTRIES", "CSV ROWS"]
+            var header = ["SCALE", "BENCHMARK", "DELETEABLE", "LAST EXPORT", "ARCHIVES", "ENTRIES", "CSV ROWS", "HELD"]
             if s.remote { header += ["SERVER SIZE", "AT/BELOW MARK"] }
             var rows = [header]
             for r in s.rows {
                 var row = [r.scale, r.benchmark.map(String.init) ?? "-", r.deleteable.map { $0 ? "yes" : "no" } ?? "-",
                            r.lastExport.map { LocalTime.strftime("%Y-%m-%d %H:%M", $0) } ?? "-",
-                           String(r.archives), String(r.entriesArchived), String(r.csvRows)]
+                           String(r.archives), String(r.entriesArchived), String(r.csvRows), String(r.heldBack)]
                 if s.remote {
                     row += [r.onServer == true ? r.serverSize.map(String.init) ?? "?" : "not on server",
                             r.remainingAtOrBelow.map(String.init) ?? "-"]

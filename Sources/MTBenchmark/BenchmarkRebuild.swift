@@ -34,14 +34,14 @@ enum BenchmarkRebuild {
                 if !seen[scale, default: []].insert(id).inserted { repeats.insert(scale) }
             }
         }
-        for name in try FileSystem.list(layout.state) where name.hasPrefix("export_") && name.hasSuffix(".json") {
-            let scale = String(name.dropFirst("export_".count).dropLast(".json".count))
-            guard SafeName.isValidScale(scale) else { continue }
+        var listed: [String: Bool] = [:]
+        for scale in try layout.exportStateScales() {
             do {
+                // Every CSV row came from an archive, so the archives above already cover the CSVs' ids.
                 let s = try ExportScaleState.load(scale: scale, layout: layout)
-                raise(scale, s.csvHigh)
                 raise(scale, s.deleteMark)
                 if s.deleteMark != nil { deleted.insert(scale) }
+                if let d = s.deleteable { listed[scale] = d }
             } catch {
                 warnings.append("\(error.asMTError.message); its marks are not counted")
             }
@@ -56,7 +56,9 @@ enum BenchmarkRebuild {
         }
         var b = Benchmark()
         for (scale, id) in high {
-            b.marks[scale] = Benchmark.Mark(current: id, deleteable: deleted.contains(scale) || !repeats.contains(scale))
+            // What the server last said wins; otherwise deletes, or ids never fetched twice, say deleteable.
+            let deleteable = listed[scale] ?? (deleted.contains(scale) || !repeats.contains(scale))
+            b.marks[scale] = Benchmark.Mark(current: id, deleteable: deleteable)
         }
         return Result(benchmark: b, warnings: warnings)
     }

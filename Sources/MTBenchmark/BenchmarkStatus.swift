@@ -15,6 +15,8 @@ struct BenchmarkStatus: Sendable {
         var entriesArchived = 0
         /// Data rows of the scale's `active_data` CSVs.
         var csvRows = 0
+        /// Entries export holds back (`heldBack` of its state): released with `mt benchmark release`.
+        var heldBack = 0
         /// With `--remote`: the size the server reports, and how many of its entries are at or below the mark.
         var serverSize: Int?
         var remainingAtOrBelow: Int?
@@ -63,6 +65,11 @@ struct BenchmarkStatus: Sendable {
         }
         for (scale, set) in ids { touch(scale) { $0.entriesArchived = set.count } }
         for c in csvs { touch(c.scale!) { $0.csvRows += c.rows } }
+        for scale in Array(rows.keys) where SafeName.isValidScale(scale) {
+            if let state = try? ExportScaleState.load(scale: scale, layout: layout), !state.heldBack.isEmpty {
+                touch(scale) { $0.heldBack = state.heldBack.count }
+            }
+        }
 
         var refused: [String] = []
         if remote {
@@ -100,6 +107,7 @@ struct BenchmarkStatus: Sendable {
                     ("archives", .int(r.archives)),
                     ("entriesArchived", .int(r.entriesArchived)),
                     ("csvRows", .int(r.csvRows)),
+                    ("heldBack", .int(r.heldBack)),
                 ]
                 if remote {
                     fields.append(("onServer", r.onServer.map(JSONValue.bool) ?? .null))

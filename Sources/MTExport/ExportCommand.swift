@@ -28,8 +28,10 @@ public struct ExportCommand: Command {
             grow towards MAX_CONCURRENCY (16) while the server keeps up, halve on 5xx
             """),
         .value("--after", "STAMP", """
-            only entries after STAMP (yyyy-MM-dd-HH-mm-ss, UTC) for every selected scale;
-            non-deleteable date-bearing scales get after=<last fetch - 5 min> automatically
+            only entries after STAMP (yyyy-MM-dd-HH-mm-ss) for every selected scale; the
+            server reads it in its own JVM zone (US servers: UTC-5), not UTC. Non-deleteable
+            scales whose every row has a date get after=<last fetch - 26 h 5 min> (UTC)
+            automatically, and a full fetch at least weekly; rows fetched twice are dropped by id
             """),
     ]
 
@@ -41,17 +43,24 @@ public struct ExportCommand: Command {
         Benchmark marks written as 50.0 or "50" are read with a warning and written back as whole numbers.
 
         Silent on success when stderr is not a terminal (cron); the summary table (or --json) is printed
-        otherwise, and always when something went wrong.
+        otherwise, and always when something went wrong. On a terminal (without -q) a line per scale and a bar
+        for large fetches and for deletes show the progress.
+
+        Every run but a dry run ends by rewriting PATH/state/last_run.json, read by mt status; with METRICS_FILE
+        (a server or defaults: key) it also rewrites that file in the Prometheus text format (node_exporter's
+        textfile collector).
           */5 * * * *  mt export -q          # deleteable scales, every 5 minutes
           17 3 * * *   mt export . static -q # non-deleteable scales, daily
+          17 * * * *   mt status --max-age 30m -q  # mails when exports have stopped working
         """
 
     public static let exitStatus = """
         EXIT STATUS (mt export: the worst outcome of every server and scale)
           0   every selected scale was handled
-          1   partial: leftovers still on the server, entries held back because no earlier archive holds them
-              (ids restarted?), values that could not be decrypted (ciphertext kept), a log file that could
-              not be written (said once on stderr and in the alert mail)
+          1   partial: leftovers still on the server, entries held back because their id is already written
+              with other content (ids restarted?), a scale whose deleteability changed, values that could
+              not be decrypted (ciphertext kept), a log file that could not be written (said once on stderr
+              and in the alert mail)
           64  usage error, or a named scale the server does not list
           65  an archive needed to finish an interrupted CSV append is corrupt, or the key does not match
           69  a server was unreachable or answered unexpectedly (status, HTML, not JSON, wrong shape, unsafe
@@ -74,7 +83,7 @@ public struct ExportCommand: Command {
         options.concurrency = try args.int("--concurrency")
         if let stamp = try args.value("--after") {
             guard let after = AfterStamp(stamp) else {
-                throw MTError.usage("--after expects yyyy-MM-dd-HH-mm-ss (UTC), got '\(stamp)'", usage: usage)
+                throw MTError.usage("--after expects yyyy-MM-dd-HH-mm-ss (in the server's zone), got '\(stamp)'", usage: usage)
             }
             options.after = after
         }

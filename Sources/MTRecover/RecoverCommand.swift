@@ -16,15 +16,16 @@ public struct RecoverCommand: Command {
         scale with archives. Scale names match exactly. DATE follows the server's DATE_FORMAT; a rerun the same
         day replaces that day's files atomically.
 
-        A deleteable scale is rebuilt from every archive, oldest first, keeping the first copy of each id. A
-        non-deleteable scale (benchMark.json says "deleteable": false) is rebuilt from its newest snapshot
-        only, since each fetch held the whole table. Scales benchMark.json does not know count as deleteable.
+        Every scale is rebuilt from every archive, oldest first, keeping the first copy of each entry: for a
+        non-deleteable scale its full snapshots and after= increments plus rows only older archives hold, as
+        mt export writes them. An entry whose id an earlier archive holds with other content (ids restarted) is
+        kept too and named in the README.
         """
 
     public static let options: [OptionSpec] = [
         .values("--key", "PEM", "private key(s) to use instead of the server's PRIVATE_FILE (repeatable)"),
-        .flag("--static", "treat the scale(s) as non-deleteable: newest snapshot only"),
-        .flag("--deleteable", "treat the scale(s) as deleteable: every archive"),
+        .flag("--static", "describe the scale(s) as non-deleteable in the README (every archive is read)"),
+        .flag("--deleteable", "describe the scale(s) as deleteable in the README"),
         .value("--fields", "a,b", "decrypt these fields too (besides every field ending in RSA)"),
         .global("--json", "print a JSON report of what was rebuilt"),
     ]

@@ -6,6 +6,7 @@ import MTExport
 import MTRecover
 import MTScales
 import MTStats
+import MTStatus
 import MTVerify
 
 /// The command table: every `mt` subcommand, in the order `mt help` lists them.
@@ -17,6 +18,7 @@ let commands: [any Command.Type] = [
     VerifyCommand.self,
     ScalesCommand.self,
     StatsCommand.self,
+    StatusCommand.self,
     ConfigCommand.self,
 ]
 

@@ -64,7 +64,7 @@ import Testing
         let layout = DataLayout(root: data)
         try layout.create()
         let victim = try dir.write("victim.txt", "precious\n")
-        let csv = layout.activeCSV(scale: "OA", date: Date(), dateFormat: "%b_%d_%Y")
+        let csv = layout.activeCSV(scale: "OA", date: Date())
         symlink(victim, csv)
         symlink(victim, layout.benchmark)
         symlink(victim, layout.deletions)

@@ -93,7 +93,7 @@ import Testing
         symlink(dir.file("elsewhere"), layout.checksums)
         let body = Array("[{\"id\": 1}]".utf8)
         do {
-            _ = try ExportArchive.write(body: body, scale: "OA", ids: [1], time: Date(), layout: layout)
+            _ = try ExportArchive.write(body: body, scale: "OA", ids: [1], time: Date(), kind: .batch, layout: layout)
             Issue.record("expected the run to stop")
         } catch let stop as RunStop {
             #expect(stop.error.exitCode == .cantCreate, "\(stop.error)")
@@ -146,7 +146,7 @@ import Testing
         try FileSystem.makeDirectories(f.layout.active)
         try Benchmark().write(path: f.layout.benchmark)
         try f.sim.setFaults("fail-delete=\(status)")
-        let r = try f.export("sim", "OA")
+        let r = try f.export("sim", "DD")
         #expect(r.code == 69, "\(r.stderr)")
         #expect(r.stderr.contains("the login expired or the password changed"), "\(r.stderr)")
         #expect(r.stderr.contains("check USER and PASS"), "\(r.stderr)")
@@ -194,6 +194,6 @@ import Testing
         let free = try Run.mt(["--config", f.config, "verify"])
         #expect(free.code == 1)
         #expect(!free.stdout.contains("holds the lock") && !free.stdout.contains("work in progress"), "\(free.stdout)")
-        #expect(DirectoryLock.holder(directory: f.data) == nil)
+        #expect(DirectoryLock.holder(of: f.data) == nil)
     }
 }

@@ -98,7 +98,6 @@ import Testing
         defer { f.dir.remove() }
         try DeletionLedger(layout: f.layout).record(scale: "Task", ids: [40], archive: f.newestOA.fileName)
         var state = ExportScaleState()
-        state.csvHigh = 9
         state.deleteMark = 30
         try state.save(scale: "OA", layout: f.layout)
         let r = try f.mt(["benchmark", "lab", "rebuild", "--yes"])

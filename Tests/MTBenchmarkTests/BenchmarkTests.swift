@@ -11,8 +11,8 @@ import Testing
         #expect(r.code == 0, "\(r.stderr)")
         let lines = r.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
         let last = LocalTime.strftime("%Y-%m-%d %H:%M", f.newestOA.time).split(separator: " ").map(String.init)
-        #expect(lines.contains(["OA", "5", "yes"] + last + ["3", "5", "5"]))
-        #expect(lines.contains { $0.first == "Task" && $0[1] == "12" && $0[2] == "no" && Array($0.suffix(3)) == ["2", "3", "3"] })
+        #expect(lines.contains(["OA", "5", "yes"] + last + ["3", "5", "5", "0"]))
+        #expect(lines.contains { $0.first == "Task" && $0[1] == "12" && $0[2] == "no" && Array($0.suffix(4)) == ["2", "3", "3", "0"] })
     }
 
     @Test func jsonShape() throws {
@@ -30,6 +30,7 @@ import Testing
         #expect(oa["archives"] == .number("3"))
         #expect(oa["entriesArchived"] == .number("5"))
         #expect(oa["csvRows"] == .number("5"))
+        #expect(oa["heldBack"] == .number("0"))
         #expect(oa["lastExport"]?.stringValue == LocalTime.stamp(f.newestOA.time))
         #expect(oa["serverSize"] == nil) // only with --remote
     }

@@ -54,7 +54,7 @@ import Testing
         let dir = try TempDir()
         defer { dir.remove() }
         _ = try dir.write("pw", "from-file\nignored\n", mode: 0o600)
-        let c = try config("a:\n  SERVER: https://h/api/\n  PASS_FILE: pw\n  PATH: d\nmy-lab.2:\n  SERVER: https://h/api/\n  PATH: d\n",
+        let c = try config("a:\n  SERVER: https://h/api/\n  PASS_FILE: pw\n  PATH: d\nmy-lab.2:\n  SERVER: https://h/api/\n  PATH: e\n",
                            env: ["MT_PASS_MY_LAB_2": "from-env"], in: dir)
         #expect(try c.server(named: "a").password?.reveal == "from-file")
         #expect(try c.server(named: "my-lab.2").password?.reveal == "from-env")
@@ -90,7 +90,7 @@ import Testing
     @Test func selectionHonoursREADY() throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        let c = try config("a:\n  READY: true\n  SERVER: https://h/api/\n  PATH: d\nb:\n  SERVER: https://h/api/\n  PATH: d\n", in: dir)
+        let c = try config("a:\n  READY: true\n  SERVER: https://h/api/\n  PATH: d\nb:\n  SERVER: https://h/api/\n  PATH: e\n", in: dir)
         #expect(try c.select(".", readyOnly: true).map(\.name) == ["a"])
         #expect(try c.select(nil, readyOnly: false).map(\.name) == ["a", "b"])
         #expect(throws: MTError.self) { _ = try c.select("b", readyOnly: true) }

@@ -35,6 +35,31 @@ import Testing
         #expect(CSVName.scale(of: "DASS21_AS_Nov_29_2026.csv") == "DASS21_AS")
         #expect(CSVName.scale(of: "OA_2026-11-29.csv") == "OA")
         #expect(CSVName.scale(of: "OA_recovered_Nov_29_2026.csv") == "OA_recovered")
+        #expect(CSVName.scale(of: "PHQ_9_Nov_29_2026.csv") == "PHQ_9")
+    }
+
+    /// Every catalogue scale name (underscores and digits included) × accepted DATE_FORMATs × dates through a
+    /// year: built, then parsed back to the same scale, with the configured format and without it.
+    @Test(arguments: ["%b_%d_%Y", "%Y-%m-%d", "%Y_%m_%d", "%d.%m.%Y", "%Y%m%d", "%B_%d_%y", "day%j_%Y", "%d_%b"])
+    func everyCatalogueNameRoundTrips(format: String) throws {
+        #expect(CSVName.problem(format: format) == nil)
+        let catalogue = try ScaleCatalogue.load(path: Products.packageRoot + "/config/scales.yaml")
+        let names = catalogue.scales.map(\.name) + ["PHQ_9", "DASS21_AS", "DD_FU", "Task_2", "Q_2026", "Nov_1"]
+        #expect(names.contains("DASS21_AS"))
+        for day in stride(from: 0, to: 366, by: 17) {
+            let date = Date(timeIntervalSince1970: 1_767_225_600 + Double(day) * 86_400 + 43_200)
+            for name in names {
+                let file = CSVName.build(scale: name, date: date, format: format)
+                #expect(CSVName.parse(file, format: format) == name, "\(file) with \(format)")
+                #expect(DataLayout(root: "/x", dateFormat: format).scale(ofActiveCSV: file) == name)
+            }
+        }
+    }
+
+    @Test func unsafeFormatsAreRefused() {
+        for bad in ["%d %b %Y", "%Y/%m/%d", "", "today", "%c", "%e_%b", "%Y%", "%F", "%s", "%Y:%m"] {
+            #expect(CSVName.problem(format: bad) != nil, "\(bad)")
+        }
     }
 
     @Test func benchmarkReadsBothHistoricShapesAndWritesTheOriginalOne() throws {

@@ -87,7 +87,7 @@ private func response(_ status: Int = 200, _ body: String, type: String = "appli
         let dir = try TempDir(); defer { dir.remove() }
         let layout = DataLayout(root: dir.path)
         let body = Array(#"[{"id": 7, "text": "naïve, \"quoted\"\n日本 🎉"}, {"id": 9}]"#.utf8)
-        let name = try ExportArchive.write(body: body, scale: "OA", ids: [7, 9], time: Date(), layout: layout)
+        let name = try ExportArchive.write(body: body, scale: "OA", ids: [7, 9], time: Date(), kind: .batch, layout: layout)
         let path = layout.archivePath(name)
         #expect(try Gzip.decompress(FileSystem.read(path)) == body)
         #expect(FileSystem.mode(of: path) == 0o600)
@@ -95,9 +95,10 @@ private func response(_ status: Int = 200, _ body: String, type: String = "appli
         #expect(sums[name.fileName] == SHA256.hex(try FileSystem.read(path)))
         #expect(try layout.archives(scale: "OA") == [name])
         // Same instant again: a new name, never an overwrite.
-        let again = try ExportArchive.write(body: body, scale: "OA", ids: [7], time: name.time, layout: layout)
+        let again = try ExportArchive.write(body: body, scale: "OA", ids: [7], time: name.time, kind: .after("2026-11-28-00-00-00"), layout: layout)
         #expect(again != name)
         #expect(try layout.archives(scale: "OA").count == 2)
+        #expect(try ArchiveKindLedger(layout: layout).read() == [name.fileName: .batch, again.fileName: .after("2026-11-28-00-00-00")])
     }
 
     @Test(arguments: ["../x", "a/b", ".hidden", "", "OA\u{0}", "名前"])
@@ -105,7 +106,7 @@ private func response(_ status: Int = 200, _ body: String, type: String = "appli
         let dir = try TempDir(); defer { dir.remove() }
         let layout = DataLayout(root: dir.path + "/data")
         #expect(throws: MTError.self) {
-            try ExportArchive.write(body: Array("[]".utf8), scale: scale, ids: [], time: Date(), layout: layout)
+            try ExportArchive.write(body: Array("[]".utf8), scale: scale, ids: [], time: Date(), kind: .batch, layout: layout)
         }
         #expect(try FileSystem.list(dir.path) == [])
     }
@@ -116,7 +117,7 @@ private func response(_ status: Int = 200, _ body: String, type: String = "appli
         let body = Array(String(repeating: #"{"id": 1, "v": "abc"},"#, count: 1).utf8)
         let good = Array(#"[{"id": 1}, {"id": 2}]"#.utf8)
         _ = body
-        let name = try ExportArchive.write(body: good, scale: "OA", ids: [1, 2], time: Date(), layout: layout)
+        let name = try ExportArchive.write(body: good, scale: "OA", ids: [1, 2], time: Date(), kind: .batch, layout: layout)
         let path = layout.archivePath(name)
         #expect(throws: MTError.self) { try ExportArchive.verify(path: path, body: good, ids: [1, 2, 3]) }
         #expect(throws: MTError.self) { try ExportArchive.verify(path: path, body: Array("[]".utf8), ids: []) }
@@ -126,29 +127,6 @@ private func response(_ status: Int = 200, _ body: String, type: String = "appli
         #expect(throws: MTError.self) { try ExportArchive.verify(path: path, body: nil, ids: [1]) }
         try FileSystem.writeAtomically(Array(bytes.prefix(bytes.count / 2)), to: path)
         #expect(throws: MTError.self) { try ExportArchive.verify(path: path, body: nil, ids: []) }
-    }
-
-    @Test func earlierArchivesHoldLeftovers() throws {
-        let dir = try TempDir(); defer { dir.remove() }
-        let layout = DataLayout(root: dir.path)
-        try FileSystem.makeDirectories(layout.raw)
-        // The original tool's plain JSON archive, and a new one.
-        try FileSystem.writeAtomically(Array(#"[{"id": 1}, {"id": 2}]"#.utf8), to: layout.raw + "/OA_Apr_03_2018_14_05_09.json")
-        let first = try ExportArchive.write(body: Array(#"[{"id": 3}]"#.utf8), scale: "OA", ids: [3], time: Date(timeIntervalSince1970: 1_800_000_000), layout: layout)
-        let current = try ExportArchive.write(body: Array(#"[{"id": 1}, {"id": 3}, {"id": 4}]"#.utf8), scale: "OA", ids: [1, 3, 4], time: Date(timeIntervalSince1970: 1_800_000_100), layout: layout)
-        _ = try ExportArchive.write(body: Array(#"[{"id": 4}]"#.utf8), scale: "OAX", ids: [4], time: Date(), layout: layout)
-        func entry(_ id: Int) -> JSONValue { .object([("id", .int(id))]) }
-        let r = try ExportArchive.held([1: entry(1), 3: entry(3), 4: entry(4)], scale: "OA", excluding: current.fileName, layout: layout)
-        #expect(r.held == [1, 3])
-        #expect(r.unreadable.isEmpty)
-        // The same id with other content (a server whose ids restarted) is not held.
-        let reused = try ExportArchive.held([1: .object([("id", .int(1)), ("x", .int(2))])], scale: "OA", excluding: current.fileName, layout: layout)
-        #expect(reused.held.isEmpty)
-        // A damaged earlier archive proves nothing.
-        try FileSystem.writeAtomically(Array("garbage".utf8), to: layout.archivePath(first))
-        let damaged = try ExportArchive.held([3: entry(3)], scale: "OA", excluding: current.fileName, layout: layout)
-        #expect(damaged.held.isEmpty)
-        #expect(damaged.unreadable == [first.fileName])
     }
 }
 
@@ -171,18 +149,40 @@ private func response(_ status: Int = 200, _ body: String, type: String = "appli
         return out
     }
 
+    func hashes(_ ids: ClosedRange<Int>) -> [Int64: UInt64] {
+        Dictionary(uniqueKeysWithValues: ids.map { (Int64($0), UInt64($0) &* 0x9E37_79B9_7F4A_7C15) })
+    }
+
     @Test func appendsOnlyNewRowsAndCommits() throws {
         let dir = try TempDir(); defer { dir.remove() }
         let layout = DataLayout(root: dir.path)
         let csv = ExportCSV(layout: layout, scale: "OA")
         var state = ExportScaleState()
-        #expect(try csv.append(entries(1...3), through: 3, archive: "a.json.gz", csvName: "OA_Nov_29_2026.csv", state: &state) == 3)
-        #expect(state.csvHigh == 3 && state.pending == nil)
-        #expect(try csv.append(entries(1...5), through: 5, archive: "b.json.gz", csvName: "OA_Nov_29_2026.csv", state: &state) == 2)
+        var written = WrittenSet()
+        #expect(try csv.append(entries(1...3), hashes: hashes(1...5), archive: "a.json.gz", csvName: "OA_Nov_29_2026.csv", written: &written, state: &state) == 3)
+        #expect(written.count == 3 && state.pending == nil)
+        #expect(try csv.append(entries(1...5), hashes: hashes(1...5), archive: "b.json.gz", csvName: "OA_Nov_29_2026.csv", written: &written, state: &state) == 2)
         let file = layout.active + "/OA_Nov_29_2026.csv"
         #expect(try ids(in: file) == ["1", "2", "3", "4", "5"])
         #expect(try ExportScaleState.load(scale: "OA", layout: layout) == state)
+        #expect(try WrittenSet.load(path: layout.writtenSet(scale: "OA")) == written)
         #expect(String(decoding: try FileSystem.read(file).prefix(12), as: UTF8.self) == "answer,id\r\n\"")
+    }
+
+    /// A late commit (a lower id after higher ones) is written; an id already written is not, whatever its place.
+    @Test func lateCommitsAreWrittenOnce() throws {
+        let dir = try TempDir(); defer { dir.remove() }
+        let layout = DataLayout(root: dir.path)
+        let csv = ExportCSV(layout: layout, scale: "OA")
+        var state = ExportScaleState()
+        var written = WrittenSet()
+        let all = entries(1...6)
+        _ = try csv.append(all.filter { $0["id"]!.int64Value! != 3 }, hashes: hashes(1...6), archive: "a", csvName: "OA_x.csv", written: &written, state: &state)
+        #expect(written.verdict(id: 3, hash: hashes(3...3)[3]!) == .new)
+        #expect(written.verdict(id: 4, hash: hashes(4...4)[4]!) == .same)
+        #expect(written.verdict(id: 4, hash: 1) == .different)
+        #expect(try csv.append(all, hashes: hashes(1...6), archive: "b", csvName: "OA_x.csv", written: &written, state: &state) == 1)
+        #expect(try ids(in: layout.active + "/OA_x.csv") == ["1", "2", "4", "5", "6", "3"])
     }
 
     @Test func newColumnsWidenTheFileWithoutMovingCells() throws {
@@ -190,8 +190,9 @@ private func response(_ status: Int = 200, _ body: String, type: String = "appli
         let layout = DataLayout(root: dir.path)
         let csv = ExportCSV(layout: layout, scale: "OA")
         var state = ExportScaleState()
-        _ = try csv.append(entries(1...2), through: 2, archive: "a", csvName: "OA_x.csv", state: &state)
-        _ = try csv.append(entries(3...3, extra: "bonus"), through: 3, archive: "b", csvName: "OA_x.csv", state: &state)
+        var written = WrittenSet()
+        _ = try csv.append(entries(1...2), hashes: hashes(1...3), archive: "a", csvName: "OA_x.csv", written: &written, state: &state)
+        _ = try csv.append(entries(3...3, extra: "bonus"), hashes: hashes(1...3), archive: "b", csvName: "OA_x.csv", written: &written, state: &state)
         var r = try CSVReader(path: layout.active + "/OA_x.csv")
         defer { r.close() }
         #expect(try r.next() == ["answer", "bonus", "id"])
@@ -201,61 +202,80 @@ private func response(_ status: Int = 200, _ body: String, type: String = "appli
     }
 
     /// Every crash point of an append: the journal committed, then any prefix of the rows on disk (torn tail
-    /// included), then the commit missing. Rolling back and replaying gives each row exactly once.
+    /// included), then the written set's records, then the commit missing. Rolling back and replaying gives each
+    /// row exactly once.
     @Test(arguments: [0, 1, 7, 40, -1])
     func crashMidAppendIsRepairedExactlyOnce(keptBytes: Int) throws {
         let dir = try TempDir(); defer { dir.remove() }
         let layout = DataLayout(root: dir.path)
         let csv = ExportCSV(layout: layout, scale: "OA")
         var state = ExportScaleState()
+        var written = WrittenSet()
         let name = "OA_Nov_29_2026.csv"
         let file = layout.active + "/" + name
-        _ = try csv.append(entries(1...2), through: 2, archive: "a", csvName: name, state: &state)
+        let setPath = layout.writtenSet(scale: "OA")
+        _ = try csv.append(entries(1...2), hashes: hashes(1...4), archive: "a", csvName: name, written: &written, state: &state)
         let before = try FileSystem.read(file)
-        // What a run killed after writing the journal and `keptBytes` of its rows (-1: all rows) leaves behind.
+        let setBefore = try FileSystem.read(setPath)
+        // What a run killed after writing the journal and `keptBytes` of its rows (-1: all rows and the records).
         var crashed = state
+        var crashedSet = written
         let archive = "2026-11-29T03-40-12.000001Z_OA.json.gz"
-        _ = try csv.append(entries(1...4), through: 4, archive: archive, csvName: name, state: &crashed)
+        _ = try csv.append(entries(1...4), hashes: hashes(1...4), archive: archive, csvName: name, written: &crashedSet, state: &crashed)
         let full = try FileSystem.read(file)
+        let fullSet = try FileSystem.read(setPath)
         let tail = keptBytes < 0 ? full.count : before.count + min(keptBytes, full.count - before.count)
         try FileSystem.writeAtomically(Array(full.prefix(tail)), to: file)
-        state.pending = .init(archive: archive, csv: name, offset: Int64(before.count), after: 2, through: 4)
+        try FileSystem.writeAtomically(keptBytes < 0 ? fullSet : setBefore + Array(fullSet[setBefore.count...].prefix(3)), to: setPath)
+        state.pending = .init(archive: archive, csv: name, offset: Int64(before.count), written: Int64(setBefore.count), ids: [3...4])
         try state.save(scale: "OA", layout: layout)
 
         var loaded = try ExportScaleState.load(scale: "OA", layout: layout)
         let pending = try #require(loaded.pending)
         try csv.rollBack(pending)
         #expect(try FileSystem.read(file) == before)
-        loaded.csvHigh = pending.after
+        #expect(try FileSystem.read(setPath) == setBefore)
+        var reloaded = try #require(try WrittenSet.load(path: setPath))
         loaded.pending = nil
-        #expect(try csv.append(entries(1...4), through: pending.through, archive: pending.archive, csvName: name, state: &loaded) == 2)
+        #expect(try csv.append(entries(1...4), hashes: hashes(1...4), archive: pending.archive, csvName: name, written: &reloaded, state: &loaded) == 2)
         #expect(try ids(in: file) == ["1", "2", "3", "4"])
         #expect(try FileSystem.read(file) == full)
+        #expect(try FileSystem.read(setPath) == fullSet)
     }
 
-    @Test func snapshotsReplaceTheFile() throws {
+    @Test func writtenSetDamageAndTornTail() throws {
         let dir = try TempDir(); defer { dir.remove() }
-        let layout = DataLayout(root: dir.path)
-        let csv = ExportCSV(layout: layout, scale: "Demo")
-        try csv.replace(entries(1...3), csvName: "Demo_x.csv")
-        try csv.replace(entries(2...3), csvName: "Demo_x.csv")
-        #expect(try ids(in: layout.active + "/Demo_x.csv") == ["2", "3"])
+        let path = dir.path + "/written_OA.tsv"
+        try WrittenSet.append([(1, 0xABC), (2, nil)], path: path)
+        var set = try #require(try WrittenSet.load(path: path))
+        #expect(set.verdict(id: 1, hash: 0xABC) == .same && set.verdict(id: 2, hash: 5) == .unknown && set.verdict(id: 3, hash: 5) == .new)
+        try FileSystem.appendDurably(Array("3\t00".utf8), to: path) // an append that never committed
+        set = try #require(try WrittenSet.load(path: path, repair: true))
+        #expect(set.count == 2)
+        try WrittenSet.append([(3, 7)], path: path)
+        #expect(try WrittenSet.load(path: path)?.count == 3)
+        try FileSystem.appendDurably(Array("x\ty\n".utf8), to: path)
+        #expect(throws: MTError.self) { try WrittenSet.load(path: path) }
     }
 
     @Test func stateRoundTripAndDamage() throws {
         let dir = try TempDir(); defer { dir.remove() }
         let layout = DataLayout(root: dir.path)
         var s = ExportScaleState()
-        s.csvHigh = 12
         s.lastFetch = 1_795_923_612.25
+        s.lastFullFetch = 1_795_923_000.5
         s.dateBearing = true
+        s.deleteable = false
         s.lastBodySHA256 = String(repeating: "a", count: 64)
         s.lastArchive = "2026-11-29T03-40-12.000001Z_OA.json.gz"
         s.deleteMark = 11
         s.heldBack = [2, 5]
-        s.pending = .init(archive: "2026-11-29T03-40-12.000001Z_OA.json.gz", csv: "OA_Nov_29_2026.csv", offset: 99, after: 3, through: 12)
+        s.writtenEntries = 9
+        s.pending = .init(archive: "2026-11-29T03-40-12.000001Z_OA.json.gz", csv: "OA_Nov_29_2026.csv", offset: 99, written: 40, ids: [3...5, 9...12])
         try s.save(scale: "OA", layout: layout)
         #expect(try ExportScaleState.load(scale: "OA", layout: layout) == s)
+        let json = try JSONParser.parse(FileSystem.read(ExportScaleState.path(scale: "OA", layout: layout)))
+        #expect(json["format"] == .string("mt-export-state/2") && json["writtenFile"] == .string("written_OA.tsv"))
         #expect(try ExportScaleState.load(scale: "QOL", layout: layout) == ExportScaleState())
         try FileSystem.writeAtomically(Array("{".utf8), to: ExportScaleState.path(scale: "OA", layout: layout))
         #expect(throws: MTError.self) { try ExportScaleState.load(scale: "OA", layout: layout) }
@@ -272,7 +292,8 @@ private func response(_ status: Int = 200, _ body: String, type: String = "appli
         var locked = ServerOutcome(server: "other")
         locked.error = MTError(.tempFail, "another mt run is working on /x")
         let report = ExportReport(servers: [s, locked])
-        #expect(report.exit == .tempFail)
+        // A server that was unavailable is worse than one that was busy (75 only means "try later").
+        #expect(report.exit == .unavailable)
         #expect(ExportReport(servers: [s]).exit == .unavailable)
         let lines = report.table.split(separator: "\n")
         #expect(lines.count == 4)

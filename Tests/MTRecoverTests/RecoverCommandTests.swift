@@ -68,54 +68,58 @@ struct RecoverFixture {
 
 @Suite("mt recover")
 struct RecoverCommandTests {
-    @Test("a deleteable scale is rebuilt from legacy and gzip archives in time order, each id once, decrypted")
+    @Test("a deleteable scale is rebuilt from legacy and gzip archives in time order, each entry once, decrypted")
     func mixedArchives() throws {
         let f = try RecoverFixture(); defer { f.dir.remove() }
+        // The server stores ciphertext once: a later copy of an entry is byte for byte the same.
+        let three = try f.entry(3, "third, \"troisième\""), four = try f.entry(4, "first copy of 4\n😀")
         // Apr 2018 sorts after Jan 2019 by name but comes first in time.
-        try f.legacyArchive("OA_Jan_05_2019_09_00_00.json", [[try f.entry(3, "third, \"troisième\""), try f.entry(4, "later copy of 4")]])
-        try f.legacyArchive("OA_Apr_03_2018_14_05_09.json", [[try f.entry(1, "première"), try f.entry(2, "seconda")],
-                                                              [try f.entry(4, "first copy of 4\n😀")]])
-        try f.gzipArchive("OA", at: 1_700_000_000, [try f.entry(3, "dup of 3"), try f.entry(3_000_000_000, "大 id", extra: [("drift", .bool(true))])])
+        try f.legacyArchive("OA_Jan_05_2019_09_00_00.json", [[three, four]])
+        try f.legacyArchive("OA_Apr_03_2018_14_05_09.json", [[try f.entry(1, "première"), try f.entry(2, "seconda")], [four]])
+        // Id 2 again with other content (the server's ids restarted): another participant's answer, kept.
+        try f.gzipArchive("OA", at: 1_700_000_000, [three, try f.entry(3_000_000_000, "大 id", extra: [("drift", .bool(true))]),
+                                                    try f.entry(2, "after the restart")])
         try f.gzipArchive("OASIS", at: 1_700_000_100, [try f.entry(99, "another scale")])
         let r = try Run.mt(["--config", f.config, "recover", "lab", "OA"])
         #expect(r.code == 0, "\(r.stderr)")
         #expect(r.stderr.isEmpty, "no progress bar when stderr is not a terminal")
         let (header, rows) = try f.csv("OA")
         #expect(header == ["drift", "id", "noteRSA", "text"])
-        #expect(rows.map { $0[1] } == ["1", "2", "4", "3", "3000000000"])
+        #expect(rows.map { $0[1] } == ["1", "2", "4", "3", "3000000000", "2"])
         for row in rows { #expect(row[2] == row[3], "noteRSA decrypted to the plaintext") }
         #expect(rows[2][2] == "first copy of 4\n😀")
         #expect(rows[4][0] == "true")
         let readme = try f.readme("OA")
         let order = ["OA_Apr_03_2018_14_05_09.json", "OA_Jan_05_2019_09_00_00.json", "_OA.json.gz"].map { readme.range(of: $0)?.lowerBound }
         #expect(order.allSatisfy { $0 != nil } && order[0]! < order[1]! && order[1]! < order[2]!)
-        #expect(readme.contains("entries written: 5"))
+        #expect(readme.contains("entries written: 6"))
         #expect(readme.contains("duplicate ids dropped: 2"))
+        #expect(readme.contains("1 entries share their id") && readme.contains("ids: 2\n"), "\(readme)")
         #expect(!readme.contains("OASIS"))
         let mode = try FileSystem.list(f.layout.recovered).compactMap { FileSystem.mode(of: f.layout.recovered + "/" + $0) }
         #expect(mode.allSatisfy { $0 == 0o600 })
         #expect(try FileSystem.list(f.layout.recovered).allSatisfy { !$0.hasPrefix(".") }, "no temporary file left behind")
     }
 
-    @Test("a non-deleteable scale is rebuilt from its newest snapshot only, with the warning in the README")
+    @Test("a non-deleteable scale is rebuilt from its snapshots and increments, keeping rows only older archives hold")
     func nonDeleteable() throws {
         let f = try RecoverFixture(); defer { f.dir.remove() }
-        try Benchmark(marks: ["Static": .init(current: 3, deleteable: false)]).write(path: f.layout.benchmark)
-        try f.gzipArchive("Static", at: 1_700_000_000, [try f.entry(1, "old"), try f.entry(2, "gone later")])
-        try f.gzipArchive("Static", at: 1_700_086_400, [try f.entry(1, "old"), try f.entry(3, "new")])
+        try Benchmark(marks: ["Static": .init(current: 4, deleteable: false)]).write(path: f.layout.benchmark)
+        let one = try f.entry(1, "old"), three = try f.entry(3, "new")
+        // A full snapshot while the scale was deleteable, a later one without 2, an after= increment.
+        try f.gzipArchive("Static", at: 1_700_000_000, [one, try f.entry(2, "gone later")])
+        try f.gzipArchive("Static", at: 1_700_086_400, [one, three])
+        try f.gzipArchive("Static", at: 1_700_172_800, [three, try f.entry(4, "newest")])
         let r = try Run.mt(["--config", f.config, "recover", ".", "Static"])
         #expect(r.code == 0, "\(r.stderr)")
-        #expect(try f.csv("Static").rows.map { $0[0] } == ["1", "3"])
-        #expect(try f.readme("Static").contains("WARNING: the scale is not deleteable"))
-        // --deleteable overrides benchMark.json: every archive, first copy of each id.
-        let all = try Run.mt(["--config", f.config, "recover", "lab", "Static", "--deleteable"])
-        #expect(all.code == 0)
-        #expect(try f.csv("Static").rows.map { $0[0] } == ["1", "2", "3"])
-        // --static forces newest-snapshot-only on a scale benchMark.json does not know.
+        #expect(try f.csv("Static").rows.map { $0[0] } == ["1", "2", "3", "4"])
+        #expect(try f.readme("Static").contains("non-deleteable scale"))
+        #expect(try f.readme("Static").contains("duplicate ids dropped: 2"))
+        // --static and --deleteable only change the README's wording.
         try f.gzipArchive("Other", at: 1_700_000_000, [try f.entry(7, "a")])
         try f.gzipArchive("Other", at: 1_700_000_001, [try f.entry(8, "b")])
         #expect(try Run.mt(["--config", f.config, "recover", "lab", "Other", "--static"]).code == 0)
-        #expect(try f.csv("Other").rows.map { $0[0] } == ["8"])
+        #expect(try f.csv("Other").rows.map { $0[0] } == ["7", "8"])
         #expect(try Run.mt(["--config", f.config, "recover", "--static", "--deleteable"]).code == 64)
     }
 

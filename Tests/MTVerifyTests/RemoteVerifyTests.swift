@@ -54,3 +54,19 @@ import Testing
         #expect(r.stdout.contains("lab: ok:")) // the local checks still ran and passed
     }
 }
+
+/// `--remote` reads a scale's entries with export's strict reader: an entry whose id is not a whole number is an
+/// error that names the scale and the entry, never silently left out of the count.
+@Suite struct RemoteVerifyStrictTests {
+    @Test func anEntryWithoutAUsableIdIsReportedNotDropped() throws {
+        let server = try PythonServer(script: "hostile_server.py")
+        defer { server.stop() }
+        let f = try LabFixture(serverURL: server.baseURL + "/api/", password: "secret")
+        defer { f.dir.remove() }
+        try Benchmark(marks: ["IDS": .init(current: 10, deleteable: true)]).write(path: f.layout.benchmark)
+        let r = try f.mt(["verify", "lab", "--remote"])
+        #expect(r.code != 0)
+        let out = r.stdout + r.stderr
+        #expect(out.contains("IDS") && out.contains("whole-number \"id\""), "\(out)")
+    }
+}

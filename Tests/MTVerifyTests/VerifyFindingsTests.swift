@@ -193,8 +193,9 @@ import Testing
     }
 
     @Test func recoveredFileNamesGiveTheirScale() {
-        #expect(CSVScan.recoveredScale(of: "OA_recovered_Nov_29_2026.csv") == "OA")
-        #expect(CSVScan.recoveredScale(of: "Task_2_recovered_Nov_29_2026.csv") == "Task_2")
-        #expect(CSVScan.recoveredScale(of: "README_OA_recovered_Nov_29_2026.txt") == nil)
+        #expect(CSVName.recoveredScale(of: "OA_recovered_Nov_29_2026.csv") == "OA")
+        #expect(CSVName.recoveredScale(of: "Task_2_recovered_Nov_29_2026.csv") == "Task_2")
+        #expect(CSVName.recoveredScale(of: "README_OA_recovered_Nov_29_2026.txt") == nil)
+        #expect(DataLayout(root: "/x", dateFormat: "%Y_%m_%d").scale(ofRecoveredCSV: "PHQ_9_recovered_2026_11_29.csv") == "PHQ_9")
     }
 }

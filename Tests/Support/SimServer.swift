@@ -132,6 +132,10 @@ public final class SimServer: @unchecked Sendable {
         }
     }
 
+    /// `POST /__sim/reload`: serve exactly what the study folder holds now (late commits, restarted ids,
+    /// flipped deleteable flags, null dates written there by the test).
+    public func reload() throws { _ = try admin("POST", "/__sim/reload") }
+
     /// The deletion ledger: every id the server deleted, in order.
     public func ledger() throws -> [(scale: String, id: Int64)] {
         guard FileSystem.exists(ledgerPath) else { return [] }

@@ -1,3 +1,4 @@
+import Foundation
 import MTCore
 
 /// What a DELETE did.
@@ -51,30 +52,79 @@ public final class EntryStore: Sendable {
     struct State {
         var tables: [Table]
         var nextID: Int64
+        /// Arrived entries not committed yet (a concurrent transaction's rows): id → when they become visible.
+        var uncommitted: [Int64: Double] = [:]
+        var batches = 0
+        var random: SimRandom
+    }
+
+    /// How a real server's database misbehaves (`--late-commit`, `--restart-ids`).
+    public struct Quirks: Sendable {
+        /// With probability `lateRate`, an arriving entry commits `lateSeconds` later than the others of its batch.
+        public var lateRate = 0.0
+        public var lateSeconds = 0.0
+        /// After this many arrival batches the database is rebuilt: every table empty, ids from `firstID` again.
+        public var restartAfter: Int?
+        /// After this many arrival batches, the scale's deleteable flag flips (the study team changed it).
+        public var flips: [(scale: String, after: Int)] = []
+        public var seed: UInt64 = 1
+
+        public init() {}
     }
 
     private let state: Locked<State>
     public let ledgerPath: String?
+    let quirks: Quirks
+    let firstID: Int64
 
-    public init(scales: [SimScale], ledgerPath: String?, firstID: Int64 = 1) {
+    public init(scales: [SimScale], ledgerPath: String?, firstID: Int64 = 1, quirks: Quirks = Quirks()) {
         let maxID = scales.flatMap(\.entries).map(\.id).max() ?? (firstID - 1)
-        state = Locked(State(tables: scales.map(Table.init), nextID: max(firstID, maxID + 1)))
+        state = Locked(State(tables: scales.map(Table.init), nextID: max(firstID, maxID + 1),
+                             random: SimRandom(seed: quirks.seed, stream: "late-commit")))
         self.ledgerPath = ledgerPath
+        self.quirks = quirks
+        self.firstID = firstID
+    }
+
+    /// Whether an entry is committed (visible to every request) at `now`.
+    static func visible(_ id: Int64, _ s: State, _ now: Double) -> Bool {
+        s.uncommitted[id].map { $0 <= now } ?? true
     }
 
     /// `(name, size, deleteable)` per scale, in a stable order.
     public func list() -> [(name: String, size: Int, deleteable: Bool)] {
-        state.withLock { s in s.tables.map { ($0.name, $0.live, $0.deleteable) } }
+        let now = Date().timeIntervalSince1970
+        return state.withLock { s in
+            s.tables.map { t in
+                let hidden = s.uncommitted.isEmpty ? 0 : t.slots.reduce(0) { $0 + (($1.map { !Self.visible($0.id, s, now) } ?? false) ? 1 : 0) }
+                return (t.name, t.live - hidden, t.deleteable)
+            }
+        }
+    }
+
+    /// Which date `after=` compares, as the real ExportController does: `TaskLog` by `dateCompleted`,
+    /// `ActionLog` by `date`, other `…Log` tables by `dateSent`, trial summaries (`…Trial…`) not at all (always
+    /// everything), every other table (the questionnaires) by `date`.
+    public static func afterField(of scale: String) -> KeyPath<SimEntry, Int64?>? {
+        if scale == "TaskLog" { return \.completed }
+        if scale == "ActionLog" { return \.time }
+        if scale.hasSuffix("Log") { return \.sent }
+        if scale.contains("Trial") { return nil }
+        return \.time
     }
 
     /// The JSON array of a scale's entries newer than `after` (all when nil); nil for an unknown scale.
-    /// Entries without a readable date are always included: a filter must never hide data.
+    /// Like the real server's `date > ?`, a row whose date is null (or missing) is never newer than `after`.
     public func body(of scale: String, after: Int64?) -> [UInt8]? {
+        let field = Self.afterField(of: scale)
+        let now = Date().timeIntervalSince1970
         let picked: [SimEntry]? = state.withLock { s in
             guard let t = s.tables.first(where: { $0.name == scale }) else { return nil }
             return t.slots.compactMap { e in
-                guard let e else { return nil }
-                if let after, let time = e.time, time <= after { return nil }
+                guard let e, Self.visible(e.id, s, now) else { return nil }
+                if let after, let field {
+                    guard let time = e[keyPath: field], time > after else { return nil }
+                }
                 return e
             }
         }
@@ -92,7 +142,7 @@ public final class EntryStore: Sendable {
     public func delete(scale: String, id: Int64) -> DeleteOutcome {
         state.withLock { s in
             guard let t = s.tables.firstIndex(where: { $0.name == scale }) else { return .unknownScale }
-            guard let k = s.tables[t].index[id] else { return .unknownEntry }
+            guard let k = s.tables[t].index[id], Self.visible(id, s, Date().timeIntervalSince1970) else { return .unknownEntry }
             guard s.tables[t].deleteable else { return .notDeleteable }
             if let ledgerPath {
                 do { try FileSystem.appendDurably(Array("\(scale)\t\(id)\n".utf8), to: ledgerPath, mode: 0o644) } catch {
@@ -101,6 +151,15 @@ public final class EntryStore: Sendable {
             }
             s.tables[t].remove(at: k)
             return .deleted
+        }
+    }
+
+    /// Replaces every table by `scales` (a study folder read again: a restarted database, a late commit, a
+    /// scale whose deleteability changed). The id generator never goes back.
+    public func replace(_ scales: [SimScale]) {
+        state.withLock { s in
+            s.tables = scales.map(Table.init)
+            s.nextID = max(s.nextID, (scales.flatMap(\.entries).map(\.id).max() ?? 0) + 1)
         }
     }
 
@@ -114,15 +173,33 @@ public final class EntryStore: Sendable {
     }
 
     /// Adds new entries (arrivals) to existing scales; entries of unknown scales create them (deleteable).
+    /// With quirks, some commit late, and after the configured batch the database restarts.
     public func add(_ entries: [(scale: String, entry: SimEntry)]) {
+        let now = Date().timeIntervalSince1970
         state.withLock { s in
+            s.uncommitted = s.uncommitted.filter { $0.value > now }
             for (scale, e) in entries {
+                if quirks.lateRate > 0 && s.random.chance(quirks.lateRate) { s.uncommitted[e.id] = now + quirks.lateSeconds }
                 if let t = s.tables.firstIndex(where: { $0.name == scale }) {
                     s.tables[t].append(e)
                 } else {
                     s.tables.append(Table(SimScale(name: scale, deleteable: true, entries: [e])))
                 }
                 s.nextID = max(s.nextID, e.id + 1)
+            }
+            s.batches += 1
+            for flip in quirks.flips where flip.after == s.batches {
+                if let t = s.tables.firstIndex(where: { $0.name == flip.scale }) { s.tables[t].deleteable.toggle() }
+            }
+            if let n = quirks.restartAfter, s.batches == n {
+                // A database rebuilt from nothing: its rows are gone and its id sequence starts over.
+                for t in s.tables.indices {
+                    s.tables[t].slots = []
+                    s.tables[t].index = [:]
+                    s.tables[t].live = 0
+                }
+                s.uncommitted = [:]
+                s.nextID = firstID
             }
         }
     }

@@ -58,6 +58,11 @@ public struct ServiceSettings: Sendable {
     public var password = Secret("mt-sim")
     public var loginMode = LoginMode.basic
     public var seed: UInt64 = 1
+    /// The JVM's default zone, in minutes from UTC, in which `after=` is read (a US study server: UTC−5).
+    public var zoneMinutes = -300
+    /// The study folder `POST /__sim/reload` reads again, and the scales kept non-deleteable (`--keep`).
+    public var studyDir: String?
+    public var keep: Set<String> = []
     /// `https` with `--tls`; old deployments redirect to a login page on the same scheme.
     public var scheme = "http"
 
@@ -180,7 +185,7 @@ public final class SimService: Sendable {
                     guard let t = JavaDate.parseAfter(a) else {
                         return .error(400, "after must be yyyy-MM-dd-HH-mm-ss, got '\(a)'")
                     }
-                    after = t
+                    after = t - Int64(settings.zoneMinutes) * 60
                 }
                 if let body = store.body(of: name, after: after) {
                     response = SimResponse(status: 200, contentType: "application/json;charset=UTF-8", body: body)
@@ -269,8 +274,17 @@ public final class SimService: Sendable {
             } catch {
                 return .error(500, "arrivals failed: \(error)")
             }
+        case ("POST", "/__sim/reload"):
+            guard let dir = settings.studyDir else { return .error(409, "reload needs a study folder (--data or --generate)") }
+            do {
+                let scales = try StudyFiles.load(directory: dir, keep: settings.keep)
+                store.replace(scales)
+                return .json(.object([("scales", .int(scales.count)), ("entries", .int(store.entryCount))]))
+            } catch {
+                return .error(400, (error as? MTError)?.description ?? "\(error)")
+            }
         default:
-            return .error(404, "admin endpoints: GET /__sim/stats, GET|POST|DELETE /__sim/faults, POST /__sim/arrivals?count=N")
+            return .error(404, "admin endpoints: GET /__sim/stats, GET|POST|DELETE /__sim/faults, POST /__sim/arrivals?count=N, POST /__sim/reload")
         }
     }
 

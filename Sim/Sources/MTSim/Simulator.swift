@@ -15,6 +15,7 @@ public struct SimOptions: Sendable {
     public var generate = false
     public var participants = 20
     public var firstID: Int64 = 1
+    public var quirks = EntryStore.Quirks()
     public var publicKeyPath: String?
     public var cataloguePath: String?
     /// `--study NAME`: generate that study's tables, as its catalogue definitions give them.
@@ -118,9 +119,13 @@ public final class Simulator: Sendable {
             if FileSystem.exists(dir + "/private.pem") { privateKeyPath = dir + "/private.pem" }
         }
         let ledger = o.ledgerPath ?? dir + "/deletions.tsv"
-        let store = EntryStore(scales: scales, ledgerPath: ledger, firstID: o.firstID)
+        var quirks = o.quirks
+        quirks.seed = o.service.seed
+        let store = EntryStore(scales: scales, ledgerPath: ledger, firstID: o.firstID, quirks: quirks)
         let arrivals = generator.map { ArrivalGenerator(generator: $0, store: store) }
         var settings = o.service
+        settings.studyDir = dir
+        settings.keep = o.keep
         var tlsContext: NIOSSLContext?
         var certificatePath: String?
         if o.tls {

@@ -4,13 +4,18 @@ import MTCore
 /// with the id and date the contract needs.
 public struct SimEntry: Sendable, Equatable {
     public var id: Int64
-    /// Seconds since the epoch of the `date` field; nil when there is none or it is not a Java date.
+    /// Seconds since the epoch of the `date` field; nil when there is none, it is null or not a Java date.
     public var time: Int64?
+    /// The same for `dateCompleted` (TaskLog) and `dateSent` (the *Log tables of sent messages).
+    public var completed: Int64?
+    public var sent: Int64?
     public var raw: [UInt8]
 
-    public init(id: Int64, time: Int64?, raw: [UInt8]) {
+    public init(id: Int64, time: Int64?, raw: [UInt8], completed: Int64? = nil, sent: Int64? = nil) {
         self.id = id
         self.time = time
+        self.completed = completed
+        self.sent = sent
         self.raw = raw
     }
 
@@ -25,7 +30,9 @@ public struct SimEntry: Sendable, Equatable {
             throw MTError(.dataError, "\(origin): entry without an integer \"id\"",
                           hint: "every entry needs \"id\": a whole number, unique across all scales")
         }
-        self.init(id: id, time: value["date"]?.stringValue.flatMap(JavaDate.parse), raw: raw)
+        self.init(id: id, time: value["date"]?.stringValue.flatMap(JavaDate.parse), raw: raw,
+                  completed: value["dateCompleted"]?.stringValue.flatMap(JavaDate.parse),
+                  sent: value["dateSent"]?.stringValue.flatMap(JavaDate.parse))
     }
 }
 

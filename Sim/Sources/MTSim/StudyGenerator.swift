@@ -12,8 +12,9 @@ public struct StudyGenerator: Sendable {
     public var participants: Int
     public var seed: UInt64
     public var firstID: Int64
-    /// Dates are written at this offset from UTC (Java's `Z`), in minutes.
-    public var offsetMinutes = -240
+    /// Dates are written at this offset from UTC (Java's `Z`), in minutes: the real server's
+    /// `@JsonFormat(timezone="EST")` is always -0500, with no daylight saving.
+    public var offsetMinutes = -300
     /// The first participant's start: Tue, 03 Apr 2018 14:05:09 -0400.
     public var start: Int64 = 1_522_778_709
 

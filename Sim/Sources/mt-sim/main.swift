@@ -10,7 +10,7 @@ let help = """
     USAGE
       \(usage)
 
-    Serves GET {prefix}/export, GET {prefix}/export/{name}[?after=yyyy-MM-dd-HH-mm-ss (UTC)] and
+    Serves GET {prefix}/export, GET {prefix}/export/{name}[?after=yyyy-MM-dd-HH-mm-ss] and
     DELETE {prefix}/export/{name}/{id} with HTTP basic auth, like a MindTrails server. Prints its API base URL on
     stdout (other information on stderr) and runs until SIGINT or SIGTERM.
 
@@ -37,6 +37,20 @@ let help = """
       --arrival-interval SECS  default 60
       --ledger FILE            append "<scale><TAB><id>" per deleted entry, flushed before the 200 is sent
                                (default DIR/deletions.tsv)
+
+    AFTER= AND ZONES (as the real ExportController)
+      --zone OFFSET            the JVM's default zone in which after= is read: UTC, UTC-5, UTC+9, UTC+05:30
+                               (default UTC-5, a US study server). Entry dates are always written in EST (-0500).
+                               after= returns rows whose date is strictly later (never a row whose date is null):
+                               TaskLog by dateCompleted, ActionLog by date, other *Log tables by dateSent, trial
+                               tables (*Trial*) ignore it, every other table (questionnaires) by date.
+
+    DATABASE QUIRKS (arrivals only, as a real study server's database behaves)
+      --late-commit SECS[@RATE]  with probability RATE (default 1) an arriving entry commits SECS seconds after
+                               the others of its batch: a lower id appears after higher ones (a late commit)
+      --restart-ids N          after N arrival batches the database is rebuilt: every table empty, ids start
+                               again at --first-id, so new entries reuse ids with other content
+      --flip-deleteable SCALE@N  after N arrival batches SCALE's deleteable flag flips; repeatable
 
     SERVER
       --host ADDR              address to bind (default 127.0.0.1)
@@ -71,6 +85,9 @@ let help = """
       POST   /__sim/faults?K=V&...    replace all faults (keys are the fault flags without --); none clears
       DELETE /__sim/faults            clear all faults
       POST   /__sim/arrivals?count=N  add N entries now; answers {"added":N,"ids":[{"scale":..,"id":..}]}
+      POST   /__sim/reload            read the study folder again and serve exactly what it holds now: a late
+                                      commit (an entry with a lower id added), a database rebuilt with restarted
+                                      ids, null dates, a scale whose deleteable.json flag flipped
 
     EXAMPLES
       mt-sim --generate --participants 50 --url-file /tmp/sim.url
@@ -121,6 +138,29 @@ func parse(_ arguments: [String]) throws -> SimOptions? {
     } else if let env = ProcessInfo.processInfo.environment["MT_SIM_PASS"], !env.isEmpty {
         o.service.password = Secret(env)
     }
+    if let v = try p.value("--late-commit") {
+        let parts = v.split(separator: "@", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), let secs = Double(parts[0]), secs > 0,
+              let rate = parts.count == 2 ? Double(parts[1]) : 1, (0...1).contains(rate) else {
+            throw MTError.usage("--late-commit expects SECONDS[@RATE], e.g. 5@0.2, got '\(v)'", usage: usage)
+        }
+        o.quirks.lateSeconds = secs
+        o.quirks.lateRate = rate
+    }
+    if let n = try p.int("--restart-ids", range: 1...1_000_000) { o.quirks.restartAfter = n }
+    for v in try p.values("--flip-deleteable") {
+        let parts = v.split(separator: "@")
+        guard parts.count == 2, SafeName.isValidScale(String(parts[0])), let n = Int(parts[1]), n >= 1 else {
+            throw MTError.usage("--flip-deleteable expects SCALE@N (after N arrival batches), got '\(v)'", usage: usage)
+        }
+        o.quirks.flips.append((String(parts[0]), n))
+    }
+    if let z = try p.value("--zone") {
+        guard let minutes = parseZone(z) else {
+            throw MTError.usage("--zone expects UTC, UTC-5, UTC+9 or UTC+05:30 (from UTC-12 to UTC+14), got '\(z)'", usage: usage)
+        }
+        o.service.zoneMinutes = minutes
+    }
     if let m = try p.choice("--login-redirect", ["unauthenticated", "all"]) { o.service.loginMode = LoginMode(rawValue: m)! }
     for key in FaultSettings.keys {
         if let v = try p.value("--" + key) {
@@ -129,6 +169,19 @@ func parse(_ arguments: [String]) throws -> SimOptions? {
     }
     _ = try p.positionals(max: 0)
     return o
+}
+
+/// `UTC`, `UTC-5`, `UTC+9`, `UTC+05:30` → minutes from UTC (UTC−12 to UTC+14).
+func parseZone(_ s: String) -> Int? {
+    guard s.hasPrefix("UTC") else { return nil }
+    let rest = s.dropFirst(3)
+    if rest.isEmpty { return 0 }
+    guard let sign = rest.first, sign == "+" || sign == "-" else { return nil }
+    let parts = rest.dropFirst().split(separator: ":", omittingEmptySubsequences: false)
+    guard (1...2).contains(parts.count), let h = Int(parts[0]), parts[0].count <= 2,
+          let m = parts.count == 2 ? Int(parts[1]) : 0, parts.count == 1 || parts[1].count == 2, (0...59).contains(m) else { return nil }
+    let total = (h * 60 + m) * (sign == "-" ? -1 : 1)
+    return (-720...840).contains(total) ? total : nil
 }
 
 do {

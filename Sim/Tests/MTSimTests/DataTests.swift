@@ -194,9 +194,13 @@ struct DataTests {
         #expect(after.values.reduce(0) { $0 + $1.size } == before.values.reduce(0) { $0 + $1.size } + 7)
         let first = added[0]
         #expect(try sim.entries(first.scale).contains { $0.id == first.id })
-        // Arrivals are dated now: an after= of an hour ago finds them.
-        let recent = try sim.entries(first.scale, query: "?after=" + JavaDate.afterText(Int64(Date().timeIntervalSince1970) - 3600))
+        // Arrivals are dated now: an after= of an hour ago finds them, the stamp read in the server's zone
+        // (UTC-5 by default, like a US study server's JVM): the same wall time in UTC lies 5 hours ahead.
+        let now = Int64(Date().timeIntervalSince1970)
+        let recent = try sim.entries(first.scale, query: "?after=" + JavaDate.afterText(now - 3600 - 5 * 3600))
         #expect(recent.contains { $0.id == first.id })
+        let utcText = try sim.entries(first.scale, query: "?after=" + JavaDate.afterText(now - 3600))
+        #expect(!utcText.contains { $0.id == first.id })
     }
 
     @Test func timedArrivalsKeepComing() throws {

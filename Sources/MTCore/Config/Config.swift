@@ -14,7 +14,7 @@ public struct MTConfig: Sendable {
         "READY", "DELETE_MODE", "SERVER", "USER", "PASS", "PASS_FILE", "PRIVATE_FILE", "DATE_FORMAT", "TIME_FORMAT",
         "PATH", "ALERT_EMAIL", "SMTP_SERVER", "SMTP_USER", "SMTP_PASS", "SMTP_PASS_FILE", "SMTP_FROM", "SMTP_CA_FILE",
         "CONNECT_TIMEOUT", "TIMEOUT", "LOW_SPEED_TIME", "CONCURRENCY", "MAX_CONCURRENCY", "RETRIES", "CA_FILE", "ALLOW_HTTP", "CATALOGUE",
-        "MAX_RESPONSE", "STUDY", "EXCLUDE_IDS",
+        "MAX_RESPONSE", "STUDY", "EXCLUDE_IDS", "METRICS_FILE",
     ]
 
     public func server(named name: String) throws -> ServerConfig {
@@ -65,6 +65,8 @@ public struct MTConfig: Sendable {
         }
         var holdsSecret = false
         var servers: [ServerConfig] = []
+        // One PATH, one server: two servers sharing a data directory would share its state and CSVs.
+        var owners: [String: (name: String, line: Int)] = [:]
         for (name, block, blockLine) in blocks {
             let b = Block(name: name, line: blockLine, source: source, folder: folder, mapping: block, defaults: defaults)
             for key in b.keys where !knownKeys.contains(key) {
@@ -72,7 +74,14 @@ public struct MTConfig: Sendable {
                 warnings.append("\(file):\(b.line(key)): server \(name): unknown key \(key) is ignored\(hint)")
             }
             if b.hasInline("PASS") || b.hasInline("SMTP_PASS") { holdsSecret = true }
-            servers.append(try b.server(environment: environment, allowReadableSecrets: allowReadableSecrets))
+            let server = try b.server(environment: environment, allowReadableSecrets: allowReadableSecrets)
+            let key = canonicalPath(server.path)
+            if let other = owners[key] {
+                throw MTError(.config, "\(file):\(b.line("PATH")): servers \(other.name) (line \(other.line)) and \(name) (line \(blockLine)) share the data directory \(key)",
+                              hint: "give each server its own PATH: export state, CSVs and benchmark are per server")
+            }
+            owners[key] = (name, blockLine)
+            servers.append(server)
         }
         if holdsSecret {
             try FileSystem.checkPrivate(file, what: "config file (it holds a password)", allowReadable: allowReadableSecrets)
@@ -84,6 +93,25 @@ public struct MTConfig: Sendable {
     }
 
     static func line(_ n: Node) -> Int { (n.mark?.line ?? 0) }
+
+    /// An absolute path with symbolic links resolved as far as the folders exist (PATH may not exist yet).
+    static func canonicalPath(_ path: String) -> String {
+        var head = path
+        var tail: [String] = []
+        while true {
+            if let real = realpath(head, nil) {
+                defer { free(real) }
+                let base = String(cString: real)
+                return tail.isEmpty ? base : (base == "/" ? "" : base) + "/" + tail.reversed().joined(separator: "/")
+            }
+            let ns = head as NSString
+            let last = ns.lastPathComponent
+            let parent = ns.deletingLastPathComponent
+            if parent == head || parent.isEmpty { return path }
+            if !last.isEmpty && last != "." { tail.append(last) }
+            head = parent
+        }
+    }
 
     static func absolute(_ p: String) -> String {
         p.hasPrefix("/") ? p : FileManager.default.currentDirectoryPath + "/" + p
@@ -213,8 +241,11 @@ private struct Block {
         }
         let dateFormat = try string("DATE_FORMAT") ?? "%b_%d_%Y"
         let timeFormat = try string("TIME_FORMAT") ?? "%H_%M_%S"
-        for (k, f) in [("DATE_FORMAT", dateFormat), ("TIME_FORMAT", timeFormat)] where f.contains("/") {
-            throw fail(k, "must not contain '/' (it becomes part of file names)")
+        for (k, f) in [("DATE_FORMAT", dateFormat), ("TIME_FORMAT", timeFormat)] {
+            if let problem = CSVName.problem(format: f) {
+                throw fail(k, "\"\(f)\" \(problem); it becomes part of file names that mt must read back",
+                           hint: "for example \(k): \"\(k == "DATE_FORMAT" ? CSVName.defaultDateFormat : CSVName.defaultTimeFormat)\" or \"\(k == "DATE_FORMAT" ? "%Y-%m-%d" : "%H-%M-%S")\"")
+            }
         }
         var server = ServerConfig(
             name: name,
@@ -254,6 +285,7 @@ private struct Block {
         let exclude = try list("EXCLUDE_IDS")
         // Each item of a YAML list is read as a line of an exclusion file, so `spam: 20-420` keeps its reason.
         server.excludeIDs = exclude.isEmpty ? nil : exclude.joined(separator: "\n")
+        server.metricsFile = try string("METRICS_FILE").map(resolve)
         return server
     }
 }

@@ -60,6 +60,8 @@ public struct ServerConfig: Sendable, Equatable {
     public var excludeIDs: String?
     /// The config file this block came from, for messages.
     public var configFile: String
+    /// Prometheus text file (node_exporter's textfile collector) that every export run rewrites.
+    public var metricsFile: String?
 
     public init(name: String, ready: Bool = true, deleteMode: Bool = false, apiBase: String, user: String = "",
                 password: Secret? = nil, passwordSource: String? = nil, privateFiles: [String] = [],
@@ -93,10 +95,8 @@ public struct ServerConfig: Sendable, Equatable {
 
     public var exportURL: String { apiBase + "/export" }
 
-    public var logsDirectory: String { path + "/logs" }
-    public var rawDirectory: String { path + "/raw_data" }
-    public var activeDirectory: String { path + "/active_data" }
-    public var recoveredDirectory: String { path + "/recovered_data" }
+    /// The data directory's paths are DataLayout's alone.
+    public var logsDirectory: String { DataLayout(server: self).logs }
 
     /// The password, or a config error naming where it could have come from.
     public func requirePassword() throws -> Secret {

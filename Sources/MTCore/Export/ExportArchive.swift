@@ -5,7 +5,8 @@ import Foundation
 public enum ExportArchive {
     /// Writes `body` as a new archive of `scale`, verifies it holds every id of `ids`, and records its checksum.
     /// Returns the archive's name. A failure leaves no archive name behind for deletes to rely on.
-    public static func write(body: [UInt8], scale: String, ids: [Int64], time: Date, layout: DataLayout) throws -> ArchiveName {
+    public static func write(body: [UInt8], scale: String, ids: [Int64], time: Date, kind: ArchiveKind,
+                             layout: DataLayout) throws -> ArchiveName {
         try SafeName.checkScale(scale, server: layout.root)
         try FileSystem.makeDirectories(layout.raw)
         var name = ArchiveName.new(scale: scale, time: time)
@@ -20,10 +21,13 @@ public enum ExportArchive {
         try FileSystem.writeAtomically(Gzip.compress(body), to: path, mode: 0o600)
         let sha = try verify(path: path, body: body, ids: ids)
         let ledger = ChecksumLedger(layout: layout)
-        do { try ledger.append(archive: name.fileName, sha256: sha) } catch {
+        do {
+            try ledger.append(archive: name.fileName, sha256: sha)
+            try ArchiveKindLedger(layout: layout).append(archive: name.fileName, kind: kind)
+        } catch {
             let e = error.asMTError
             throw RunStop(MTError(FileSystem.isWrongType(e) ? e.exitCode : .ioError,
-                                  "\(name.fileName) was written and verified but could not be entered in \(ledger.path): \(e.message); the run stops here, nothing more is fetched or deleted",
+                                  "\(name.fileName) was written and verified but could not be entered in \(ledger.path) or its kind ledger: \(e.message); the run stops here, nothing more is fetched or deleted",
                                   hint: e.hint ?? "make \(ledger.path) writable, then run again; mt verify lists the archive missing from the ledger"))
         }
         return name
@@ -54,25 +58,5 @@ public enum ExportArchive {
         }
         guard let rows = value.arrayValues else { throw MTError(.dataError, "\(source): not a JSON array of entries") }
         return Set(rows.compactMap { $0["id"]?.int64Value })
-    }
-
-    /// Which of `entries` (id → entry) earlier archives of `scale` hold, identical (newest first, stopping once
-    /// all are found). An id alone proves nothing when a server's ids restarted: the old archive would hold
-    /// another entry under the same id. Unreadable archives are skipped and named in `unreadable`.
-    public static func held(_ entries: [Int64: JSONValue], scale: String, excluding: String?, layout: DataLayout)
-        throws -> (held: Set<Int64>, unreadable: [String]) {
-        var found = Set<Int64>()
-        var unreadable: [String] = []
-        for name in try layout.archives(scale: scale).reversed() where name.fileName != excluding {
-            guard found.count < entries.count else { break }
-            do {
-                try ArchiveReader.forEachEntry(layout: layout, archive: name) { e in
-                    if let id = e["id"]?.int64Value, let wanted = entries[id], wanted == e { found.insert(id) }
-                }
-            } catch {
-                unreadable.append(name.fileName)
-            }
-        }
-        return (found, unreadable)
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The active CSVs of one scale as `mt export` writes them: appends journalled in `ExportScaleState` (see there
-/// for the crash-safety argument), snapshots of non-deleteable scales replaced atomically.
+/// for the crash-safety argument). Nothing is ever replaced: a row once written stays, whatever the server does
+/// later (a scale turning non-deleteable, a snapshot without rows that only the archives hold).
 public struct ExportCSV {
     public let layout: DataLayout
     public let scale: String
@@ -13,16 +14,18 @@ public struct ExportCSV {
 
     func path(_ fileName: String) -> String { layout.active + "/" + fileName }
 
-    /// Appends the rows of `entries` (already decrypted, ids in `(state.csvHigh, through]`) to `csvName`, taken
-    /// from `archive`, and commits `state`. Returns the number of rows written.
-    public func append(_ entries: [JSONValue], through: Int64, archive: String, csvName: String,
-                       state: inout ExportScaleState) throws -> Int {
-        let after = state.csvHigh ?? Int64.min
-        let rows = entries.filter { ($0["id"]?.int64Value).map { $0 > after && $0 <= through } ?? false }
-        guard !rows.isEmpty else {
-            if through > after { state.csvHigh = through; try state.save(scale: scale, layout: layout) }
-            return 0
+    /// Appends the rows of `entries` (already decrypted) not in `written` with their content to `csvName`, taken from
+    /// `archive`; records their ids with `hashes` (the content hashes of the server's entries) in the written set
+    /// and commits `state`. Returns the number of rows written.
+    public func append(_ entries: [JSONValue], hashes: [Int64: UInt64], archive: String, csvName: String,
+                       written: inout WrittenSet, state: inout ExportScaleState) throws -> Int {
+        var seen = Set<Int64>()
+        let rows = entries.filter { e in
+            // Not yet written with this content: a new id, or (a release) another entry under a written id.
+            guard let id = e["id"]?.int64Value, let h = hashes[id], written.verdict(id: id, hash: h) != .same else { return false }
+            return seen.insert(id).inserted
         }
+        guard !rows.isEmpty else { return 0 }
         try FileSystem.makeDirectories(layout.active)
         let file = path(csvName)
         var header = try existingHeader(file)
@@ -34,26 +37,28 @@ public struct ExportCSV {
         if header == nil { CSVWriter.appendRow(h, to: &bytes) }
         for e in rows { CSVWriter.appendRow(EntryCSV.row(e, header: h), to: &bytes) }
 
-        state.pending = .init(archive: archive, csv: csvName, offset: Self.size(file), after: after, through: through)
+        let ids = rows.map { $0["id"]!.int64Value! }
+        let setPath = layout.writtenSet(scale: scale)
+        state.pending = .init(archive: archive, csv: csvName, offset: Self.size(file), written: Self.size(setPath),
+                              ids: IDRanges.ranges(ids))
         try state.save(scale: scale, layout: layout)
         try FileSystem.appendDurably(bytes, to: file)
-        state.csvHigh = through
+        let records = ids.map { ($0, Optional(hashes[$0]!)) }
+        try WrittenSet.append(records, path: setPath)
+        for (id, h) in records { written.insert(id, hash: h) }
         state.pending = nil
+        state.writtenEntries = written.count
         try state.save(scale: scale, layout: layout)
         return rows.count
     }
 
-    /// A journal left by a crash: cut the CSV back to its length before the append. The caller replays the rows
-    /// from the archive the journal names.
+    /// A journal left by a crash: cut the CSV and the written set back to their lengths before the append. The
+    /// caller replays the rows from the archive the journal names.
     public func rollBack(_ pending: ExportScaleState.PendingAppend) throws {
         let file = path(pending.csv)
         if FileSystem.exists(file) && Self.size(file) > pending.offset { try truncate(file, to: pending.offset) }
-    }
-
-    /// The snapshot of a non-deleteable scale: the whole CSV replaced at once.
-    public func replace(_ entries: [JSONValue], csvName: String) throws {
-        try FileSystem.makeDirectories(layout.active)
-        try FileSystem.writeAtomically(EntryCSV.document(entries), to: path(csvName), mode: 0o600)
+        let set = layout.writtenSet(scale: scale)
+        if pending.written >= 0 && FileSystem.exists(set) && Self.size(set) > pending.written { try truncate(set, to: pending.written) }
     }
 
     /// The header row of an existing, non-empty CSV; nil when there is none yet.

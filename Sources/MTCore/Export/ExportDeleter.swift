@@ -43,8 +43,9 @@ public struct ExportDeleter: Sendable {
 
     /// Deletes `ids` (after recording them in the ledger, in batches). Errors of the ledger stop everything
     /// before the batch they concern is sent.
+    /// `progress` is called (from the worker threads, one call at a time) as each id is answered.
     public func delete(_ ids: [Int64], scale: String, archive: String, ledger: DeletionLedger, logger: Logger,
-                       batchSize: Int = 1000) throws -> Result {
+                       batchSize: Int = 1000, progress: (@Sendable () -> Void)? = nil) throws -> Result {
         var total = Result()
         var start = 0
         // One controller across the batches: what the server showed in one batch holds for the next.
@@ -53,7 +54,7 @@ public struct ExportDeleter: Sendable {
             let batch = Array(ids[start..<min(start + batchSize, ids.count)])
             start += batch.count
             try ledger.record(scale: scale, ids: batch, archive: archive)
-            let r = run(batch, control: &control, logger: logger)
+            let r = run(batch, control: &control, logger: logger, progress: progress)
             total.peakConcurrency = control.peak
             total.backoffs = control.backoffs
             total.deleted += r.deleted
@@ -69,8 +70,9 @@ public struct ExportDeleter: Sendable {
         return total
     }
 
-    func run(_ ids: [Int64], control: inout AdaptiveConcurrency, logger: Logger) -> Result {
-        let shared = DeleteQueue(ids: ids, control: control)
+    func run(_ ids: [Int64], control: inout AdaptiveConcurrency, logger: Logger,
+             progress: (@Sendable () -> Void)? = nil) -> Result {
+        let shared = DeleteQueue(ids: ids, control: control, progress: progress)
         defer { control = shared.controller }
         let workers = min(maxConcurrency, ids.count)
         let done = DispatchGroup()
@@ -163,9 +165,12 @@ final class DeleteQueue: @unchecked Sendable {
     private var control: AdaptiveConcurrency
     private var inFlight = 0
 
-    init(ids: [Int64], control: AdaptiveConcurrency) {
+    private let progress: (@Sendable () -> Void)?
+
+    init(ids: [Int64], control: AdaptiveConcurrency, progress: (@Sendable () -> Void)? = nil) {
         self.ids = ids
         self.control = control
+        self.progress = progress
     }
 
     /// The next id, once fewer than the controller's limit are in flight; nil when all are taken or deleting stopped.
@@ -199,6 +204,7 @@ final class DeleteQueue: @unchecked Sendable {
     func count(_ field: WritableKeyPath<ExportDeleter.Result, Int>) {
         lock.lock(); defer { lock.unlock() }
         tally[keyPath: field] += 1
+        progress?()
     }
 
     func stop(_ error: MTError) {

@@ -7,7 +7,9 @@ public enum ExportEngine {
     public static func run(options: ExportOptions, context: CommandContext) throws -> ExportReport {
         let config = try context.loadConfig()
         let servers = try config.select(options.server, readyOnly: true)
-        return ExportReport(servers: servers.map { ServerExport.run(server: $0, options: options, context: context) })
+        let report = ExportReport(servers: servers.map { ServerExport.run(server: $0, options: options, context: context) })
+        if !options.dryRun { ExportMetrics.writeAll(config: config, context: context) }
+        return report
     }
 }
 
@@ -23,6 +25,7 @@ struct ServerExport {
     let now: Date
     /// A scale hit a failure after which the run must not go on (see `RunStop`).
     var stopped = false
+    let progress: ExportProgress
 
     static func run(server: ServerConfig, options: ExportOptions, context: CommandContext) -> ServerOutcome {
         var outcome = ServerOutcome(server: server.name)
@@ -42,6 +45,7 @@ struct ServerExport {
             return outcome
         }
         defer { lock.release() }
+        let started = Date()
         do {
             var run = try ServerExport(server: server, options: options, context: context, logging: logging)
             outcome.scales = try run.exportScales()
@@ -50,6 +54,7 @@ struct ServerExport {
             log.critical("\(e.message)\(e.hint.map { " (\($0))" } ?? "")")
             outcome.error = e
         }
+        ExportRunRecord.record(outcome, server: server, options: options, started: started, log: log)
         outcome.alertSent = logging.sendAlerts(subject: "mt export: \(server.name) needs attention")
         return outcome
     }
@@ -60,6 +65,7 @@ struct ServerExport {
         self.logging = logging
         layout = DataLayout(server: server)
         now = Date()
+        progress = ExportProgress(context: context)
         client = try HTTPClient(options: HTTPOptions(server: server))
         try client.checkURL(server.exportURL)
         if server.privateFiles.isEmpty {
@@ -95,7 +101,7 @@ struct ServerExport {
 
     mutating func exportScales() throws -> [ScaleOutcome] {
         let list = try fetch(server.exportURL, what: "list of scales")
-        let scales = try ExportValidation.scaleList(list, server: server.name)
+        let scales = try ExportValidation.scaleList(list, server: server.name, url: server.exportURL)
         if case .named(let name) = options.scales, !scales.contains(where: { $0.name == name }) {
             let names = scales.map(\.name)
             let close = Suggest.closest(to: name, in: names).map { "did you mean '\(Untrusted.text($0))'? " } ?? ""
@@ -104,15 +110,19 @@ struct ServerExport {
                           hint: "\(close)scales on the server: \(shown.joined(separator: ", "))")
         }
         var out: [ScaleOutcome] = []
-        for info in scales where options.scales.includes(info) {
+        let selected = scales.filter { options.scales.includes($0) }
+        for (i, info) in selected.enumerated() {
+            progress.scale(server: server.name, scale: info.name, index: i + 1, count: selected.count)
             out.append(exportScale(info))
             if stopped { break }
         }
         return out
     }
 
-    func fetch(_ url: String, what: String) throws -> HTTPResponse {
-        do { return try client.get(url) } catch let e as HTTPTransportError {
+    func fetch(_ url: String, what: String, bar: FetchBar? = nil) throws -> HTTPResponse {
+        defer { bar?.finish() }
+        let update: ((Int, Int?) -> Void)? = bar.map { b in { b.update(received: $0, expected: $1) } }
+        do { return try client.get(url, progress: update) } catch let e as HTTPTransportError {
             throw MTError(.unavailable, "\(what): \(e.message)", hint: "the server is unreachable or too slow; the next run will try again")
         }
     }
@@ -134,24 +144,82 @@ struct ServerExport {
         return outcome
     }
 
+    /// How far back an automatic `after=` reaches before the last fetch. The server reads the stamp in its JVM's
+    /// zone, which may be anywhere from UTC−12 to UTC+14 and shift an hour for daylight saving: 26 hours cover
+    /// any of them, 5 minutes more cover clock skew. Rows fetched twice are dropped by id (the written set).
+    static let afterOverlap: Double = 26 * 3600 + 300
+    /// A non-deleteable scale is fetched whole at least this often, so that rows `after=` cannot return (a null
+    /// date, a date the server wrote in the past) still reach the CSVs.
+    static let fullSnapshotInterval: Double = 7 * 86_400
+
     mutating func exportScale(_ info: ScaleInfo, _ outcome: inout ScaleOutcome, _ log: Logger) throws {
         let scale = info.name
         try SafeName.checkScale(scale, server: server.name)
-        var state = try Self.local { try ExportScaleState.load(scale: scale, layout: layout) }
-        if state.csvHigh == nil { state.csvHigh = benchmark.marks[scale]?.current }
+        // State that cannot be trusted is rebuilt, never forgotten: the damaged file stays beside it.
+        var unsure = false
+        var state: ExportScaleState
+        do {
+            state = try Self.local { try ExportScaleState.load(scale: scale, layout: layout) }
+        } catch let e as MTError where e.exitCode == .dataError && !options.dryRun {
+            let p = layout.exportState(scale: scale)
+            let aside = p + ".damaged"
+            guard rename(p, aside) == 0 else { throw e }
+            log.critical("\(e.message); kept as \(aside) and rebuilt from the archives and the CSVs: this run fetches the whole scale and deletes only entries found in the CSVs")
+            state = ExportScaleState()
+            unsure = true
+        }
         let csv = ExportCSV(layout: layout, scale: scale)
-
+        let setPath = layout.writtenSet(scale: scale)
+        if let pending = state.pending, !options.dryRun { try Self.local { try csv.rollBack(pending) } }
+        var written: WrittenSet
+        var loaded: WrittenSet?
+        // A journal of the version before the written set: the set is rebuilt from the CSVs just cut back.
+        if !unsure && (state.pending?.written ?? 0) >= 0 {
+            do { loaded = try Self.local { try WrittenSet.load(path: setPath, repair: !options.dryRun) } } catch let e as MTError where e.exitCode == .dataError {
+                log.critical("\(e.message): the record of what the CSVs hold is damaged; it is rebuilt from the archives and the CSVs")
+                unsure = true
+            }
+        }
+        // A set recorded from archives (no key) does not say what the CSVs hold: with a key it is rebuilt from them.
+        if loaded != nil && keys != nil && state.writtenSource == .archives {
+            log.warning("PRIVATE_FILE is configured now: \(setPath) recorded archived entries; it is rebuilt from the CSVs")
+            loaded = nil
+        }
+        if let loaded {
+            written = loaded
+        } else {
+            let (rebuilt, unreadable) = try Self.local { try WrittenSet.rebuild(scale: scale, layout: layout, fromCSVs: keys != nil) }
+            written = rebuilt
+            if !unreadable.isEmpty { log.error("archives that could not be read while rebuilding \(setPath): \(unreadable.joined(separator: ", "))") }
+            if rebuilt.count > 0 || unsure {
+                if !unsure { log.warning("rebuilt \(setPath) from the \(keys != nil ? "CSVs" : "archives") (\(rebuilt.count) entries): this run fetches the whole scale") }
+                unsure = true
+            }
+            if !options.dryRun { try Self.local { try rebuilt.write(path: setPath) } }
+        }
         if let pending = state.pending, !options.dryRun {
-            outcome.written += try replay(pending, scale: scale, csv: csv, state: &state, log: log)
+            outcome.written += try replay(pending, scale: scale, csv: csv, written: &written, state: &state, log: log)
         }
 
-        var after = options.after
-        if after == nil, !info.deleteable, state.dateBearing, let last = state.lastFetch {
-            after = AfterStamp(date: Date(timeIntervalSince1970: last - 300))
+        if let was = state.deleteable, was != info.deleteable {
+            log.critical("the server lists \(scale) as \(info.deleteable ? "deleteable" : "non-deleteable") now (it was \(was ? "deleteable" : "non-deleteable")): every row already in its CSVs stays; new rows are added as before")
+            outcome.exit = max(outcome.exit, .problems)
         }
+        state.deleteable = info.deleteable
+
+        let nowSeconds = now.timeIntervalSince1970
+        var after = options.after
+        if after == nil, !info.deleteable, state.dateBearing, !unsure, let last = state.lastFetch, let lastFull = state.lastFullFetch {
+            if last > nowSeconds + 60 || lastFull > nowSeconds + 60 {
+                log.warning("the last fetch of \(scale) is recorded in the future of this machine's clock (\(AfterStamp(date: Date(timeIntervalSince1970: max(last, lastFull)))) UTC): ignored; this run fetches the whole scale")
+            } else if nowSeconds - lastFull < Self.fullSnapshotInterval {
+                after = AfterStamp(date: Date(timeIntervalSince1970: last - Self.afterOverlap))
+            }
+        }
+        let full = after == nil
         let fetchStart = Date()
         let url = server.exportURL + "/" + scale + (after.map { "?after=" + $0.text } ?? "")
-        let fetched = try ExportValidation.entries(fetch(url, what: "scale \(scale)"), scale: scale)
+        let fetched = try ExportValidation.entries(fetch(url, what: "scale \(scale)", bar: progress.fetch(label: "\(server.name) \(scale) fetch")), scale: scale)
         outcome.fetched = fetched.ids.count
         if fetched.ids.isEmpty, after == nil, let size = info.size, size > 0 {
             // Not an error (nothing is lost: nothing was sent, nothing is deleted), but a server that lists
@@ -159,23 +227,42 @@ struct ServerExport {
             outcome.status = "warning: listed \(size) entries, sent none"
             log.warning("the server lists \(size) entries for this scale but its answer held none; nothing was archived or deleted; check the server")
         }
+
+        // New, already written (same content), or an id already written with other content (held back).
+        var hashes: [Int64: UInt64] = [:]
+        var fresh: [JSONValue] = []
+        var known: [Int64] = []
+        var conflicts: [Int64] = []
+        for (e, id) in zip(fetched.entries, fetched.ids) {
+            let h = WrittenSet.hash(e)
+            hashes[id] = h
+            switch written.verdict(id: id, hash: h) {
+            case .new: fresh.append(e)
+            case .same: known.append(id)
+            case .different, .unknown: conflicts.append(id)
+            }
+        }
         let canDelete = server.deleteMode && info.deleteable && !options.noDelete
         if options.dryRun {
-            outcome.status = "dry run: would archive \(fetched.ids.count)" + (canDelete ? ", delete up to \(fetched.ids.count)" : "")
+            outcome.status = "dry run: would archive \(fetched.ids.count), write \(fresh.count)"
+                + (conflicts.isEmpty ? "" : ", hold back \(conflicts.count)")
+                + (canDelete ? ", delete up to \(fetched.ids.count - conflicts.count)" : "")
             return
         }
 
-        let snapshot = !info.deleteable && after == nil
         let sha = SHA256.hex(fetched.body)
         var archive: String?
         var archivedNow = false
-        if !fetched.ids.isEmpty {
+        // An answer holding nothing new, nothing held back and nothing to delete (the overlap of an after=
+        // fetch) adds nothing that the archives do not hold already.
+        if !fetched.ids.isEmpty && (!fresh.isEmpty || !conflicts.isEmpty || canDelete) {
             if sha == state.lastBodySHA256, let last = state.lastArchive, reusable(last, fetched) {
                 archive = last
                 outcome.status = "unchanged"
             } else {
                 let name = try Self.local {
-                    try ExportArchive.write(body: fetched.body, scale: scale, ids: fetched.ids, time: fetchStart, layout: layout)
+                    try ExportArchive.write(body: fetched.body, scale: scale, ids: fetched.ids, time: fetchStart,
+                                            kind: info.deleteable ? .batch : after.map { .after($0.text) } ?? .full, layout: layout)
                 }
                 archive = name.fileName
                 archivedNow = true
@@ -185,32 +272,39 @@ struct ServerExport {
             }
         }
 
-        if let keys {
-            let csvName = csvFileName(scale)
-            if snapshot {
-                if archivedNow || (archive != nil && !FileSystem.exists(layout.active + "/" + csvName)) {
-                    let plain = try decrypt(fetched.entries, scale: scale, keys: keys, outcome: &outcome, log: log)
-                    try Self.local { try csv.replace(plain, csvName: csvName) }
-                    outcome.written += plain.count
-                    // Later incremental (after=) fetches append only what is above this snapshot.
-                    if let top = fetched.ids.max() { state.csvHigh = max(state.csvHigh ?? top, top) }
+        // Held back before anything is written or deleted, and durable before any DELETE of this run.
+        let heldNow = Set(conflicts)
+        state.heldBack = (full ? heldNow : heldNow.union(state.heldBack)).sorted()
+        if !heldNow.isEmpty {
+            log.critical("\(heldNow.count) entries have the id of an entry already in the CSVs but other content (\(Self.idList(Array(heldNow)))); the server's ids may have restarted. They are held back: not written to the CSVs and never deleted by mt export; the server's copy is kept in \(archive ?? "no archive"). Check them on the server; to keep both entries of each such id, mt benchmark \(server.name) release \(scale) writes them to the CSVs, and the next run deletes them; mt recover \(server.name) \(scale) builds a CSV that keeps both. If the server's database was rebuilt, move the scale's CSVs out of \(layout.active) and \(setPath) out of \(layout.state) (they belong to the old database): the next run writes the new entries")
+            outcome.exit = max(outcome.exit, .problems)
+        }
+        try Self.local { try state.save(scale: scale, layout: layout) }
+
+        if let archive, !fresh.isEmpty {
+            if let keys {
+                let plain = try decrypt(fresh, scale: scale, keys: keys, outcome: &outcome, log: log)
+                outcome.written += try Self.local {
+                    try csv.append(plain, hashes: hashes, archive: archive, csvName: csvFileName(scale), written: &written, state: &state)
                 }
-            } else if let archive, let top = fetched.ids.max() {
-                let high = state.csvHigh ?? Int64.min
-                let fresh = fetched.entries.filter { ($0["id"]?.int64Value ?? high) > high }
-                if top > high {
-                    let plain = try decrypt(fresh, scale: scale, keys: keys, outcome: &outcome, log: log)
-                    outcome.written += try Self.local {
-                        try csv.append(plain, through: top, archive: archive, csvName: csvName, state: &state)
-                    }
+            } else {
+                // No key: the verified archive is what recover uses; recording it here lets its entries be deleted.
+                let records = fresh.compactMap { e in e["id"]?.int64Value.map { ($0, Optional(hashes[$0]!)) } }
+                try Self.local { try WrittenSet.append(records, path: setPath) }
+                for (id, h) in records { written.insert(id, hash: h) }
+            }
+            let mark = state.deleteMark ?? benchmark.marks[scale]?.current
+            if let mark {
+                let late = fresh.compactMap { $0["id"]?.int64Value }.filter { $0 <= mark }
+                if !late.isEmpty && state.lastFetch != nil {
+                    log.warning("\(late.count) entries at or below \(mark), the highest id already deleted, arrived late (\(Self.idList(late))): written now")
                 }
             }
         }
 
-        if canDelete, let archive {
-            // A reused archive is an earlier one: it may prove leftovers itself.
-            try delete(fetched, info: info, archive: archive, newArchive: archivedNow, state: &state, outcome: &outcome, log: log)
-            if let top = fetched.ids.max() { state.deleteMark = max(state.deleteMark ?? top, top) }
+        if canDelete, archive != nil {
+            let ready = fetched.ids.filter { written.verdict(id: $0, hash: hashes[$0]!) == .same && !heldNow.contains($0) }
+            try delete(fetched, ready: ready, known: Set(known), info: info, archive: archive!, state: &state, outcome: &outcome, log: log)
         }
 
         if let top = fetched.ids.max() {
@@ -222,10 +316,23 @@ struct ServerExport {
             }
         }
         state.lastFetch = fetchStart.timeIntervalSince1970
-        state.dateBearing = fetched.entries.contains { $0["date"] != nil } || (state.dateBearing && fetched.entries.isEmpty)
+        if full {
+            state.lastFullFetch = fetchStart.timeIntervalSince1970
+            state.dateBearing = !fetched.entries.isEmpty && fetched.entries.allSatisfy(Self.hasDate)
+        } else if !fetched.entries.allSatisfy(Self.hasDate) {
+            state.dateBearing = false
+        }
+        state.writtenEntries = written.count
+        state.writtenSource = keys != nil ? .csvs : .archives
         if archivedNow { state.lastBodySHA256 = sha; state.lastArchive = archive }
         try Self.local { try state.save(scale: scale, layout: layout) }
         if outcome.status == "ok" && outcome.exit != .ok { outcome.status = "problems (see the log)" }
+    }
+
+    /// The server filters `after=` with `date > ?`: a row whose date is null or missing is never returned by it.
+    static func hasDate(_ entry: JSONValue) -> Bool {
+        if case .string(let s)? = entry["date"] { return !s.isEmpty }
+        return false
     }
 
     /// An answer byte-identical to the last archive may rely on it, once that archive reads back intact.
@@ -234,62 +341,44 @@ struct ServerExport {
         return (try? ExportArchive.verify(path: layout.archivePath(archive), body: fetched.body, ids: fetched.ids)) != nil
     }
 
-    /// The deletes of one scale: leftovers checked against earlier archives first (DESIGN §4.4).
-    func delete(_ fetched: ExportValidation.Entries, info: ScaleInfo, archive: String, newArchive: Bool, state: inout ExportScaleState,
-                outcome: inout ScaleOutcome, log: Logger) throws {
+    /// The deletes of one scale: only `ready` entries (in the written set with this content) are sent. Entries
+    /// already written before this run and at or below the delete mark are leftovers, reported (DESIGN §4.4).
+    func delete(_ fetched: ExportValidation.Entries, ready: [Int64], known: Set<Int64>, info: ScaleInfo, archive: String,
+                state: inout ExportScaleState, outcome: inout ScaleOutcome, log: Logger) throws {
         let scale = info.name
-        var keep = Set<Int64>()
-        if keys != nil {
-            // Only rows already in the CSVs may go: the entries above csvHigh were not written (key trouble).
-            let high = state.csvHigh ?? Int64.min
-            keep.formUnion(fetched.ids.filter { $0 > high })
-        }
-        // A scale this version of mt has handled before: its own mark; otherwise (first run after the original
-        // tool) the benchmark the original left.
-        let heldBack = Set(state.heldBack).intersection(fetched.ids)
-        let mark = state.lastFetch == nil ? benchmark.marks[scale]?.current : state.deleteMark
-        if let bench = mark {
-            let leftovers = fetched.ids.filter { $0 <= bench }
+        // A scale this version of mt has deleted from before: its own mark; otherwise (first run after the
+        // original tool) the benchmark the original left.
+        if let mark = state.deleteMark ?? (state.lastFetch == nil ? benchmark.marks[scale]?.current : nil) {
+            let leftovers = ready.filter { $0 <= mark && known.contains($0) }
             if !leftovers.isEmpty {
-                var byID: [Int64: JSONValue] = [:]
-                for e in fetched.entries { if let id = e["id"]?.int64Value, id <= bench { byID[id] = e } }
-                let (held, unreadable) = try Self.local {
-                    try ExportArchive.held(byID, scale: scale, excluding: newArchive ? archive : nil, layout: layout)
-                }
-                let orphans = leftovers.filter { !held.contains($0) }
-                log.critical("\(leftovers.count) entries at or below \(bench), the highest id already archived and deleted, are still on the server (\(Self.idList(leftovers))); \(held.subtracting(heldBack).count) of them are in earlier archives, unchanged, and are deleted now")
-                if !unreadable.isEmpty {
-                    log.error("earlier archives that could not be read while looking for leftovers: \(unreadable.joined(separator: ", "))")
-                }
-                if !orphans.isEmpty {
-                    let top = fetched.ids.max() ?? 0
-                    if top < bench {
-                        log.critical("the server's ids seem to have restarted: its highest id is \(top), below \(bench), the highest id already archived and deleted; \(orphans.count) entries that no earlier archive holds stay on the server (archived in \(archive), not written to the CSVs); check the server, then reset the benchmark with mt benchmark")
-                    } else {
-                        log.critical("\(orphans.count) entries at or below \(bench) are in no earlier archive as they are now (\(Self.idList(orphans))); they stay on the server (archived in \(archive), not written to the CSVs)")
-                    }
-                    state.heldBack = Array(Set(state.heldBack).union(orphans)).sorted()
-                    keep.formUnion(orphans)
-                }
+                log.critical("\(leftovers.count) entries at or below \(mark), the highest id already deleted, are still on the server (\(Self.idList(leftovers))); they are in the CSVs with the same content and are deleted now")
                 outcome.exit = max(outcome.exit, .problems)
             }
         }
-        if !heldBack.isEmpty {
-            log.critical("\(heldBack.count) entries are held back on the server until someone checks them (\(Self.idList(Array(heldBack)))): they were below the mark with no earlier archive holding them; they are in the archives but not in the CSVs; after checking, build their CSV rows with mt recover and remove heldBack from \(ExportScaleState.path(scale: scale, layout: layout))")
-            keep.formUnion(heldBack)
-            outcome.exit = max(outcome.exit, .problems)
+        let readySet = Set(ready)
+        // The mark moves only over ids the server confirmed gone (200 or 404): an entry whose DELETE failed, or
+        // that was not sent, is retried by the next run as ordinary work, not reported as a leftover.
+        func advanceMark(unconfirmed: Set<Int64>) {
+            let limit = unconfirmed.min() ?? Int64.max
+            if let top = fetched.ids.filter({ $0 < limit }).max() { state.deleteMark = max(state.deleteMark ?? top, top) }
         }
-        let ids = fetched.ids.filter { !keep.contains($0) }
-        guard !ids.isEmpty else { return }
+        let waiting = Set(fetched.ids).subtracting(readySet).subtracting(state.heldBack)
+        guard !ready.isEmpty else { return advanceMark(unconfirmed: waiting) }
         let base = server.exportURL + "/" + scale + "/"
         let deleter = ExportDeleter(options: client.options, deleteURL: { base + String($0) },
                                     concurrency: options.concurrency ?? server.concurrency,
                                     maxConcurrency: server.maxConcurrency, retries: server.retries)
+        let bar = progress.deletes(label: "\(server.name) \(scale) delete", total: ready.count)
+        let tick: (@Sendable () -> Void)? = bar.map { b in { @Sendable in b.tick() } }
         let r = try Self.local {
-            try deleter.delete(ids, scale: scale, archive: archive, ledger: DeletionLedger(layout: layout), logger: log)
+            try deleter.delete(ready, scale: scale, archive: archive, ledger: DeletionLedger(layout: layout), logger: log,
+                               progress: tick)
         }
+        bar?.finish()
         outcome.deleted += r.deleted + r.gone
         outcome.failed += r.failed
+        // The deleter counts, it does not say which ids failed: any failure keeps the mark below every id sent.
+        advanceMark(unconfirmed: r.failed + r.skipped > 0 ? waiting.union(readySet) : waiting)
         if r.gone > 0 { log.info("\(r.gone) entries were already gone (404), probably deleted by a run that was interrupted") }
         if let stop = r.stop {
             log.critical("\(stop.message)\(stop.hint.map { " (\($0))" } ?? "")")
@@ -304,23 +393,30 @@ struct ServerExport {
         log.info("deleted \(r.deleted + r.gone) entries archived in \(archive) (up to \(r.peakConcurrency) at once, halved \(r.backoffs) times)")
     }
 
-    /// Finishes a CSV append that a crash interrupted: cut back, then the same rows from the same verified archive.
-    func replay(_ pending: ExportScaleState.PendingAppend, scale: String, csv: ExportCSV, state: inout ExportScaleState,
-                log: Logger) throws -> Int {
+    /// Finishes a CSV append that a crash interrupted (the files are already cut back): the same rows from the
+    /// same verified archive.
+    func replay(_ pending: ExportScaleState.PendingAppend, scale: String, csv: ExportCSV, written: inout WrittenSet,
+                state: inout ExportScaleState, log: Logger) throws -> Int {
         guard let name = ArchiveName.parse(pending.archive), let keys else {
             throw MTError(.config, "an interrupted CSV append of \(pending.archive) needs the private key to be finished",
                           hint: "set PRIVATE_FILE again, or run mt recover where the key lives")
         }
         log.warning("finishing the CSV append of \(pending.archive) into \(pending.csv) that an earlier run left unfinished")
-        try Self.local { try csv.rollBack(pending) }
         let entries = try ArchiveReader.entries(layout: layout, archive: name)
-        let rows = entries.filter { ($0["id"]?.int64Value).map { $0 > pending.after && $0 <= pending.through } ?? false }
+        var hashes: [Int64: UInt64] = [:]
+        let rows = entries.filter { e in
+            // By content, not id: the journal of a release names ids already written with their first entry.
+            guard let id = e["id"]?.int64Value, IDRanges.contains(pending.ids, id) else { return false }
+            let h = WrittenSet.hash(e)
+            guard written.verdict(id: id, hash: h) != .same else { return false }
+            hashes[id] = h
+            return true
+        }
         var ignored = ScaleOutcome(scale: scale, deleteable: true)
         let plain = try decrypt(rows, scale: scale, keys: keys, outcome: &ignored, log: log)
-        state.csvHigh = pending.after == Int64.min ? nil : pending.after
         state.pending = nil
         return try Self.local {
-            try csv.append(plain, through: pending.through, archive: pending.archive, csvName: pending.csv, state: &state)
+            try csv.append(plain, hashes: hashes, archive: pending.archive, csvName: pending.csv, written: &written, state: &state)
         }
     }
 
@@ -349,7 +445,7 @@ struct ServerExport {
     }
 
     func csvFileName(_ scale: String) -> String {
-        "\(scale)_\(LocalTime.strftime(server.dateFormat, now)).csv"
+        layout.activeCSVName(scale: scale, date: now)
     }
 
     static func idList(_ ids: [Int64]) -> String {

@@ -70,8 +70,8 @@ public struct ScaleInfo: Sendable, Equatable {
     }
 }
 
-/// The server's `after=` parameter: `yyyy-MM-dd-HH-mm-ss`, in UTC (the simulator and the successor server read
-/// it as UTC; documented in mt-export(1)).
+/// The server's `after=` parameter: `yyyy-MM-dd-HH-mm-ss`. The real server reads it in its JVM's default zone;
+/// mt builds it in UTC and reaches back far enough to cover any zone (documented in mt-export(1)).
 public struct AfterStamp: Sendable, Equatable, CustomStringConvertible {
     public let text: String
     public let date: Date

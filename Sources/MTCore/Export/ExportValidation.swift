@@ -37,22 +37,14 @@ public enum ExportValidation {
         }
     }
 
-    /// `GET {api}/export`: an array of `{"name": …, "size": …, "deleteable": …}`. A missing `deleteable` counts
-    /// as false: a scale is deleted only when the server says it may be.
-    public static func scaleList(_ response: HTTPResponse, server: String) throws -> [ScaleInfo] {
-        let what = "server \(server): list of scales"
-        try checkResponse(response, what: what)
-        guard let rows = try parse(response, what: what).arrayValues else {
-            throw MTError(.unavailable, "\(what): expected a JSON array of scales")
-        }
-        return try rows.enumerated().map { i, row in
-            guard case .string(let name)? = row["name"] else {
-                throw MTError(.unavailable, "\(what): row \(i + 1) has no string \"name\"")
-            }
-            var deleteable = false
-            if case .bool(let b)? = row["deleteable"] { deleteable = b }
-            return ScaleInfo(name: name, size: row["size"]?.int64Value.map { Int($0) }, deleteable: deleteable)
-        }
+    /// `GET {api}/export`: an array of `{"name": …, "size": …, "deleteable": …}`, read by the one reader that
+    /// `mt scales`, `mt verify --remote` and `mt benchmark --remote` use too. A missing `deleteable` counts as
+    /// false: a scale is deleted only when the server says it may be.
+    public static func scaleList(_ response: HTTPResponse, server: String, url: String = "{api}/export") throws -> [ScaleInfo] {
+        try checkResponse(response, what: "server \(server): list of scales")
+        return try ServerScales.parse(status: response.status, contentType: response.contentType, location: response.header("location"),
+                                      body: response.body, url: url, server: server)
+            .map { ScaleInfo(name: $0.name, size: $0.size, deleteable: $0.deleteable ?? false) }
     }
 
     /// `GET {api}/export/{scale}`: an array of objects, each with a whole-number `id`, no id twice.

@@ -28,50 +28,6 @@ public final class DirectoryLock: @unchecked Sendable { // safe: `fd` changes on
         _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress!, $0.count, 0) }
     }
 
-    /// Who holds the lock of a data directory: the process id it wrote and when it took the lock.
-    public struct Holder: Sendable, Equatable {
-        public var pid: Int32?
-        public var since: Date?
-
-        /// "pid 123, since 2026-11-29T03:40:12.000+0100" (what is known of it).
-        public var description: String {
-            [pid.map { "pid \($0)" }, since.map { "since \(LocalTime.stamp($0))" }].compactMap { $0 }.joined(separator: ", ")
-        }
-    }
-
-    /// The holder of `directory`'s lock, or nil when no run holds it. Read-only: it never takes the lock
-    /// (`mt verify` and `mt status` run beside an export and must not make it fail with 75). On Linux the
-    /// kernel's table of locks (/proc/locks) is asked; elsewhere a shared lock is tried for an instant.
-    public static func holder(directory: String) -> Holder? {
-        let path = directory + "/.mt.lock"
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { return nil }
-        var buf = [UInt8](repeating: 0, count: 32)
-        let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress!, $0.count, 0) }
-        let written = n > 0 ? Int32(String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) : nil
-        let holder = Holder(pid: written, since: Date(timeIntervalSince1970: TimeInterval(st.st_mtim.tv_sec)))
-        if let table = try? FileSystem.readString("/proc/locks") {
-            // "1: FLOCK  ADVISORY  WRITE 4242 08:01:1234567 0 EOF": type, pid, device:inode.
-            for line in table.split(separator: "\n") {
-                let f = line.split(separator: " ", omittingEmptySubsequences: true)
-                guard f.count >= 6, f[1] == "FLOCK", let inode = f[5].split(separator: ":").last,
-                      UInt64(inode) == UInt64(st.st_ino) else { continue }
-                let pid = Int32(f[4])
-                // The same inode number on another device is not ours: the holder wrote its pid in the file.
-                if written == nil || pid == written { return Holder(pid: pid ?? written, since: holder.since) }
-            }
-            return nil
-        }
-        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
-            flock(fd, LOCK_UN)
-            return nil
-        }
-        return errno == EWOULDBLOCK ? holder : nil
-    }
-
     public func release() {
         guard fd >= 0 else { return }
         flock(fd, LOCK_UN)
@@ -80,4 +36,54 @@ public final class DirectoryLock: @unchecked Sendable { // safe: `fd` changes on
     }
 
     deinit { release() }
+
+    /// The run holding a data directory's lock right now.
+    public struct Holder: Sendable, Equatable {
+        public var pid: Int32
+        /// When it took the lock (it writes its pid into the lock file then).
+        public var since: Date
+
+        /// "pid 123, since 2026-11-29T03:40:12.000+0100".
+        public var description: String { "pid \(pid), since \(LocalTime.stamp(since))" }
+    }
+
+    /// Who holds the lock of `directory`, without disturbing it: nil when nobody does (or no run ever made the
+    /// lock file). On Linux the kernel's lock table (/proc/locks) answers without touching the lock; elsewhere a
+    /// shared lock is tried for an instant, which a run starting at that very moment would see as "locked"
+    /// (it stops with 75 and cron tries again).
+    public static func holder(of directory: String) -> Holder? {
+        let path = directory + "/.mt.lock"
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        let since = Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
+        #if os(Linux)
+        if let table = try? FileSystem.readString("/proc/locks") {
+            // "1: FLOCK  ADVISORY  WRITE 4242 08:01:1234567 0 EOF": pid, then major:minor:inode (hex device).
+            for line in table.split(separator: "\n") {
+                let f = line.split(separator: " ")
+                guard f.count >= 6, f[1] == "FLOCK", let pid = Int32(f[4]) else { continue }
+                let dev = f[5].split(separator: ":")
+                guard dev.count == 3, let major = UInt32(dev[0], radix: 16), let minor = UInt32(dev[1], radix: 16),
+                      let inode = UInt64(dev[2]) else { continue }
+                // glibc's gnu_dev_major/minor (macros Swift does not import).
+                let d = UInt64(st.st_dev)
+                let devMajor = UInt32(truncatingIfNeeded: ((d >> 8) & 0xfff) | ((d >> 32) & ~0xfff))
+                let devMinor = UInt32(truncatingIfNeeded: (d & 0xff) | ((d >> 12) & ~0xff))
+                if inode == UInt64(st.st_ino) && major == devMajor && minor == devMinor {
+                    return Holder(pid: pid, since: since)
+                }
+            }
+            return nil
+        }
+        #endif
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+            flock(fd, LOCK_UN)
+            return nil
+        }
+        let text = (try? FileSystem.readString(path)) ?? ""
+        return Holder(pid: Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, since: since)
+    }
 }

@@ -82,7 +82,9 @@ public final class HTTPClient {
 
     deinit { curl_easy_cleanup(handle) }
 
-    public func get(_ url: String) throws -> HTTPResponse { try request("GET", url) }
+    public func get(_ url: String, progress: ((_ received: Int, _ expected: Int?) -> Void)? = nil) throws -> HTTPResponse {
+        try request("GET", url, progress: progress)
+    }
     public func delete(_ url: String) throws -> HTTPResponse { try request("DELETE", url) }
 
     /// True for 127.0.0.0/8, ::1, and localhost when it resolves only to those (see `Loopback`).
@@ -104,10 +106,13 @@ public final class HTTPClient {
         }
     }
 
-    public func request(_ method: String, _ url: String) throws -> HTTPResponse {
+    /// `progress` is told the body bytes received so far and the Content-Length, if the server sent one.
+    public func request(_ method: String, _ url: String,
+                        progress: ((_ received: Int, _ expected: Int?) -> Void)? = nil) throws -> HTTPResponse {
         try checkURL(url)
         let h = handle
         let box = TransferBox()
+        box.progress = progress
         curl_easy_reset(h)
         mt_curl_setopt_string(h, CURLOPT_URL, url)
         mt_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
@@ -145,6 +150,9 @@ public final class HTTPClient {
             // Returning less than was given makes libcurl abort the transfer (CURLE_WRITE_ERROR).
             if let limit = box.limit, box.received > limit { box.tooLarge = true; return 0 }
             if let ptr { box.body.append(contentsOf: UnsafeRawBufferPointer(start: ptr, count: n)) }
+            if let progress = box.progress {
+                progress(box.body.count, box.headers.last { $0.0 == "content-length" }.flatMap { Int($0.1) })
+            }
             return n
         }
         mt_curl_setopt_pointer(h, CURLOPT_HEADERDATA, unmanaged.toOpaque())
@@ -189,4 +197,5 @@ final class TransferBox {
     var received: Int64 = 0
     var tooLarge = false
     var headers: [(String, String)] = []
+    var progress: ((Int, Int?) -> Void)?
 }

@@ -17,6 +17,8 @@ public struct RecoveryReport: Sendable {
     public struct ArchiveUse: Sendable {
         public var name: String
         public var entries: Int
+        /// full, after=<stamp> or batch, as recorded when the archive was made (nil: the original tool's).
+        public var kind: String?
     }
 
     public var scale: String
@@ -26,6 +28,8 @@ public struct RecoveryReport: Sendable {
     public var archives: [ArchiveUse]
     public var entriesWritten = 0
     public var duplicatesDropped = 0
+    /// Entries kept although an earlier archive holds another entry under the same id (ids restarted).
+    public var sameIDOtherContent: [Int64] = []
     public var withoutID = 0
     public var notObjects = 0
     public var failures: [DecryptionFailure] = []
@@ -37,18 +41,23 @@ public struct RecoveryReport: Sendable {
             ("deleteable", .bool(deleteable)),
             ("csv", .string(csv)),
             ("readme", .string(readme)),
-            ("archives", .array(archives.map { .object([("name", .string($0.name)), ("entries", .int($0.entries))]) })),
+            ("archives", .array(archives.map {
+                .object([("name", .string($0.name)), ("entries", .int($0.entries)), ("kind", .optionalString($0.kind))])
+            })),
             ("entries_written", .int(entriesWritten)),
             ("duplicates_dropped", .int(duplicatesDropped)),
+            ("same_id_other_content", .array(sameIDOtherContent.map { .int($0) })),
             ("entries_without_id", .int(withoutID)),
             ("decryption_failures", .int(failureCount)),
         ])
     }
 }
 
-/// Rebuilds a scale's CSV from its raw archives (the original's recovery program, made exact):
-/// deleteable scales read every archive oldest → newest and keep the first copy of each id; non-deleteable
-/// scales read only the newest snapshot, since each fetch returned the whole table.
+/// Rebuilds a scale's CSV from its raw archives (the original's recovery program, made exact): every archive
+/// oldest → newest, the first copy of each entry kept. That is what `mt export` writes to the active CSVs for
+/// every scale: a non-deleteable scale's full snapshots and `after=` increments, and the rows that only older
+/// archives hold (a scale that was deleteable once). An entry whose id an earlier archive holds with other
+/// content (the server's ids restarted) is kept too, and named in the README: it is another participant's answer.
 ///
 /// Two streaming passes over the archives: the first finds the header (the union of field names) and the
 /// number of entries, the second decrypts and writes. Memory stays bounded by the largest single archive.
@@ -80,13 +89,14 @@ public enum Recovery {
             throw MTError(.noInput, "no archives of scale \(scale) in \(layout.raw)",
                           hint: hint + (known.isEmpty ? "raw_data holds no archives" : "scales with archives: \(known.joined(separator: ", "))"))
         }
-        let used = deleteable ? all : [all[all.count - 1]]
+        let used = all
         try FileSystem.makeDirectories(layout.recovered)
         var report = RecoveryReport(scale: scale, deleteable: deleteable,
                                     csv: layout.recoveredCSV(scale: scale, date: date),
                                     readme: layout.recoveredReadme(scale: scale, date: date),
                                     archives: [])
 
+        let kinds = (try? ArchiveKindLedger(layout: layout).read()) ?? [:]
         // Pass 1: header and counts.
         var names = Set<String>()
         var filter = FirstCopy()
@@ -98,12 +108,13 @@ public enum Recovery {
                 switch filter.admit(entry) {
                 case .duplicate: report.duplicatesDropped += 1; return
                 case .noID: report.withoutID += 1
+                case .otherContent: report.sameIDOtherContent.append(entry["id"]?.int64Value ?? 0)
                 case .first: break
                 }
                 for (k, _) in fields { names.insert(k) }
                 report.entriesWritten += 1
             }
-            report.archives.append(.init(name: archive.fileName, entries: n))
+            report.archives.append(.init(name: archive.fileName, entries: n, kind: kinds[archive.fileName]?.description))
         }
         let header = CSVCell.sortedHeader(names)
 
@@ -156,17 +167,23 @@ public enum Recovery {
         output: \((r.csv as NSString).lastPathComponent)
 
         """
-        if r.deleteable {
-            s += "The scale is deleteable: every archive was read, oldest first, and the first copy of each id kept.\n"
-        } else {
+        s += "Every archive was read, oldest first, and the first copy of each entry kept"
+        s += r.deleteable ? ".\n" : """
+            : for this non-deleteable scale that is
+            its full snapshots and after= increments, plus rows that only older archives hold (as in active_data).
+
+            """
+        if !r.sameIDOtherContent.isEmpty {
             s += """
-            WARNING: the scale is not deleteable. Each fetch archived the whole table, so only the newest snapshot
-            counts and only it was read; rows the server no longer had at that fetch are not in this file.
+
+            NOTE: \(r.sameIDOtherContent.count) entries share their id with an entry of an earlier archive but have other
+            content (the server's ids restarted, or the entry was changed on the server). Both are kept in this file;
+            tell them apart by their other columns (date, participant). ids: \(r.sameIDOtherContent.sorted().prefix(listedFailures).map(String.init).joined(separator: ", "))\(r.sameIDOtherContent.count > listedFailures ? ", …" : "")
 
             """
         }
         s += "\narchives used (first to last):\n"
-        for a in r.archives { s += "  \(a.name)  \(a.entries) entries\n" }
+        for a in r.archives { s += "  \(a.name)  \(a.entries) entries\(a.kind.map { "  (\($0))" } ?? "")\n" }
         s += """
 
         entries written: \(r.entriesWritten)
@@ -182,16 +199,23 @@ public enum Recovery {
     }
 }
 
-/// Keeps the first copy of each id; ids are compared as the server wrote them.
+/// Keeps the first copy of each entry; ids are compared as the server wrote them. The same whole-number id with
+/// other content is another entry (ids restarted): admitted as `.otherContent`, once per distinct content.
 struct FirstCopy {
-    enum Verdict { case first, duplicate, noID }
-    private var numeric = Set<Int64>()
+    enum Verdict { case first, duplicate, noID, otherContent }
+    private var numeric: [Int64: [UInt64]] = [:]
     private var other = Set<String>()
 
     mutating func admit(_ entry: JSONValue) -> Verdict {
         switch entry["id"] {
         case .number(let text)?:
-            if let n = Int64(text) { return numeric.insert(n).inserted ? .first : .duplicate }
+            if let n = Int64(text) {
+                let h = WrittenSet.hash(entry)
+                guard let seen = numeric[n] else { numeric[n] = [h]; return .first }
+                if seen.contains(h) { return .duplicate }
+                numeric[n]!.append(h)
+                return .otherContent
+            }
             return other.insert(text).inserted ? .first : .duplicate
         case .string(let text)?:
             return other.insert("\"" + text).inserted ? .first : .duplicate

@@ -20,7 +20,7 @@ public struct ScaleFiles: Sendable, Equatable {
         }
         var groups: [String: [String]] = [:]
         for name in try FileSystem.list(dir) {
-            guard let s = Self.scale(ofFile: name) else { continue }
+            guard let s = (recovered ? layout.scale(ofRecoveredCSV: name) : nil) ?? layout.scale(ofActiveCSV: name) else { continue }
             groups[s, default: []].append(dir + "/" + name)
         }
         if let scale {
@@ -37,8 +37,7 @@ public struct ScaleFiles: Sendable, Equatable {
 
     /// The scale of `<Scale>_<DATE>.csv`, and of mt recover's `<Scale>_recovered_<DATE>.csv`.
     public static func scale(ofFile name: String) -> String? {
-        guard let s = CSVName.scale(of: name) else { return nil }
-        return s.hasSuffix("_recovered") ? String(s.dropLast("_recovered".count)) : s
+        CSVName.recoveredScale(of: name) ?? CSVName.scale(of: name)
     }
 
     /// CSV paths given by hand, grouped by the scale of their names (`<Scale>_<DATE>.csv`; otherwise the name

@@ -4,18 +4,29 @@ import Foundation
 ///
 ///     PATH/raw_data/<stamp>_<Scale>.json.gz        one gzip archive per fetch, server bytes unchanged
 ///     PATH/raw_data/SHA256SUMS                     checksum ledger (`sha256sum -c` reads it)
+///     PATH/raw_data/ARCHIVES.tsv                   each archive's kind: full, after=<stamp>, batch
 ///     PATH/raw_data/<Scale>_<Mon_DD_YYYY>_<HH_MM_SS>.json   the original tool's raw files (read only)
 ///     PATH/active_data/<Scale>_<DATE>.csv          decrypted rows for analysts
 ///     PATH/active_data/benchMark.json              high-water marks, readable by the original tool
 ///     PATH/ledger/deletions.tsv                    every id sent a DELETE, with the archive that holds it
-///     PATH/state/                                  export's bookkeeping (crash recovery, last fetch times)
+///     PATH/state/export_<Scale>.json                export's bookkeeping (journal, last fetch times, marks)
+///     PATH/state/written_<Scale>.tsv                ids and content hashes of the entries in the active CSVs
 ///     PATH/recovered_data/                         output of mt recover
 ///     PATH/logs/                                   DEBUG.log, Daily.log, error.log, break_down.log
 public struct DataLayout: Sendable, Equatable {
     public let root: String
+    /// The server's DATE_FORMAT: active CSV names are built and read with it.
+    public let dateFormat: String
 
-    public init(root: String) { self.root = root }
-    public init(server: ServerConfig) { root = server.path }
+    public init(root: String, dateFormat: String = CSVName.defaultDateFormat) {
+        self.root = root
+        self.dateFormat = dateFormat
+    }
+
+    public init(server: ServerConfig) {
+        root = server.path
+        dateFormat = server.dateFormat
+    }
 
     public var raw: String { root + "/raw_data" }
     public var active: String { root + "/active_data" }
@@ -25,19 +36,45 @@ public struct DataLayout: Sendable, Equatable {
     public var logs: String { root + "/logs" }
 
     public var checksums: String { raw + "/SHA256SUMS" }
+    /// What each archive holds (`ArchiveKindLedger`).
+    public var archiveKinds: String { raw + "/ARCHIVES.tsv" }
     public var deletions: String { ledgerDirectory + "/deletions.tsv" }
     public var benchmark: String { active + "/benchMark.json" }
 
     public func archivePath(_ name: ArchiveName) -> String { raw + "/" + name.fileName }
 
-    /// `active_data/<Scale>_<DATE>.csv`, DATE in the server's DATE_FORMAT (local time).
-    public func activeCSV(scale: String, date: Date, dateFormat: String) -> String {
-        active + "/\(scale)_\(LocalTime.strftime(dateFormat, date)).csv"
+    /// Export's bookkeeping of one scale (`ExportScaleState`).
+    public func exportState(scale: String) -> String { state + "/export_\(scale).json" }
+    /// Which entries of one scale are in the active CSVs (`WrittenSet`).
+    public func writtenSet(scale: String) -> String { state + "/written_\(scale).tsv" }
+
+    /// The scales that have an export state file, the inverse of `exportState(scale:)` (unsafe names left out).
+    public func exportStateScales() throws -> [String] {
+        let prefix = "export_", suffix = ".json"
+        return try FileSystem.list(state).compactMap { f -> String? in
+            guard f.hasPrefix(prefix), f.hasSuffix(suffix) else { return nil }
+            let scale = String(f.dropFirst(prefix.count).dropLast(suffix.count))
+            return SafeName.isValidScale(scale) ? scale : nil
+        }.sorted()
     }
+
+    /// `<Scale>_<DATE>.csv`, DATE in the server's DATE_FORMAT (local time).
+    public func activeCSVName(scale: String, date: Date) -> String {
+        CSVName.build(scale: scale, date: date, format: dateFormat)
+    }
+
+    /// `active_data/<Scale>_<DATE>.csv`.
+    public func activeCSV(scale: String, date: Date) -> String { active + "/" + activeCSVName(scale: scale, date: date) }
+
+    /// The scale an active CSV file name belongs to.
+    public func scale(ofActiveCSV fileName: String) -> String? { CSVName.scale(of: fileName, format: dateFormat) }
+
+    /// The scale of mt recover's `<Scale>_recovered_<DATE>.csv`.
+    public func scale(ofRecoveredCSV fileName: String) -> String? { CSVName.recoveredScale(of: fileName, format: dateFormat) }
 
     /// Every active CSV file of one scale (exact scale match), sorted by name.
     public func activeCSVs(scale: String) throws -> [String] {
-        try FileSystem.list(active).filter { CSVName.scale(of: $0) == scale }.sorted().map { active + "/" + $0 }
+        try FileSystem.list(active).filter { self.scale(ofActiveCSV: $0) == scale }.sorted().map { active + "/" + $0 }
     }
 
     /// Creates the folders a writing command needs; none is assumed to exist.
@@ -139,17 +176,70 @@ public struct ArchiveName: Sendable, Hashable, Comparable, CustomStringConvertib
     }
 }
 
-/// Active CSV names: `<Scale>_<DATE>.csv`. The scale is everything before the date part, so it is found by
-/// matching known scales rather than guessing where the date starts.
+/// Active CSV names: `<Scale>_<DATE>.csv`, DATE in the server's DATE_FORMAT (strftime). Built and parsed here
+/// only. A format is accepted when every name it makes can be read back: its directives are fixed-width numbers
+/// or month names, its other characters are letters, digits, `_`, `-` or `.`; so the date part of a name has as
+/// many `_` as the format, and the scale is what comes before it, whatever `_` and digits the scale holds.
 public enum CSVName {
-    /// The scale of `<Scale>_<date>.csv` when the date part contains no `_`-free scale ambiguity: the scale is
-    /// the longest prefix up to an `_` followed by a date field (a digit or a month name).
-    public static func scale(of fileName: String) -> String? {
+    public static let defaultDateFormat = "%b_%d_%Y"
+    public static let defaultTimeFormat = "%H_%M_%S"
+    static let directives: Set<Character> = ["Y", "y", "m", "d", "b", "B", "j", "H", "M", "S"]
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    static let monthNames = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+                             "October", "November", "December"]
+
+    /// Why `format` cannot make safe, parseable file names; nil when it can.
+    public static func problem(format: String) -> String? {
+        guard !format.isEmpty else { return "is empty" }
+        let chars = Array(format)
+        var directive = false
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if c == "%" {
+                guard i + 1 < chars.count else { return "ends with a lone %" }
+                let d = chars[i + 1]
+                guard directives.contains(d) || d == "%" else {
+                    return "uses %\(d), which can make names that cannot be read back (allowed: %Y %y %m %d %b %B %j %H %M %S %%)"
+                }
+                if d == "%" { return "uses %%: a % in a file name is not allowed" }
+                directive = true
+                i += 2
+                continue
+            }
+            guard c.isASCII, c.isLetter || c.isNumber || c == "_" || c == "-" || c == "." else {
+                return "contains '\(c)': file names may hold letters, digits, _, - and . only (no spaces or /)"
+            }
+            i += 1
+        }
+        return directive ? nil : "has no date directive (%Y, %m, %d, %b, …)"
+    }
+
+    /// `<Scale>_<date>.csv`.
+    public static func build(scale: String, date: Date, format: String) -> String {
+        "\(scale)_\(LocalTime.strftime(format, date)).csv"
+    }
+
+    /// The scale of a CSV named with `format`, or nil when the name is not `<Scale>_<date in format>.csv`.
+    public static func parse(_ fileName: String, format: String) -> String? {
+        guard fileName.hasSuffix(".csv"), problem(format: format) == nil else { return nil }
+        let fields = fileName.dropLast(4).split(separator: "_", omittingEmptySubsequences: false)
+        let dateFields = format.filter { $0 == "_" }.count + 1
+        guard fields.count > dateFields else { return nil }
+        let date = fields.suffix(dateFields).joined(separator: "_")
+        let scale = fields.dropLast(dateFields).joined(separator: "_")
+        guard SafeName.isValidScale(scale), matches(Array(date), Array(format)) else { return nil }
+        return scale
+    }
+
+    /// The scale of an active CSV whose DATE_FORMAT is not known for sure (files from before a format change, or
+    /// handed to mt stats / mt decrypt): `format` first, then the default format, then the original's guess
+    /// (the scale ends before the first `_` followed by a digit or a month name).
+    public static func scale(of fileName: String, format: String = defaultDateFormat) -> String? {
+        if let s = parse(fileName, format: format) ?? parse(fileName, format: defaultDateFormat) { return s }
         guard fileName.hasSuffix(".csv") else { return nil }
-        let base = fileName.dropLast(4)
-        let fields = base.split(separator: "_", omittingEmptySubsequences: false)
+        let fields = fileName.dropLast(4).split(separator: "_", omittingEmptySubsequences: false)
         guard fields.count >= 2 else { return nil }
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         for i in 1..<fields.count {
             let f = fields[i]
             if let c = f.first, c.isNumber || months.contains(String(f.prefix(3))) {
@@ -158,5 +248,36 @@ public enum CSVName {
             }
         }
         return nil
+    }
+
+    /// The scale of `<Scale>_recovered_<DATE>.csv` (mt recover's output), DATE in `format` or, for files named
+    /// under another format, whatever follows the last `_recovered_`.
+    public static func recoveredScale(of fileName: String, format: String = defaultDateFormat) -> String? {
+        let marker = "_recovered"
+        if let s = parse(fileName, format: format), s.hasSuffix(marker), s.count > marker.count { return String(s.dropLast(marker.count)) }
+        guard fileName.hasSuffix(".csv"), let r = fileName.range(of: marker + "_", options: .backwards) else { return nil }
+        let scale = String(fileName[..<r.lowerBound])
+        return SafeName.isValidScale(scale) ? scale : nil
+    }
+
+    /// Whether `text` is what `format` can produce.
+    static func matches(_ text: [Character], _ format: [Character]) -> Bool {
+        func digits(_ at: Int, _ n: Int) -> Bool { at + n <= text.count && text[at..<(at + n)].allSatisfy { $0.isASCII && $0.isNumber } }
+        func go(_ t: Int, _ f: Int) -> Bool {
+            if f == format.count { return t == text.count }
+            guard format[f] == "%" else { return t < text.count && text[t] == format[f] && go(t + 1, f + 1) }
+            switch format[f + 1] {
+            case "Y": return digits(t, 4) && go(t + 4, f + 2)
+            case "j": return digits(t, 3) && go(t + 3, f + 2)
+            case "y", "m", "d", "H", "M", "S": return digits(t, 2) && go(t + 2, f + 2)
+            case "b": return months.contains { name in text.count >= t + 3 && String(text[t..<(t + 3)]) == name } && go(t + 3, f + 2)
+            case "B":
+                return monthNames.contains { name in
+                    text.count >= t + name.count && String(text[t..<(t + name.count)]) == name && go(t + name.count, f + 2)
+                }
+            default: return false
+            }
+        }
+        return go(0, 0)
     }
 }

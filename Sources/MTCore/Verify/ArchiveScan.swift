@@ -18,6 +18,8 @@ public struct ArchiveSummary: Sendable {
     public var sha256: String?
     /// Ids of the entries, in archive order (a snapshot of a non-deleteable scale repeats ids across archives).
     public var ids: [Int64]
+    /// Content hash of each entry of `ids` (`WrittenSet.hash`): the same id with other content is another entry.
+    public var hashes: [UInt64] = []
     /// Entries that are not objects with an integer `id`.
     public var entriesWithoutID: Int
     public var problem: Problem?
@@ -45,12 +47,13 @@ public enum ArchiveScan {
         }
         do {
             try ArchiveReader.forEachEntry(bytes: json, source: path) { e in
-                if let id = e["id"]?.int64Value { s.ids.append(id) } else { s.entriesWithoutID += 1 }
+                if let id = e["id"]?.int64Value { s.ids.append(id); s.hashes.append(WrittenSet.hash(e)) } else { s.entriesWithoutID += 1 }
             }
         } catch {
             // Entries before the damage are not counted as held: mt recover cannot read such an archive either.
             s.problem = .notJSON(error.asMTError.message)
             s.ids = []
+            s.hashes = []
             s.entriesWithoutID = 0
         }
         return s

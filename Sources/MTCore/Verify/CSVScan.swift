@@ -18,19 +18,12 @@ public struct CSVSummary: Sendable {
 }
 
 public enum CSVScan {
-    /// `<Scale>_recovered_<DATE>.csv`, what `mt recover` writes to `recovered_data/`.
-    public static func recoveredScale(of fileName: String) -> String? {
-        guard fileName.hasSuffix(".csv"), let r = fileName.range(of: "_recovered_", options: .backwards) else { return nil }
-        let scale = String(fileName[..<r.lowerBound])
-        return SafeName.isValidScale(scale) ? scale : nil
-    }
-
     /// Every CSV of the active and recovered folders, sorted by path.
     public static func files(layout: DataLayout) throws -> [(path: String, scale: String?, recovered: Bool)] {
         let active = try FileSystem.list(layout.active).filter { $0.hasSuffix(".csv") }.sorted()
-            .map { (path: layout.active + "/" + $0, scale: CSVName.scale(of: $0), recovered: false) }
+            .map { (path: layout.active + "/" + $0, scale: layout.scale(ofActiveCSV: $0), recovered: false) }
         let recovered = try FileSystem.list(layout.recovered).filter { $0.hasSuffix(".csv") }.sorted()
-            .map { (path: layout.recovered + "/" + $0, scale: recoveredScale(of: $0), recovered: true) }
+            .map { (path: layout.recovered + "/" + $0, scale: layout.scale(ofRecoveredCSV: $0), recovered: true) }
         return active + recovered
     }
 

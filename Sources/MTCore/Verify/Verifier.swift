@@ -29,8 +29,8 @@ public struct VerifyReport: Sendable {
             ])),
             ("notes", .array(notes.map(JSONValue.string))),
             ("lockHeld", lockHolder.map { h in
-                .object([("pid", h.pid.map { .int(Int64($0)) } ?? .null),
-                         ("since", h.since.map { .string(LocalTime.stamp($0)) } ?? .null)])
+                .object([("pid", .int(Int64(h.pid))),
+                         ("since", .string(LocalTime.stamp(h.since)))])
             } ?? .null),
             ("remoteError", remoteError.map { .string($0.description) } ?? .null),
             ("findings", .array(findings.map(\.json))),
@@ -63,7 +63,7 @@ public struct Verifier {
                           hint: "check PATH in \(server.configFile), or run mt export \(s) first")
         }
         var report = VerifyReport(server: server.name, root: layout.root)
-        report.lockHolder = DirectoryLock.holder(directory: layout.root)
+        report.lockHolder = DirectoryLock.holder(of: layout.root)
 
         let names = try layout.archives()
         let archives = withProgress("archives", names.count, unit: "archives") { ArchiveScan.summarize(names, layout: layout, progress: $0) }
@@ -75,10 +75,31 @@ public struct Verifier {
         report.notes += shelveNotes
 
         var archived: [String: [Int64: String]] = [:] // scale → id → first archive holding it
+        var firstContent: [String: [Int64: UInt64]] = [:]
+        // Entries released by hand (`mt benchmark release`): the CSVs hold both contents of such an id on purpose.
+        var writtenSets: [String: WrittenSet] = [:]
+        func written(_ scale: String) -> WrittenSet {
+            if let w = writtenSets[scale] { return w }
+            let w = ((try? WrittenSet.load(path: layout.writtenSet(scale: scale))) ?? nil) ?? WrittenSet()
+            writtenSets[scale] = w
+            return w
+        }
         for a in archives {
             var ids = archived[a.name.scale] ?? [:]
-            for id in a.ids where ids[id] == nil { ids[id] = a.path }
+            var contents = firstContent[a.name.scale] ?? [:]
+            for (id, h) in zip(a.ids, a.hashes) {
+                if ids[id] == nil {
+                    ids[id] = a.path
+                    contents[id] = h
+                } else if contents[id] != h, written(a.name.scale).accepted(id) < 2
+                            || written(a.name.scale).verdict(id: id, hash: h) != .same {
+                    report.findings.append(VerifyFinding(.contentDiffers, path: a.path, scale: a.name.scale, id: id,
+                                                         message: "\(a.name.scale) id \(id) is held here with other content than in \(ids[id]!): the server's ids restarted or the entry changed; the active CSVs hold the first",
+                                                         hint: "mt recover \(s) \(a.name.scale) builds a CSV that keeps both; mt export holds such entries back on the server"))
+                }
+            }
             archived[a.name.scale] = ids
+            firstContent[a.name.scale] = contents
         }
         report.archivedIDs = archived.values.reduce(0) { $0 + $1.count }
 
@@ -100,9 +121,7 @@ public struct Verifier {
         if server.privateFiles.isEmpty {
             report.notes.append("server \(server.name) has no PRIVATE_FILE (archive-only set-up): archived ids were not matched with CSV rows")
         } else {
-            let (found, notes) = coverageFindings(csvs, archived: archived, benchmark: benchmark)
-            report.findings += found
-            report.notes += notes
+            report.findings += coverageFindings(csvs, archived: archived, released: { written($0).accepted($1) })
         }
 
         report.findings += permissionFindings()
@@ -113,7 +132,7 @@ public struct Verifier {
             }
         }
         // Asked again at the end: an export that started or ended during the check counts too.
-        if let holder = report.lockHolder ?? DirectoryLock.holder(directory: layout.root) {
+        if let holder = report.lockHolder ?? DirectoryLock.holder(of: layout.root) {
             report.lockHolder = holder
             report.notes.append("an export holds the lock of \(layout.root) (\(holder.description)); findings marked \"may be work in progress\" can be its unfinished work: run mt verify \(s) again after it ends before acting on them")
             for i in report.findings.indices where VerifyFinding.transientKinds.contains(report.findings[i].kind) {
@@ -243,12 +262,13 @@ public struct Verifier {
 
     // MARK: CSV coverage
 
-    /// Every archived id of a deleteable scale in exactly one active CSV row (or in a CSV `mt recover` rebuilt),
+    /// Every archived id of every scale (a non-deleteable scale's snapshots and increments too: export writes each
+    /// entry once and never drops a row) in exactly one active CSV row (or in a CSV `mt recover` rebuilt),
     /// and no id twice in the active CSVs or in one recovered file.
+    /// `released` says how many rows an id may have (more than one after `mt benchmark release`).
     func coverageFindings(_ csvs: [CSVSummary], archived: [String: [Int64: String]],
-                          benchmark: Benchmark?) -> ([VerifyFinding], [String]) {
+                          released: (String, Int64) -> Int = { _, _ in 1 }) -> [VerifyFinding] {
         var out: [VerifyFinding] = []
-        var notes: [String] = []
         var active: [String: [Int64: [(String, Int)]]] = [:]
         var recovered: [String: Set<Int64>] = [:]
         for c in csvs {
@@ -266,13 +286,8 @@ public struct Verifier {
             }
         }
         for scale in archived.keys.sorted() {
-            guard let mark = benchmark?.marks[scale] else {
-                notes.append("\(scale) has no benchmark, so whether it is deleteable is unknown: its CSV rows were not matched with the archives")
-                continue
-            }
-            guard mark.deleteable else { continue }
             let rows = active[scale] ?? [:]
-            for id in rows.keys.sorted() where rows[id]!.count > 1 {
+            for id in rows.keys.sorted() where rows[id]!.count > max(1, released(scale, id)) {
                 out.append(duplicate(scale: scale, id: id, at: rows[id]!))
             }
             for (id, archive) in archived[scale]!.sorted(by: { $0.key < $1.key })
@@ -282,7 +297,7 @@ public struct Verifier {
                                          hint: "rebuild the scale's CSV from the archives: mt recover \(s) \(scale)"))
             }
         }
-        return (out, notes)
+        return out
     }
 
     private func duplicate(scale: String, id: Int64, at places: [(String, Int)]) -> VerifyFinding {

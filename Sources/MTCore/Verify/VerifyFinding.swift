@@ -13,6 +13,7 @@ public struct VerifyFinding: Sendable, Equatable {
         case deletionUnarchived = "deletion-unarchived"
         case csvMissing = "csv-missing"
         case csvDuplicate = "csv-duplicate"
+        case contentDiffers = "content-differs"
         case csvUnreadable = "csv-parse"
         case csvColumns = "csv-columns"
         case csvOriginal = "csv-original"

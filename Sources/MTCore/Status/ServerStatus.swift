@@ -1,0 +1,148 @@
+import Foundation
+
+/// What `mt status` knows about one server, read from its data directory only (run record, export state,
+/// archive names, free space, lock): no file is written and no server contacted.
+///
+/// Everything except the free space, the lock and the archive names comes from `state/`, so a second machine
+/// that mounts or copies only `PATH/state` can run the dead man's switch.
+public struct ServerStatus: Sendable {
+    public struct ScaleStatus: Sendable, Equatable {
+        public var name: String
+        public var deleteable: Bool?
+        /// Start of the last fetch the scale's export handled completely (export state).
+        public var lastFetch: Double?
+        public var lastSuccess: Double?
+        public var lastArchive: Double?
+        public var lastDelete: Double?
+        public var archived24h = 0
+        public var archived7d = 0
+        public var leftovers: Int?
+        public var heldBack = 0
+        public var pendingJournal = false
+        /// Time of the newest archive of the scale (raw_data, or the run record when raw_data is not here).
+        public var newestArchive: Double?
+        public var lastExit: ExitCode?
+        public var lastStatus: String?
+        /// Why the scale's export state could not be read, if it could not.
+        public var problem: String?
+
+        public init(name: String) { self.name = name }
+    }
+
+    public var server: ServerConfig
+    public var now: Date
+    public var record: ExportRunRecord?
+    public var problems: [String] = []
+    public var scales: [ScaleStatus] = []
+    public var freeBytes: Int64?
+    public var lock: DirectoryLock.Holder?
+    /// With --remote: the server's list of scales (name → entries waiting), or why it could not be read.
+    public var remote: [ScaleInfo]?
+    public var remoteError: String?
+
+    public static func read(_ server: ServerConfig, now: Date = Date()) -> ServerStatus {
+        var s = ServerStatus(server: server, now: now)
+        let layout = DataLayout(server: server)
+        do { s.record = try ExportRunRecord.load(layout: layout) } catch { s.problems.append(error.asMTError.message) }
+        s.lock = DirectoryLock.holder(of: server.path)
+        var fs = statvfs()
+        if statvfs(server.path, &fs) == 0 { s.freeBytes = Int64(fs.f_bavail) * Int64(fs.f_frsize) }
+
+        var newest: [String: Double] = [:]
+        for a in (try? layout.archives()) ?? [] { newest[a.scale] = max(newest[a.scale] ?? 0, a.time.timeIntervalSince1970) }
+        var names = Set(s.record?.scales.map(\.name) ?? [])
+        names.formUnion((try? layout.exportStateScales()) ?? [])
+        let t = now.timeIntervalSince1970
+        for name in names.sorted() {
+            var c = ScaleStatus(name: name)
+            if let r = s.record?.scales.first(where: { $0.name == name }) {
+                c.deleteable = r.deleteable
+                c.lastSuccess = r.lastSuccess
+                c.lastArchive = r.lastArchive
+                c.lastDelete = r.lastDelete
+                c.archived24h = r.archived(since: t - 86_400)
+                c.archived7d = r.archived(since: t - 7 * 86_400)
+                c.leftovers = r.leftovers
+                c.lastExit = r.exit
+                c.lastStatus = r.status
+            }
+            do {
+                let state = try ExportScaleState.load(scale: name, layout: layout)
+                c.lastFetch = state.lastFetch
+                c.heldBack = state.heldBack.count
+                c.pendingJournal = state.pending != nil
+            } catch {
+                c.problem = error.asMTError.message
+            }
+            let times = [newest[name], c.lastArchive].compactMap { $0 }
+            c.newestArchive = times.max()
+            s.scales.append(c)
+        }
+        return s
+    }
+
+    /// Asks the server for its list of scales (the one request of --remote).
+    public mutating func readRemote() {
+        do {
+            let client = try HTTPClient(options: HTTPOptions(server: server))
+            try client.checkURL(server.exportURL)
+            let r: HTTPResponse
+            do { r = try client.get(server.exportURL) } catch let e as HTTPTransportError {
+                throw MTError(.unavailable, "list of scales: \(e.message)")
+            }
+            remote = try ExportValidation.scaleList(r, server: server.name)
+        } catch {
+            remoteError = error.asMTError.message
+        }
+    }
+
+    /// The last successful export is older than `maxAge` (or there never was one).
+    public func isStale(maxAge: Double) -> Bool {
+        guard let last = record?.lastSuccess else { return true }
+        return now.timeIntervalSince1970 - last > maxAge
+    }
+
+    /// One word for the screen and the JSON: healthy, attention (exit 1, held back, journal), failing (the last
+    /// run failed), never (no run recorded), stale (with --max-age, older than that).
+    public func health(maxAge: Double?) -> String {
+        if let maxAge, server.ready, isStale(maxAge: maxAge) { return record == nil ? "never exported" : "stale" }
+        guard let record else { return "never exported" }
+        if record.exit > .problems { return "failing" }
+        if record.exit == .problems || !problems.isEmpty
+            || scales.contains(where: { $0.heldBack > 0 || $0.pendingJournal || $0.problem != nil }) { return "needs attention" }
+        return "healthy"
+    }
+}
+
+/// Durations as `--max-age` takes them: `90s`, `30m`, `2h`, `1d`, `1h30m`; a bare number is seconds.
+public enum DurationText {
+    public static func parse(_ text: String) -> Double? {
+        if let n = Double(text), n >= 0, n.isFinite { return n }
+        var total = 0.0, digits = ""
+        for c in text {
+            if c.isASCII && c.isNumber { digits.append(c); continue }
+            let unit: Double
+            switch c {
+            case "s": unit = 1
+            case "m": unit = 60
+            case "h": unit = 3600
+            case "d": unit = 86_400
+            case "w": unit = 7 * 86_400
+            default: return nil
+            }
+            guard let n = Double(digits) else { return nil }
+            total += n * unit
+            digits = ""
+        }
+        return digits.isEmpty && !text.isEmpty ? total : nil
+    }
+
+    /// `45s`, `3m05s`, `2h10m`, `3d04h`: for "how long ago".
+    public static func format(_ seconds: Double) -> String {
+        let s = Int(max(seconds, 0))
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return String(format: "%dm%02ds", s / 60, s % 60) }
+        if s < 86_400 { return String(format: "%dh%02dm", s / 3600, s % 3600 / 60) }
+        return String(format: "%dd%02dh", s / 86_400, s % 86_400 / 3600)
+    }
+}

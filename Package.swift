@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "mt", targets: ["mt"]),
         // For the packages in Fuzz/ and Sim/ (a path dependency can only use products).
         .library(name: "MTCore", targets: ["MTCore"]),
+        .library(name: "MTStats", targets: ["MTStats"]), // mt-sim's tests score its studies with it
         .library(name: "MTTestSupport", targets: ["MTTestSupport"]),
     ],
     dependencies: [

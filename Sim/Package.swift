@@ -25,7 +25,8 @@ let package = Package(
         ]),
         .executableTarget(name: "mt-sim", dependencies: ["MTSim", .product(name: "MTCore", package: "mt")]),
         .testTarget(name: "MTSimTests", dependencies: [
-            "MTSim", .product(name: "MTCore", package: "mt"), .product(name: "MTTestSupport", package: "mt"),
+            "MTSim", .product(name: "MTCore", package: "mt"), .product(name: "MTStats", package: "mt"),
+            .product(name: "MTTestSupport", package: "mt"),
         ]),
     ]
 )

@@ -19,14 +19,8 @@ public struct BenchmarkCommand: Command {
         of archives, the distinct entries archived, the data rows of its active_data CSVs, and the entries export
         holds back (HELD: ids already written with other content, never written, never deleted).
 
-        --remote          also ask the server: its size for each scale, and how many of its entries are at or
-                          below the benchmark (for a deleteable scale those should be gone after an export)
-        --json            print the table as JSON
-
         set SCALE ID      set the benchmark of SCALE to ID. Entries up to ID count as exported: the next export
                           skips them. Asks for confirmation on a terminal; refused without --yes otherwise.
-          --deleteable true|false   set the scale's deleteable flag too (default: keep it; true for a new scale)
-          -y, --yes       do not ask
         reset SCALE       remove the benchmark of SCALE; the next export starts the scale afresh and recreates it
         import FILE       take the marks of the original tool's benchMark.json ({"OA": 812} or
                           {"OA": {"current": 812, "deleteable": true}}); scales it does not name are kept
@@ -41,7 +35,20 @@ public struct BenchmarkCommand: Command {
                           the lock appends them, decrypted, to the active CSV beside the entry already written
                           under the same id, and accepts both in the written set: the next export deletes them.
                           Logged at critical (mailed). Needs PRIVATE_FILE.
+        """
 
+    public static let options: [OptionSpec] = [
+        .flag("--remote", """
+            also ask the server: its size for each scale, and how many of its entries are at or
+            below the benchmark (for a deleteable scale those should be gone after an export)
+            """),
+        .choice("--deleteable", ["true", "false"], "set the scale's deleteable flag too (default: keep it; true for a new scale)",
+                verbs: ["set"]),
+        .flag("--yes", short: "-y", "do not ask", verbs: ["set", "rebuild", "release"]),
+        .global("--json", "print the table as JSON"),
+    ]
+
+    public static let notes = """
         SERVER may be left out when the configuration holds one server. Changes take the data directory's lock
         and replace active_data/benchMark.json atomically, in the shape the original tool reads.
 
@@ -49,7 +56,9 @@ public struct BenchmarkCommand: Command {
         broken file is kept as benchMark.json.corrupt-<stamp> (UTC), the marks are rebuilt as rebuild does, the
         change is applied on top, and the repair is logged at critical (so mailed). Marks that older tools
         wrote as 50.0 or "50" are read as 50, with a warning, and written back as whole numbers.
+        """
 
+    public static let exitStatus = """
         EXIT STATUS
           0   success
           1   the file was rebuilt, but some archives or state files could not be read (listed; their ids are
@@ -70,10 +79,10 @@ public struct BenchmarkCommand: Command {
     static let verbs = ["set", "reset", "import", "rebuild", "release"]
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
-        var p = ArgumentParser(arguments, command: name, usage: usage)
+        var p = ArgumentParser(arguments, for: Self.self)
         let remote = p.flag("--remote")
-        let yes = p.flag("--yes", short: "-y")
-        let deleteable = try p.choice("--deleteable", ["true", "false"]).map { $0 == "true" }
+        let yes = p.flag("--yes")
+        let deleteable = try p.choice("--deleteable").map { $0 == "true" }
         var args = try p.positionals()
         var serverName: String?
         if let first = args.first, !verbs.contains(first) {

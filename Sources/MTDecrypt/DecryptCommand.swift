@@ -14,23 +14,31 @@ public struct DecryptCommand: Command {
         lines, a CSV with *RSA columns, or - for standard input. Every field whose name ends in RSA (and every
         field named by --fields) is decrypted: base64, RSA PKCS#1 v1.5, UTF-8. A value that fails keeps its
         ciphertext and is reported on stderr with scale, id, field and the key files tried.
+        """
 
-        OPTIONS
-          --key PEM         private key (PKCS#1 or PKCS#8 PEM, DER, or passphrase-protected PEM); repeat after a
-                            key rotation, each value is tried with the key that worked last first. Without
-                            --key, the PRIVATE_FILE of --server NAME (or of the only server) is used.
-          --server NAME     take the keys from this server's block of the configuration
-          --format F        csv (default; header = sorted field names, or a CSV input's own column order),
-                            json (one array) or jsonl (one entry per line)
-          --fields a,b      decrypt these fields too
-          -o, --output OUT  write OUT (created 0600, atomically) instead of standard output
-          --value BASE64    decrypt one value and print its plaintext
-          --allow-readable-secrets
-                            accept a key file readable by group or others
+    public static let options: [OptionSpec] = [
+        .values("--key", "PEM", """
+            private key (PKCS#1 or PKCS#8 PEM, DER, or passphrase-protected PEM); repeat after a
+            key rotation, each value is tried with the key that worked last first. Without
+            --key, the PRIVATE_FILE of --server NAME (or of the only server) is used.
+            """),
+        .value("--server", "NAME", "take the keys from this server's block of the configuration"),
+        .choice("--format", DecryptFormat.allCases.map(\.rawValue), valueName: "F", """
+            csv (default; header = sorted field names, or a CSV input's own column order),
+            json (one array) or jsonl (one entry per line)
+            """),
+        .value("--fields", "a,b", "decrypt these fields too"),
+        .value("--output", short: "-o", "OUT", "write OUT (created 0600, atomically) instead of standard output"),
+        .value("--value", "BASE64", "decrypt one value and print its plaintext"),
+    ]
 
+    public static let notes = """
         The passphrase of a protected key comes from MT_KEY_PASSPHRASE, or is asked on the terminal (no echo).
-        Decrypted values are never logged or cached on disk.
+        Decrypted values are never logged or cached on disk. A key file readable by group or others is refused
+        unless --allow-readable-secrets is given.
+        """
 
+    public static let exitStatus = """
         EXIT STATUS
           0   every value decrypted
           1   some values could not be decrypted (listed on stderr; their ciphertext was kept)
@@ -45,12 +53,12 @@ public struct DecryptCommand: Command {
         """
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
-        var p = ArgumentParser(arguments, command: name, usage: usage)
+        var p = ArgumentParser(arguments, for: Self.self)
         let keyPaths = try p.values("--key")
         let server = try p.value("--server")
-        let format = try p.choice("--format", DecryptFormat.allCases.map(\.rawValue)).flatMap(DecryptFormat.init) ?? .csv
+        let format = try p.choice("--format").flatMap(DecryptFormat.init) ?? .csv
         let fields = try p.value("--fields").map { Set($0.split(separator: ",").map { String($0).trimmed }) } ?? []
-        let output = try p.value("--output", short: "-o")
+        let output = try p.value("--output")
         let value = try p.value("--value")
         let files = try p.positionals()
         if value != nil && !files.isEmpty {

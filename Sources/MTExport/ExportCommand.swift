@@ -18,17 +18,24 @@ public struct ExportCommand: Command {
         and verify it, record its SHA-256; append the new rows, decrypted, to active_data/<Scale>_<DATE>.csv when
         PRIVATE_FILE is set (crash-safe, each entry once); then, with DELETE_MODE on and a deleteable scale,
         delete the archived entries (ledger/deletions.tsv first); then update benchMark.json.
+        """
 
-        OPTIONS
-          --dry-run          fetch and check only: nothing is written or deleted
-          --no-delete        archive and write CSVs, delete nothing (even with DELETE_MODE)
-          --concurrency N    parallel DELETE connections to start with (1-64; default CONCURRENCY, 4); they
-                             grow towards MAX_CONCURRENCY (16) while the server keeps up, halve on 5xx
-          --after STAMP      only entries after STAMP (yyyy-MM-dd-HH-mm-ss) for every selected scale; the
-                             server reads it in its own JVM zone (US servers: UTC-5), not UTC. Non-deleteable
-                             scales whose every row has a date get after=<last fetch - 26 h 5 min> (UTC)
-                             automatically, and a full fetch at least weekly; rows fetched twice are dropped by id
+    public static let options: [OptionSpec] = [
+        .flag("--dry-run", "fetch and check only: nothing is written or deleted"),
+        .flag("--no-delete", "archive and write CSVs, delete nothing (even with DELETE_MODE)"),
+        .integer("--concurrency", "N", range: 1...64, """
+            parallel DELETE connections to start with (1-64; default CONCURRENCY, 4); they
+            grow towards MAX_CONCURRENCY (16) while the server keeps up, halve on 5xx
+            """),
+        .value("--after", "STAMP", """
+            only entries after STAMP (yyyy-MM-dd-HH-mm-ss) for every selected scale; the
+            server reads it in its own JVM zone (US servers: UTC-5), not UTC. Non-deleteable
+            scales whose every row has a date get after=<last fetch - 26 h 5 min> (UTC)
+            automatically, and a full fetch at least weekly; rows fetched twice are dropped by id
+            """),
+    ]
 
+    public static let notes = """
         An archive is in raw_data/SHA256SUMS before anything else happens; if its line cannot be written, the
         run stops there (nothing more fetched or deleted). A scale the server lists with entries but whose
         answer holds none is a warning in the log and the summary (exit 0): nothing was sent, nothing is lost.
@@ -45,7 +52,9 @@ public struct ExportCommand: Command {
           */5 * * * *  mt export -q          # deleteable scales, every 5 minutes
           17 3 * * *   mt export . static -q # non-deleteable scales, daily
           17 * * * *   mt status --max-age 30m -q  # mails when exports have stopped working
+        """
 
+    public static let exitStatus = """
         EXIT STATUS (mt export: the worst outcome of every server and scale)
           0   every selected scale was handled
           1   partial: leftovers still on the server, entries held back because their id is already written
@@ -67,11 +76,11 @@ public struct ExportCommand: Command {
         """
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
-        var args = ArgumentParser(arguments, command: name, usage: usage)
+        var args = ArgumentParser(arguments, for: Self.self)
         var options = ExportOptions()
         options.dryRun = args.flag("--dry-run")
         options.noDelete = args.flag("--no-delete")
-        options.concurrency = try args.int("--concurrency", range: 1...64)
+        options.concurrency = try args.int("--concurrency")
         if let stamp = try args.value("--after") {
             guard let after = AfterStamp(stamp) else {
                 throw MTError.usage("--after expects yyyy-MM-dd-HH-mm-ss (in the server's zone), got '\(stamp)'", usage: usage)

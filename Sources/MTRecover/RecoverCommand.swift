@@ -20,21 +20,26 @@ public struct RecoverCommand: Command {
         non-deleteable scale its full snapshots and after= increments plus rows only older archives hold, as
         mt export writes them. An entry whose id an earlier archive holds with other content (ids restarted) is
         kept too and named in the README.
+        """
 
-        OPTIONS
-          --key PEM       private key(s) to use instead of the server's PRIVATE_FILE (repeatable)
-          --static        describe the scale(s) as non-deleteable in the README (every archive is read)
-          --deleteable    describe the scale(s) as deleteable in the README
-          --fields a,b    decrypt these fields too (besides every field ending in RSA)
-          --json          print a JSON report of what was rebuilt
+    public static let options: [OptionSpec] = [
+        .values("--key", "PEM", "private key(s) to use instead of the server's PRIVATE_FILE (repeatable)"),
+        .flag("--static", "describe the scale(s) as non-deleteable in the README (every archive is read)"),
+        .flag("--deleteable", "describe the scale(s) as deleteable in the README"),
+        .value("--fields", "a,b", "decrypt these fields too (besides every field ending in RSA)"),
+        .global("--json", "print a JSON report of what was rebuilt"),
+    ]
 
+    public static let notes = """
         The original's 2015 shelve archives, raw_data/<Scale>_<Mon_DD_YYYY>.raw.db (Python 2 shelve files), are
         not read: each is named on stderr, with how to convert it to JSON (mt-recover(1), SHELVE ARCHIVES).
 
         The data directory lock is taken, as mt export takes it. A progress bar is shown when stderr is a
         terminal. The CSV and README are written to temporary files and renamed: a crash never leaves a
         half-written file under its final name.
+        """
 
+    public static let exitStatus = """
         EXIT STATUS
           0   every scale rebuilt, every value decrypted
           1   rebuilt, but some values could not be decrypted (ciphertext kept; see the README)
@@ -50,7 +55,7 @@ public struct RecoverCommand: Command {
         """
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
-        var p = ArgumentParser(arguments, command: name, usage: usage)
+        var p = ArgumentParser(arguments, for: Self.self)
         let keyPaths = try p.values("--key")
         let forceStatic = p.flag("--static")
         let forceDeleteable = p.flag("--deleteable")

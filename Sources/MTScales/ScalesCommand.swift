@@ -36,15 +36,19 @@ public struct ScalesCommand: Command {
         server is named; see its comments to extend or override it. The studies (r34, r01, kaiser, templeton)
         define some scales differently: --study NAME (or a server's STUDY key, for mt scales SERVER) selects
         that study's definitions over the shared base.
+        """
 
-        OPTIONS
-          --local        the catalogue instead of a server's list
-          --scale NAME   check: the scale of every file
-          --study NAME   --local, show, check: the study whose definitions apply (r34, r01, kaiser, templeton)
-          --format F     codebook: md (default), csv (one table) or html (self-contained page)
-          -o, --output OUT  codebook: write to OUT (atomically, mode 0600) instead of stdout
-          --json         machine-readable output (every form)
+    public static let options: [OptionSpec] = [
+        .flag("--local", "the catalogue instead of a server's list"),
+        .value("--scale", "NAME", "the scale of every file", verbs: ["check"]),
+        .value("--study", "NAME", "--local, show, check: the study whose definitions apply (r34, r01, kaiser, templeton)"),
+        .choice("--format", ["md", "csv", "html"], valueName: "F", "md (default), csv (one table) or html (self-contained page)",
+                verbs: ["codebook"]),
+        .value("--output", short: "-o", "OUT", "write to OUT (atomically, mode 0600) instead of stdout", verbs: ["codebook"]),
+        .global("--json", "machine-readable output (every form)"),
+    ]
 
+    public static let exitStatus = """
         EXIT STATUS
           0   done
           1   check found missing or unknown columns
@@ -60,12 +64,12 @@ public struct ScalesCommand: Command {
         """
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
-        var p = ArgumentParser(arguments, command: name, usage: usage)
+        var p = ArgumentParser(arguments, for: Self.self)
         let local = p.flag("--local")
         let scale = try p.value("--scale")
         let study = try p.value("--study").map(Study.init)
-        let format = try p.choice("--format", ["md", "csv", "html"])
-        let output = try p.value("--output", short: "-o")
+        let format = try p.choice("--format")
+        let output = try p.value("--output")
         var args = try p.positionals()
         let verb = args.first.flatMap { ["show", "check", "codebook"].contains($0) ? $0 : nil }
         if verb != nil { args.removeFirst() }

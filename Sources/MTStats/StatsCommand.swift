@@ -64,26 +64,37 @@ public struct StatsCommand: Command {
                        participantId, participant, else the first column whose name contains "participant"
                        (a warning names it). With none, participants and duplicates are unknown (null in
                        --json, - in the table), never 0.
+        """
 
-        OPTIONS
-          --recovered        read SERVER's recovered_data instead of active_data
-          --scale NAME       treat every FILE.csv as scale NAME
-          --study NAME       the study whose scale definitions apply (r34, r01, kaiser, templeton); default: the
-                             server's STUDY key, else the catalogue's shared base
-          --csv              summary as CSV (one row per scale and column)
-          --keep first|last  dedupe: which entry of an identity stays (default first)
-          --scores           wide: scores instead of item answers
-          -o, --output OUT   score, wide, dedupe: write CSV to OUT (atomically, mode 0600) instead of stdout;
-                             mend: the folder for the copies (made if missing); an output that would
-                             replace an input is refused
-          --html OUT         report: the HTML file to write (atomically, mode 0600)
-          --exclude FILE     flow, report: participant ids to exclude (test accounts), added to EXCLUDE_IDS
-          --json             flow: an array of {stage, session, arm, participants, lost}, stage by stage, the
-                             whole study (arm null) before each arm; session is null for screening stages.
-                             summary: an array with, per scale, exactly scale, entries, participants,
-                             duplicates, missing {column: n}, outOfRange {column: n}, sessions {session: n},
-                             firstDate, lastDate (ISO 8601, UTC)
+    public static let options: [OptionSpec] = [
+        .flag("--recovered", "read SERVER's recovered_data instead of active_data"),
+        .value("--scale", "NAME", "treat every FILE.csv as scale NAME"),
+        .value("--study", "NAME", """
+            the study whose scale definitions apply (r34, r01, kaiser, templeton); default: the
+            server's STUDY key, else the catalogue's shared base
+            """),
+        .flag("--csv", "as CSV (one row per scale and column)", verbs: ["summary"]),
+        .choice("--keep", StatsTransforms.Keep.allCases.map(\.rawValue), "which entry of an identity stays (default first)",
+                verbs: ["dedupe"]),
+        .flag("--scores", "scores instead of item answers", verbs: ["wide"]),
+        .value("--output", short: "-o", "OUT", """
+            write to OUT (atomically, mode 0600) instead of stdout; for
+            mend, the folder for the copies (made if missing); an output that
+            would replace an input is refused
+            """, verbs: ["score", "wide", "dedupe", "mend"]),
+        .value("--html", "OUT", "the HTML file to write (atomically, mode 0600)", verbs: ["report"]),
+        .value("--exclude", "FILE", "participant ids to exclude (test accounts), added to EXCLUDE_IDS",
+               verbs: ["flow", "report"]),
+        .global("--json", """
+            flow: an array of {stage, session, arm, participants, lost}, stage by stage, the
+            whole study (arm null) before each arm; session is null for screening stages.
+            summary: an array with, per scale, exactly scale, entries, participants,
+            duplicates, missing {column: n}, outOfRange {column: n}, sessions {session: n},
+            firstDate, lastDate (ISO 8601, UTC)
+            """),
+    ]
 
+    public static let notes = """
         FLOW (the lab's R scripts, with the catalogue's `designs:` block naming tables and columns)
           screened     anonymous screenings (empty session, or no participant) once per sessionId, the first
                        counting, plus participants with ELIGIBLE entries of the screening scale, the last counting
@@ -102,7 +113,9 @@ public struct StatsCommand: Command {
 
         Quirks in the data (booleans exported as the byte \\001, ragged rows, a renamed participant column,
         ciphertext left in an *RSA column, dates that do not parse) are printed as warnings on stderr.
+        """
 
+    public static let exitStatus = """
         EXIT STATUS
           0   done (warnings may have been printed)
           64  usage error
@@ -132,13 +145,13 @@ public struct StatsCommand: Command {
     }
 
     static func parse(_ arguments: [String]) throws -> Options {
-        var p = ArgumentParser(arguments, command: name, usage: usage)
+        var p = ArgumentParser(arguments, for: Self.self)
         var o = Options()
         o.recovered = p.flag("--recovered")
         o.csv = p.flag("--csv")
         o.scores = p.flag("--scores")
-        if let k = try p.choice("--keep", StatsTransforms.Keep.allCases.map(\.rawValue)) { o.keep = StatsTransforms.Keep(rawValue: k)! }
-        o.output = try p.value("--output", short: "-o")
+        if let k = try p.choice("--keep") { o.keep = StatsTransforms.Keep(rawValue: k)! }
+        o.output = try p.value("--output")
         o.html = try p.value("--html")
         o.scale = try p.value("--scale")
         o.study = try p.value("--study").map(Study.init)
@@ -146,20 +159,14 @@ public struct StatsCommand: Command {
         var args = try p.positionals()
         if let first = args.first, verbs.contains(first) { o.verb = first; args.removeFirst() }
         o.inputs = args
-        func refuse(_ option: String, unless verbs: [String]) throws {
-            guard verbs.contains(o.verb) else {
-                throw MTError.usage("mt stats \(o.verb): \(option) is for \(verbs.joined(separator: ", ")) only", usage: usage)
-            }
-        }
-        if o.csv { try refuse("--csv", unless: ["summary"]) }
-        if o.scores { try refuse("--scores", unless: ["wide"]) }
-        if arguments.contains(where: { $0 == "--keep" || $0.hasPrefix("--keep=") }) { try refuse("--keep", unless: ["dedupe"]) }
-        if o.output != nil { try refuse("-o", unless: ["score", "wide", "dedupe", "mend"]) }
         if o.scale != nil && o.verb == "mend" {
             throw MTError.usage("mt stats mend: --scale is not for mend (copies keep their names)", usage: usage)
         }
-        if o.html != nil { try refuse("--html", unless: ["report"]) }
-        if o.exclude != nil { try refuse("--exclude", unless: ["flow", "report"]) }
+        // The declaration says which verbs each option goes with.
+        for option in options where !option.verbs.isEmpty && p.given.contains(option.long) && !option.verbs.contains(o.verb) {
+            throw MTError.usage("mt stats \(o.verb): \(option.short ?? option.long) is for \(option.verbs.joined(separator: ", ")) only",
+                                usage: usage)
+        }
         if o.verb == "report" && o.html == nil {
             throw MTError.usage("mt stats report needs --html OUT (the file to write)", usage: usage)
         }

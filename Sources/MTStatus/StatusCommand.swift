@@ -19,23 +19,30 @@ public struct StatusCommand: Command {
         Read-only and fast: it reads PATH/state (the run record state/last_run.json that every export run
         rewrites, and export's state files), the archive names in raw_data, and nothing else; no server is
         contacted unless --remote is given. PATH/state alone is enough (another machine may copy or mount it).
+        """
 
-        OPTIONS
-          --max-age DURATION  dead man's switch: when a READY server's last successful export is older than
-                              DURATION (90s, 30m, 2h, 1d, 1h30m; a bare number is seconds), or it never had one,
-                              say so on stderr, send one alert mail per such server (ALERT_EMAIL) and exit 1
-          --remote            also ask each server for its list of scales (entries waiting per scale)
-          --json              the same as JSON (times in Unix seconds)
+    public static let options: [OptionSpec] = [
+        .value("--max-age", "DURATION", """
+            dead man's switch: when a READY server's last successful export is older than
+            DURATION (90s, 30m, 2h, 1d, 1h30m; a bare number is seconds), or it never had one,
+            say so on stderr, send one alert mail per such server (ALERT_EMAIL) and exit 1
+            """),
+        .flag("--remote", "also ask each server for its list of scales (entries waiting per scale)"),
+        .global("--json", "the same as JSON (times in Unix seconds)"),
+    ]
 
+    public static let notes = """
           */5 * * * *  mt export -q
           17 * * * *   mt status --max-age 30m -q    # a second cron line: mails when exports stop working
+        """
 
+    public static let exitStatus = """
         EXIT STATUS: 0 shown; 1 --max-age and a READY server's last success is older (or missing);
         69 --remote and a server did not answer as expected; 78 configuration error.
         """
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
-        var p = ArgumentParser(arguments, command: name, usage: usage)
+        var p = ArgumentParser(arguments, for: Self.self)
         let remote = p.flag("--remote")
         var maxAge: Double?
         if let text = try p.value("--max-age") {

@@ -22,17 +22,23 @@ public struct VerifyCommand: Command {
           benchmark     the benchmark of each scale is at or above its highest archived id
           CSV files     each parses (RFC 4180) with one column count; no RSA ciphertext left in *RSA columns
           permissions   no data file or folder open to group or others (the chmod to run is given)
+        """
 
-        --remote        also ask the server: no entry of a deleteable scale at or below its benchmark remains
-        --json          print the findings as JSON (kind, path, line, scale, id, message, hint)
+    public static let options: [OptionSpec] = [
+        .flag("--remote", "also ask the server: no entry of a deleteable scale at or below its benchmark remains"),
+        .global("--json", "print the findings as JSON (kind, path, line, scale, id, message, hint)"),
+    ]
 
+    public static let notes = """
         Archives are read on all cores; a progress bar is shown only when stderr is a terminal.
 
         verify never takes the data directory's lock, so it may run beside an export. When an export holds the
         lock it says so (pid, since when), and marks the findings a running export leaves for a moment
         (checksum-missing, csv-missing, csv-parse, benchmark-behind, benchmark-missing, remote-remains) with
         "may be work in progress"; run it again after the export ends before acting on them.
+        """
 
+    public static let exitStatus = """
         EXIT STATUS
           0   every check holds
           1   findings were listed
@@ -45,7 +51,7 @@ public struct VerifyCommand: Command {
         """
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
-        var p = ArgumentParser(arguments, command: name, usage: usage)
+        var p = ArgumentParser(arguments, for: Self.self)
         let remote = p.flag("--remote")
         let args = try p.positionals(max: 1)
         let config = try context.loadConfig()

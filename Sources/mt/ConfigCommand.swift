@@ -12,11 +12,13 @@ struct ConfigCommand: Command {
                          Nothing is sent over the network.
         path             print which configuration file would be used and where mt looked.
 
-        With --json, check prints one object per server with its findings.
-
         Errors name the file, line, block and key and show the offending line; the value of a password key
         (PASS, SMTP_PASS, anything named like a secret) is shown as <redacted>, never the text.
-
+        """
+    static let options: [OptionSpec] = [
+        .global("--json", "check prints one object per server with its findings"),
+    ]
+    static let exitStatus = """
         EXIT STATUS
           0   all good (warnings are printed)
           64  usage error
@@ -25,7 +27,7 @@ struct ConfigCommand: Command {
         """
 
     static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {
-        let p = ArgumentParser(arguments, command: name, usage: usage)
+        let p = ArgumentParser(arguments, for: Self.self)
         var args = try p.positionals(max: 2)
         let verb = args.first.map { ["check", "path"].contains($0) ? $0 : "check" } ?? "check"
         if args.first == verb { args.removeFirst() }

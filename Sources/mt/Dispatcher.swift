@@ -78,12 +78,7 @@ struct Dispatcher {
         \(list.joined(separator: "\n"))
 
         Global options (before or after the command):
-           --config PATH              configuration file (default: $MT_CONFIG, ./config/server.yaml,
-                                      $XDG_CONFIG_HOME/mt/config.yaml, /etc/mt/config.yaml)
-           --json                     machine-readable output
-           -q, --quiet                errors only on the console
-           -v, --verbose              debug messages on the console
-           --allow-readable-secrets   accept password and key files that group or others can read
+        \(OptionSpec.helpText(GlobalOptions.declarations))
 
         Exit status:
         \(ExitCode.table)

@@ -1,4 +1,4 @@
-@testable import MTCore
+@testable import MTStats
 import Testing
 
 /// The summary's exact distinct counting against Swift's own Set, over keys of every length class (empty,

@@ -1,5 +1,6 @@
 import Foundation
 import MTCore
+@testable import MTStats
 import MTTestSupport
 import Testing
 

@@ -2,7 +2,7 @@ import Foundation
 
 /// Shared mutable state of the running server behind one lock: NIO's event-loop threads and the signal and
 /// arrival timers all reach it, and every change (a delete and its ledger line) must be atomic.
-final class Locked<State>: @unchecked Sendable {
+final class Locked<State>: @unchecked Sendable { // safe: `state` is reached through withLock only
     private let lock = NSLock()
     private var state: State
 

@@ -1,6 +1,7 @@
 import Foundation
 import MTCore
 import MTSim
+import MTStats
 import MTTestSupport
 import Testing
 

@@ -3,13 +3,21 @@
 /// Each call takes what it matches out of the list; `positionals()` then refuses anything left that looks
 /// like an option. Accepts `--name VALUE`, `--name=VALUE` and grouped short flags are not supported on purpose:
 /// scripts stay readable.
+///
+/// A command parser is made from the command's declaration (`init(_:for:)`, see `OptionSpec`): each call then
+/// takes the short name, range or words from the declaration, and asking for an undeclared option stops the
+/// program (a bug, found by any test that reaches the call).
 public struct ArgumentParser: Sendable {
     private var args: [String]
     private var afterDashDash: [String] = []
     public let usage: String
     public let command: String
+    /// The command's declared options; nil for a program that declares none (mt-sim).
+    public let declared: [OptionSpec]?
+    /// The long names of the options found so far.
+    public private(set) var given: Set<String> = []
 
-    public init(_ arguments: [String], command: String, usage: String) {
+    public init(_ arguments: [String], command: String, usage: String, declared: [OptionSpec]? = nil) {
         if let i = arguments.firstIndex(of: "--") {
             args = Array(arguments[..<i])
             afterDashDash = Array(arguments[(i + 1)...])
@@ -18,23 +26,41 @@ public struct ArgumentParser: Sendable {
         }
         self.usage = usage
         self.command = command
+        self.declared = declared
+    }
+
+    /// The parser of one `mt` command, from its declaration.
+    public init<C: Command>(_ arguments: [String], for command: C.Type) {
+        self.init(arguments, command: command.name, usage: command.usage, declared: command.options)
+    }
+
+    /// The declaration of `long`; an undeclared name is a programming error.
+    private func spec(_ long: String) -> OptionSpec? {
+        guard let declared else { return nil }
+        guard let spec = declared.first(where: { $0.long == long }), spec.kind != .global else {
+            preconditionFailure("mt \(command) parses \(long) without declaring it in its options")
+        }
+        return spec
     }
 
     /// True when `--help`/`-h` was given.
     public mutating func wantsHelp() -> Bool { flag("--help", short: "-h") }
 
     public mutating func flag(_ long: String, short: String? = nil) -> Bool {
+        let short = short ?? spec(long)?.short
         var found = false
         args.removeAll { a in
             let hit = a == long || (short != nil && a == short)
             if hit { found = true }
             return hit
         }
+        if found { given.insert(long) }
         return found
     }
 
     /// Every value of a repeatable option, in order.
     public mutating func values(_ long: String, short: String? = nil) throws -> [String] {
+        let short = short ?? spec(long)?.short
         var out: [String] = []
         var kept: [String] = []
         var i = 0
@@ -58,6 +84,7 @@ public struct ArgumentParser: Sendable {
             i += 1
         }
         args = kept
+        if !out.isEmpty { given.insert(long) }
         return out
     }
 
@@ -68,8 +95,12 @@ public struct ArgumentParser: Sendable {
         return all.first
     }
 
-    /// An integer option within bounds.
-    public mutating func int(_ long: String, short: String? = nil, range: ClosedRange<Int>) throws -> Int? {
+    /// An integer option within bounds (by default the declared range).
+    public mutating func int(_ long: String, short: String? = nil, range: ClosedRange<Int>? = nil) throws -> Int? {
+        guard case .integer(let declaredRange)? = spec(long)?.kind ?? range.map({ .integer($0) }) else {
+            preconditionFailure("mt \(command): \(long) is not declared as an integer")
+        }
+        let range = range ?? declaredRange
         guard let s = try value(long, short: short) else { return nil }
         guard let n = Int(s), range.contains(n) else {
             throw MTError.usage("\(long) expects a whole number from \(range.lowerBound) to \(range.upperBound), got '\(s)'", usage: usage)
@@ -77,8 +108,12 @@ public struct ArgumentParser: Sendable {
         return n
     }
 
-    /// One of a fixed set of words.
-    public mutating func choice(_ long: String, _ allowed: [String]) throws -> String? {
+    /// One of a fixed set of words (by default the declared ones).
+    public mutating func choice(_ long: String, _ allowed: [String]? = nil) throws -> String? {
+        guard case .choice(let declaredWords)? = spec(long)?.kind ?? allowed.map({ .choice($0) }) else {
+            preconditionFailure("mt \(command): \(long) is not declared as a choice")
+        }
+        let allowed = allowed ?? declaredWords
         guard let s = try value(long) else { return nil }
         guard allowed.contains(s) else {
             throw MTError.usage("\(long) must be one of \(allowed.joined(separator: ", ")), got '\(s)'", usage: usage)

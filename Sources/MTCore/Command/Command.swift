@@ -9,30 +9,31 @@ public protocol Command: Sendable {
     static var summary: String { get }
     /// The usage lines, without the leading "usage: ".
     static var usage: String { get }
-    /// The body of `mt CMD --help`: options, then an EXIT STATUS section.
+    /// The description of `mt CMD --help` (and its verbs), before the OPTIONS section.
     static var help: String { get }
+    /// Every option the command parses, declared once: the parser, the OPTIONS section of `--help` and the
+    /// documentation test read it (see `OptionSpec`).
+    static var options: [OptionSpec] { get }
+    /// More text after the OPTIONS section (notes, examples); empty by default.
+    static var notes: String { get }
+    /// The command's own EXIT STATUS section, its heading included.
+    static var exitStatus: String { get }
 
     static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode
 }
 
 extension Command {
-    /// The full `--help` text: usage, body, and the shared exit-code table.
+    public static var notes: String { "" }
+
+    /// The full `--help` text: usage, description, the declared options, notes, exit status, the global options.
     public static var fullHelp: String {
-        """
-        usage: \(usage.replacingOccurrences(of: "\n", with: "\n       "))
-
-        \(summary)
-
-        \(help)
-
-        GLOBAL OPTIONS
-          --config PATH   configuration file (see mt help config)
-          --json          machine-readable output
-          -q, --quiet     errors only on the console
-          -v, --verbose   debug messages on the console
-
-        The meaning of every exit code, and how a run picks its worst one: mt help.
-        """
+        var parts = ["usage: " + usage.replacingOccurrences(of: "\n", with: "\n       "), summary, help]
+        if !options.isEmpty { parts.append("OPTIONS\n" + OptionSpec.helpText(options)) }
+        if !notes.isEmpty { parts.append(notes) }
+        parts.append(exitStatus)
+        parts.append("GLOBAL OPTIONS\n" + OptionSpec.helpText(GlobalOptions.declarations))
+        parts.append("The meaning of every exit code, and how a run picks its worst one: mt help.")
+        return parts.joined(separator: "\n\n")
     }
 }
 
@@ -56,6 +57,18 @@ public struct GlobalOptions: Sendable, Equatable {
         self.verbosity = verbosity
         self.allowReadableSecrets = allowReadableSecrets
     }
+
+    /// The options every command accepts, declared as commands declare theirs; `extract` takes exactly these.
+    public static let declarations: [OptionSpec] = [
+        .value("--config", "PATH", """
+            configuration file (default: $MT_CONFIG, ./config/server.yaml,
+            $XDG_CONFIG_HOME/mt/config.yaml, /etc/mt/config.yaml)
+            """),
+        .flag("--json", "machine-readable output"),
+        .flag("--quiet", short: "-q", "errors only on the console"),
+        .flag("--verbose", short: "-v", "debug messages on the console"),
+        .flag("--allow-readable-secrets", "accept password and key files that group or others can read"),
+    ]
 
     /// Takes the global options out of `arguments` wherever they stand (up to a `--`), leaving the rest in order.
     public static func extract(from arguments: [String]) throws -> (GlobalOptions, [String]) {

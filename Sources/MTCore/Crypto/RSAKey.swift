@@ -15,7 +15,7 @@ func openSSLErrorText() -> String {
 }
 
 /// An RSA private key loaded through OpenSSL 3's EVP API: PKCS#1 PEM, PKCS#8 PEM (optionally encrypted), or DER.
-public final class RSAPrivateKey: @unchecked Sendable {
+public final class RSAPrivateKey: @unchecked Sendable { // safe: OpenSSL 3 allows concurrent use of a key that is not changed
     let pkey: OpaquePointer
     /// Where the key came from, for messages ("key file(s) tried").
     public let source: String
@@ -115,7 +115,7 @@ public final class RSAPrivateKey: @unchecked Sendable {
 }
 
 /// An RSA public key: the study server's side, used by mt-sim and tests to encrypt as the server does.
-public final class RSAPublicKey: @unchecked Sendable {
+public final class RSAPublicKey: @unchecked Sendable { // safe: OpenSSL 3 allows concurrent use of a key that is not changed
     let pkey: OpaquePointer
 
     init(pkey: OpaquePointer) { self.pkey = pkey }

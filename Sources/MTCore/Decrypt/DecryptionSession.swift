@@ -64,14 +64,14 @@ public final class DecryptionSession {
                 slots.append((e, f, u))
             }
         }
-        let outcomes = OutcomeBuffer(count: uniques.count)
-        defer { outcomes.release() }
+        var outcomes: [Outcome] = []
+        outcomes.reserveCapacity(uniques.count)
 
         // The probe: the run's first values, before any work on the rest.
         var next = 0
         while !anySuccess && next < uniques.count {
             let end = min(uniques.count, next + max(1, probeSize - failedBeforeSuccess))
-            run(uniques, next..<end, into: outcomes)
+            outcomes += run(uniques, next..<end)
             for i in next..<end {
                 switch outcomes[i] {
                 // Bytes that are not UTF-8 still passed the padding check: the key matches, the value is odd.
@@ -85,7 +85,7 @@ public final class DecryptionSession {
                 throw EntryDecryption.keyMismatch(scale: scale, keys: keys, failed: failedBeforeSuccess)
             }
         }
-        run(uniques, next..<uniques.count, into: outcomes)
+        outcomes += run(uniques, next..<uniques.count)
         decryptedValues += uniques.count
 
         // Assemble in input order.
@@ -131,10 +131,7 @@ public final class DecryptionSession {
 
     /// Decrypts one base64 value with the key ring, the preferred key first: plaintext, or nil with a reason.
     public func decryptValue(_ text: String) -> (plain: String?, reason: String) {
-        let box = OutcomeBuffer(count: 1)
-        defer { box.release() }
-        run([text], 0..<1, into: box)
-        switch box[0] {
+        switch run([text], 0..<1)[0] {
         case .plain(let p, _): anySuccess = true; return (p, "")
         case .failed: failedBeforeSuccess += anySuccess ? 0 : 1; return (nil, "no key could decrypt it")
         case .notBase64: return (nil, "not base64")
@@ -142,7 +139,7 @@ public final class DecryptionSession {
         }
     }
 
-    private func remember(_ uniques: [String], _ outcomes: OutcomeBuffer) {
+    private func remember(_ uniques: [String], _ outcomes: [Outcome]) {
         guard cacheLimit > 0 else { return }
         for (i, text) in uniques.enumerated() {
             guard case .plain(let p, _) = outcomes[i] else { continue }
@@ -151,20 +148,21 @@ public final class DecryptionSession {
         }
     }
 
-    /// Decrypts `uniques[range]` into `outcomes`, spread over the workers in chunks (small enough to balance a
-    /// busy machine, large enough that each chunk's OpenSSL contexts cost nothing next to its RSA operations).
-    private func run(_ uniques: [String], _ range: Range<Int>, into outcomes: OutcomeBuffer) {
-        guard !range.isEmpty else { return }
+    /// Decrypts `uniques[range]`, spread over the workers in chunks (small enough to balance a busy machine, large
+    /// enough that each chunk's OpenSSL contexts cost nothing next to its RSA operations); outcomes in order.
+    private func run(_ uniques: [String], _ range: Range<Int>) -> [Outcome] {
+        guard !range.isEmpty else { return [] }
         let chunk = max(4, min(128, range.count / (workers * 8)))
         let chunks = (range.count + chunk - 1) / chunk
         let keys = self.keys.keys
         let first = preferredKey
-        let work: @Sendable (Int) -> Void = { c in
+        return WorkerPool(workers: workers).map(chunks) { c in
             var decryptors: [RSADecryptor?] = Array(repeating: nil, count: keys.count)
             var preferred = first
+            var outcomes: [Outcome] = []
             let lo = range.lowerBound + c * chunk
             for i in lo..<min(range.upperBound, lo + chunk) {
-                guard let cipher = Base64.decode(uniques[i]) else { outcomes[i] = .notBase64; continue }
+                guard let cipher = Base64.decode(uniques[i]) else { outcomes.append(.notBase64); continue }
                 var result = Outcome.failed
                 for step in 0..<keys.count {
                     let k = (preferred + step) % keys.count
@@ -175,42 +173,16 @@ public final class DecryptionSession {
                     preferred = k
                     break
                 }
-                outcomes[i] = result
+                outcomes.append(result)
             }
-        }
-        if chunks == 1 || workers == 1 {
-            for c in 0..<chunks { work(c) }
-        } else {
-            DispatchQueue.concurrentPerform(iterations: chunks, execute: work)
-        }
+            return outcomes
+        }.flatMap { $0 }
     }
 }
 
-enum Outcome {
+enum Outcome: Sendable {
     case plain(String, Int)
     case failed
     case notBase64
     case notUTF8
-}
-
-/// Fixed slots written by exactly one worker each, read after all workers finished.
-final class OutcomeBuffer: @unchecked Sendable {
-    private let base: UnsafeMutablePointer<Outcome>
-    private let count: Int
-
-    init(count: Int) {
-        self.count = count
-        base = .allocate(capacity: max(count, 1))
-        base.initialize(repeating: .failed, count: count)
-    }
-
-    subscript(i: Int) -> Outcome {
-        get { base[i] }
-        set { base[i] = newValue }
-    }
-
-    func release() {
-        base.deinitialize(count: count)
-        base.deallocate()
-    }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// The lab's private keys, newest first; after a key rotation old keys still open old values.
 /// Each value is tried with the key that worked last first.
-public final class KeyRing: @unchecked Sendable {
+public final class KeyRing: @unchecked Sendable { // safe: immutable after init (an array of Sendable keys)
     public let keys: [RSAPrivateKey]
 
     public init(keys: [RSAPrivateKey]) { self.keys = keys }

@@ -59,7 +59,7 @@ public struct FileLogHandler: LogHandler {
 }
 
 /// Gathers the run's critical messages so that one e-mail carries them all (no alert storm).
-public final class AlertCollector: @unchecked Sendable {
+public final class AlertCollector: @unchecked Sendable { // safe: `lines` is used under `lock` only
     private let lock = NSLock()
     private var lines: [String] = []
 

@@ -3,7 +3,7 @@ import Logging
 
 /// The four log files of DESIGN §3 in `PATH/logs`, each rotated at local midnight with a date suffix and kept
 /// for 366 days. `mt` runs are short (cron), so rotation also looks at the file's last change when it opens.
-public final class LogFiles: @unchecked Sendable {
+public final class LogFiles: @unchecked Sendable { // safe: handles and failed are used under `lock` only
     public static let files: [(name: String, minimum: Logger.Level)] = [
         ("DEBUG.log", .debug), ("Daily.log", .info), ("error.log", .warning), ("break_down.log", .critical),
     ]

@@ -2,7 +2,7 @@ import Foundation
 
 /// Whether every log line of a command run reached its files. Shared by the run's loggers (one per server);
 /// a run whose record is incomplete exits 1 (partial) rather than 0, so the gap is noticed.
-public final class LogHealth: @unchecked Sendable {
+public final class LogHealth: @unchecked Sendable { // safe: problems and said are used under `lock` only
     private let lock = NSLock()
     private var problems: [String] = []
     private var said: Set<String> = []

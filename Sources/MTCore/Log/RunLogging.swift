@@ -5,7 +5,7 @@ import Logging
 ///
 /// Built per server rather than bootstrapped globally: one run may touch several servers, each with its own
 /// `PATH/logs`, and no global state is kept.
-public final class RunLogging: @unchecked Sendable {
+public final class RunLogging: @unchecked Sendable { // safe: every stored property is a let of a Sendable type
     public let logger: Logger
     public let alerts: AlertCollector
     let server: ServerConfig

@@ -7,7 +7,7 @@ import Glibc
 ///
 /// A failed write is remembered, never dropped: `finish` turns it into the process's exit status, so output lost
 /// to a full disk or a closed descriptor is a failure (as git's `run_builtin` treats it).
-public final class Output: @unchecked Sendable {
+public final class Output: @unchecked Sendable { // safe: buffer and firstError are used under `lock` only
     private let fd: Int32
     private let lock = NSLock()
     private var buffer: [UInt8] = []

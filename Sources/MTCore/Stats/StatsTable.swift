@@ -232,3 +232,10 @@ public struct StatsTable: Sendable {
         }
     }
 }
+
+extension ScaleSpec {
+    /// The item columns of a table: the columns the catalogue counts as items.
+    public func itemColumns(_ columns: [String], catalogue: ScaleCatalogue) -> [String] {
+        columns.filter { catalogue.isItem($0) && !catalogue.participantColumns.contains($0) && $0 != participant }
+    }
+}

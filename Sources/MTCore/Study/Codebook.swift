@@ -195,10 +195,10 @@ public enum Codebook {
     public static func html(_ entries: [CodebookEntry], title: String) -> String {
         var h = """
             <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>Codebook — \(StatsReport.esc(title))</title>
+            <html lang="en"><head><meta charset="utf-8"><title>Codebook — \(HTMLText.escape(title))</title>
             <style>body{font-family:system-ui,sans-serif;margin:24px}table{border-collapse:collapse;font-size:13px}
             td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}h2{margin-top:28px}</style></head><body>
-            <h1>Codebook — \(StatsReport.esc(title))</h1>
+            <h1>Codebook — \(HTMLText.escape(title))</h1>
 
             """
         var scale: String?
@@ -206,10 +206,10 @@ public enum Codebook {
             if e.scale != scale {
                 if scale != nil { h += "</table>\n" }
                 scale = e.scale
-                h += "<h2>\(StatsReport.esc(e.scale))</h2><p>Identity rule: \(StatsReport.esc(e.identity))</p>\n<table><tr>"
+                h += "<h2>\(HTMLText.escape(e.scale))</h2><p>Identity rule: \(HTMLText.escape(e.identity))</p>\n<table><tr>"
                 h += CodebookEntry.header.dropFirst().map { "<th>\($0)</th>" }.joined() + "</tr>\n"
             }
-            h += "<tr>" + e.fields.dropFirst().map { "<td>\(StatsReport.esc(visible($0)))</td>" }.joined() + "</tr>\n"
+            h += "<tr>" + e.fields.dropFirst().map { "<td>\(HTMLText.escape(visible($0)))</td>" }.joined() + "</tr>\n"
         }
         if scale != nil { h += "</table>\n" }
         return h + "</body></html>\n"

@@ -1,19 +1,20 @@
 import Foundation
+import MTCore
 
 /// Changes to `active_data/benchMark.json`, each under the data directory's lock (an export running at the
 /// same moment would otherwise overwrite the change) and written atomically.
-public enum BenchmarkEdit {
-    public struct Change: Sendable, Equatable {
-        public var scale: String
-        public var old: Benchmark.Mark?
-        public var new: Benchmark.Mark?
+enum BenchmarkEdit {
+    struct Change: Sendable, Equatable {
+        var scale: String
+        var old: Benchmark.Mark?
+        var new: Benchmark.Mark?
 
-        public var description: String {
+        var description: String {
             func show(_ m: Benchmark.Mark?) -> String { m.map { "\($0.current)\($0.deleteable ? "" : " (not deleteable)")" } ?? "none" }
             return "\(scale): \(show(old)) -> \(show(new))"
         }
 
-        public var json: JSONValue {
+        var json: JSONValue {
             func mark(_ m: Benchmark.Mark?) -> JSONValue {
                 m.map { .object([("current", .int($0.current)), ("deleteable", .bool($0.deleteable))]) } ?? .null
             }
@@ -23,15 +24,15 @@ public enum BenchmarkEdit {
 
     /// A corrupt `benchMark.json` that an edit replaced: where its bytes were kept, what was wrong, and what
     /// could not be counted while rebuilding it.
-    public struct Repair: Sendable {
-        public var copy: String
-        public var problem: String
-        public var warnings: [String]
+    struct Repair: Sendable {
+        var copy: String
+        var problem: String
+        var warnings: [String]
     }
 
     /// The mark a `set` would replace, to show before asking; `corrupt` says why the file cannot be read (the
     /// edit will rebuild it).
-    public static func current(layout: DataLayout, scale: String) -> (mark: Benchmark.Mark?, corrupt: String?) {
+    static func current(layout: DataLayout, scale: String) -> (mark: Benchmark.Mark?, corrupt: String?) {
         do { return (try Benchmark.read(path: layout.benchmark)?.marks[scale], nil) } catch {
             return (nil, error.asMTError.message)
         }
@@ -39,7 +40,7 @@ public enum BenchmarkEdit {
 
     /// Sets one scale's mark; `deleteable` nil keeps the present flag (true for a new scale, as the original's
     /// plain-number shape meant).
-    public static func set(layout: DataLayout, scale: String, id: Int64, deleteable: Bool?,
+    static func set(layout: DataLayout, scale: String, id: Int64, deleteable: Bool?,
                            onRepair: (Repair) -> Void = { _ in }) throws -> [Change] {
         try checkScale(scale)
         return try edit(layout, onRepair: onRepair) { b, _ in
@@ -51,7 +52,7 @@ public enum BenchmarkEdit {
     }
 
     /// Removes one scale's mark: the next export starts the scale afresh and creates the mark again.
-    public static func reset(layout: DataLayout, scale: String, onRepair: (Repair) -> Void = { _ in }) throws -> [Change] {
+    static func reset(layout: DataLayout, scale: String, onRepair: (Repair) -> Void = { _ in }) throws -> [Change] {
         try edit(layout, onRepair: onRepair) { b, repaired in
             guard let old = b.marks.removeValue(forKey: scale) else {
                 // A rebuilt file without the scale is what the reset asked for.
@@ -67,7 +68,7 @@ public enum BenchmarkEdit {
 
     /// Takes the marks of an original `benchMark.json` (either historic shape) over the present ones; scales the
     /// file does not name keep their marks.
-    public static func importFile(_ path: String, layout: DataLayout, onRepair: (Repair) -> Void = { _ in }) throws -> [Change] {
+    static func importFile(_ path: String, layout: DataLayout, onRepair: (Repair) -> Void = { _ in }) throws -> [Change] {
         guard FileSystem.exists(path) else {
             throw MTError(.noInput, "\(path) does not exist", hint: "give the original tool's active_data/benchMark.json")
         }
@@ -84,7 +85,7 @@ public enum BenchmarkEdit {
 
     /// Replaces the whole file with the marks the archives, the state and the deletion ledger prove. The file
     /// it replaces (valid or not) is kept next to it. Returns the changes, the copy and what could not be read.
-    public static func rebuild(layout: DataLayout) throws -> (changes: [Change], copy: String?, warnings: [String]) {
+    static func rebuild(layout: DataLayout) throws -> (changes: [Change], copy: String?, warnings: [String]) {
         let lock = try DirectoryLock(directory: layout.root)
         defer { lock.release() }
         try FileSystem.makeDirectories(layout.active)

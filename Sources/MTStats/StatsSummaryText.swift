@@ -1,6 +1,8 @@
+import MTCore
+
 /// `mt stats summary` as a table for people, or CSV for spreadsheets.
-public enum StatsSummaryText {
-    public static func table(_ summaries: [ScaleSummary]) -> [UInt8] {
+enum StatsSummaryText {
+    static func table(_ summaries: [ScaleSummary]) -> [UInt8] {
         var out = ""
         for (k, s) in summaries.enumerated() {
             if k > 0 { out += "\n" }
@@ -24,7 +26,7 @@ public enum StatsSummaryText {
     }
 
     /// One row per scale and column; the scale's own figures repeat on each of its rows.
-    public static func csv(_ summaries: [ScaleSummary]) -> [UInt8] {
+    static func csv(_ summaries: [ScaleSummary]) -> [UInt8] {
         var out = CSVWriter.row(["scale", "entries", "participants", "duplicates", "firstDate", "lastDate", "sessions",
                                  "column", "missing", "outOfRange"])
         for s in summaries {

@@ -1,3 +1,5 @@
+import MTCore
+
 /// Data quality of one scale (`mt stats summary`), counted in one streaming pass: per-column counters, and hash
 /// sets only for identity keys and participants.
 ///
@@ -7,29 +9,29 @@
 /// duplicates = entries − distinct identities (IdentityRule); missing = empty cells (a cell absent from a short
 /// row or from a file without that column is empty); out of range = non-empty cells that fail the catalogue's
 /// rule; sessions = rows per non-empty session value.
-public struct ScaleSummary: Sendable {
-    public var scale: String
-    public var files: [String]
-    public var columns: [String]
-    public var entries = 0
+struct ScaleSummary: Sendable {
+    var scale: String
+    var files: [String]
+    var columns: [String]
+    var entries = 0
     /// nil when no participant column was found.
-    public var participants: Int?
+    var participants: Int?
     /// nil when no participant column was found (unknown, not 0).
-    public var duplicates: Int?
-    public var identity: String
+    var duplicates: Int?
+    var identity: String
     /// Per column, as `columns`.
-    public var missing: [Int]
+    var missing: [Int]
     /// Per column; nil for columns without a range rule (not items, free text, unknown to the catalogue).
-    public var outOfRange: [Int?]
+    var outOfRange: [Int?]
     /// Rows per session, catalogue session order first, then in order of appearance.
-    public var sessions: [(String, Int)] = []
-    public var firstDate: Int64?
-    public var lastDate: Int64?
+    var sessions: [(String, Int)] = []
+    var firstDate: Int64?
+    var lastDate: Int64?
     /// Rows per day (days since 1970, UTC), for the report.
-    public var perDay: [Int: Int] = [:]
+    var perDay: [Int: Int] = [:]
     /// Distinct participants per session, in `sessions` order (the attrition funnel).
-    public var participantsPerSession: [(String, Int)] = []
-    public var warnings: [String] = []
+    var participantsPerSession: [(String, Int)] = []
+    var warnings: [String] = []
 }
 
 /// How one column's cells are checked, prepared once per table from the catalogue's rule. Plain values (no
@@ -95,17 +97,10 @@ struct CellCheck {
     }
 }
 
-extension ScaleSpec {
-    /// The item columns of a table: the columns the catalogue counts as items.
-    public func itemColumns(_ columns: [String], catalogue: ScaleCatalogue) -> [String] {
-        columns.filter { catalogue.isItem($0) && !catalogue.participantColumns.contains($0) && $0 != participant }
-    }
-}
-
-public enum StatsSummarizer {
+enum StatsSummarizer {
     /// Counts one scale's files. `detail` also counts rows per day and participants per session (the report).
     /// `progress` hears of the bytes read (see `StatsTable.size(of:)` for the total).
-    public static func summarize(_ source: ScaleFiles, catalogue: ScaleCatalogue, detail: Bool = false,
+    static func summarize(_ source: ScaleFiles, catalogue: ScaleCatalogue, detail: Bool = false,
                                  progress: ((Int) -> Void)? = nil) throws -> ScaleSummary {
         let table = try StatsTable(source, catalogue: catalogue)
         let spec = catalogue.spec(for: source.scale)
@@ -244,7 +239,7 @@ public enum StatsSummarizer {
 extension ScaleSummary {
     /// The `--json` object: exactly `scale`, `entries`, `participants`, `duplicates`, `missing`, `outOfRange`,
     /// `sessions`, `firstDate`, `lastDate`.
-    public var json: JSONValue {
+    var json: JSONValue {
         let miss: [(String, JSONValue)] = columns.indices.map { (columns[$0], JSONValue.int(missing[$0])) }
         var range: [(String, JSONValue)] = []
         for c in columns.indices { if let n = outOfRange[c] { range.append((columns[c], JSONValue.int(n))) } }

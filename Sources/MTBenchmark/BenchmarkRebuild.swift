@@ -1,18 +1,19 @@
 import Foundation
+import MTCore
 
 /// `benchMark.json` derived from what the data directory proves: the archives (every id ever fetched and
 /// archived), export's state (`csvHigh`, `deleteMark`) and the deletion ledger. The way out when the file is
 /// corrupt, and `mt benchmark rebuild`.
-public enum BenchmarkRebuild {
-    public struct Result: Sendable {
-        public var benchmark: Benchmark
+enum BenchmarkRebuild {
+    struct Result: Sendable {
+        var benchmark: Benchmark
         /// Archives or state files that could not be read: their ids are not counted.
-        public var warnings: [String]
+        var warnings: [String]
     }
 
     /// Per scale: the highest id of its archives, state and ledger. Deleteable unless the scale was never sent
     /// a DELETE and its archives repeat ids (snapshots); the next export takes the flag from the server anyway.
-    public static func derive(layout: DataLayout) throws -> Result {
+    static func derive(layout: DataLayout) throws -> Result {
         var high: [String: Int64] = [:]
         var repeats: Set<String> = []
         var deleted: Set<String> = []
@@ -64,7 +65,7 @@ public enum BenchmarkRebuild {
 
     /// Keeps the bytes of a benchmark file that is about to be replaced, next to it, as
     /// `benchMark.json.<label>-<UTC stamp>` (durable, 0600). Returns the copy's path.
-    public static func keepCopy(of path: String, label: String, now: Date = Date()) throws -> String {
+    static func keepCopy(of path: String, label: String, now: Date = Date()) throws -> String {
         let bytes = try FileSystem.read(path)
         var t = time_t(now.timeIntervalSince1970)
         var tm = tm()

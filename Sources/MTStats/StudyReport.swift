@@ -1,15 +1,17 @@
+import MTCore
+
 /// The opening of `mt stats report` on a whole study: the CONSORT flow as an SVG diagram (boxes and arrows per
 /// arm, as a trial paper draws it) and an overview table of every scale, flagged against thresholds, each
 /// scale linked to its section further down.
-public enum StudyReport {
+enum StudyReport {
     /// Flags of the overview: any duplicate, more than 10% missing cells, more than 1% out of range.
-    public static let missingThreshold = 0.10
-    public static let outOfRangeThreshold = 0.01
+    static let missingThreshold = 0.10
+    static let outOfRangeThreshold = 0.01
 
     /// The box fill of the diagram (the screenshot test looks for it).
-    public static let boxFill = "#d6eaf8"
+    static let boxFill = "#d6eaf8"
 
-    public static func section(flow: StudyFlow?, summaries: [ScaleSummary]) -> String {
+    static func section(flow: StudyFlow?, summaries: [ScaleSummary]) -> String {
         // Side by side, so that a screen shows both when the page opens.
         var h = "<section id=\"study\"><div class=\"charts\">\n"
         if let flow {
@@ -21,7 +23,7 @@ public enum StudyReport {
     }
 
     /// Shares of missing and out-of-range cells of one scale (over the cells that could be).
-    public static func shares(_ s: ScaleSummary) -> (missing: Double, outOfRange: Double) {
+    static func shares(_ s: ScaleSummary) -> (missing: Double, outOfRange: Double) {
         let cells = s.entries * s.columns.count
         let missing = cells > 0 ? Double(s.missing.reduce(0, +)) / Double(cells) : 0
         let checked = s.outOfRange.compactMap { $0 }

@@ -1,9 +1,11 @@
+import MTCore
+
 /// `mt stats report`: one self-contained HTML page (inline CSS and SVG, no script, nothing fetched) with, per
 /// scale, the key numbers, entries over time, completion by session (the attrition funnel) and a heat table of
 /// missing and out-of-range cells.
-public enum StatsReport {
+enum StatsReport {
     /// `flow`: the study's CONSORT flow, drawn at the top when the input held the participant table.
-    public static func html(_ summaries: [ScaleSummary], title: String, catalogue: ScaleCatalogue,
+    static func html(_ summaries: [ScaleSummary], title: String, catalogue: ScaleCatalogue,
                             flow: StudyFlow? = nil) -> String {
         var h = """
             <!DOCTYPE html>
@@ -135,17 +137,5 @@ public enum StatsReport {
         return r == r.rounded() ? String(Int(r)) : String(r)
     }
 
-    static func esc(_ s: String) -> String {
-        var out = ""
-        for c in s.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
+    static func esc(_ s: String) -> String { HTMLText.escape(s) }
 }

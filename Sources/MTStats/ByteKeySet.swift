@@ -126,7 +126,7 @@ struct ByteKeySet {
 /// cells: hashing millions of keys is memory-bound, parsing is not, so the two overlap well on two cores.
 /// The reader hands over batches of identity keys, each with the length of its participant prefix; an empty
 /// participant is not counted.
-final class DistinctCounter: @unchecked Sendable {
+final class DistinctCounter: @unchecked Sendable { // safe: queue, closed, finished and counts are used under `condition` only
     struct Batch {
         /// Identity keys back to back; each begins with its participant.
         var bytes: [UInt8] = []

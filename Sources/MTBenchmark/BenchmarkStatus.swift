@@ -1,41 +1,42 @@
 import Foundation
+import MTCore
 
 /// `mt benchmark`: per scale the high-water mark next to what the data directory (and optionally the server)
 /// holds, so an admin sees at a glance whether the mark, the archives and the CSVs agree.
-public struct BenchmarkStatus: Sendable {
-    public struct Row: Sendable, Equatable {
-        public var scale: String
-        public var benchmark: Int64?
-        public var deleteable: Bool?
+struct BenchmarkStatus: Sendable {
+    struct Row: Sendable, Equatable {
+        var scale: String
+        var benchmark: Int64?
+        var deleteable: Bool?
         /// Time of the newest archive of the scale.
-        public var lastExport: Date?
-        public var archives = 0
+        var lastExport: Date?
+        var archives = 0
         /// Distinct ids across the scale's archives (snapshots of non-deleteable scales repeat them).
-        public var entriesArchived = 0
+        var entriesArchived = 0
         /// Data rows of the scale's `active_data` CSVs.
-        public var csvRows = 0
+        var csvRows = 0
         /// Entries export holds back (`heldBack` of its state): released with `mt benchmark release`.
-        public var heldBack = 0
+        var heldBack = 0
         /// With `--remote`: the size the server reports, and how many of its entries are at or below the mark.
-        public var serverSize: Int?
-        public var remainingAtOrBelow: Int?
-        public var onServer: Bool?
+        var serverSize: Int?
+        var remainingAtOrBelow: Int?
+        var onServer: Bool?
 
-        public init(scale: String) { self.scale = scale }
+        init(scale: String) { self.scale = scale }
     }
 
-    public var server: String
-    public var root: String
-    public var benchmarkFile: String
-    public var rows: [Row]
-    public var remote: Bool
+    var server: String
+    var root: String
+    var benchmarkFile: String
+    var rows: [Row]
+    var remote: Bool
     /// Archives that could not be read (their entries are not counted); `mt verify` says more.
-    public var unreadableArchives: [String]
-    public var refusedScaleNames: [String]
+    var unreadableArchives: [String]
+    var refusedScaleNames: [String]
     /// Marks read leniently (`50.0`, `"50"`).
-    public var benchmarkWarnings: [String] = []
+    var benchmarkWarnings: [String] = []
 
-    public static func collect(server: ServerConfig, remote: Bool, progressOutput: Output? = nil) throws -> BenchmarkStatus {
+    static func collect(server: ServerConfig, remote: Bool, progressOutput: Output? = nil) throws -> BenchmarkStatus {
         let layout = DataLayout(server: server)
         let benchmark = try Benchmark.read(path: layout.benchmark) ?? Benchmark()
         let names = try layout.archives()
@@ -92,7 +93,7 @@ public struct BenchmarkStatus: Sendable {
         return status
     }
 
-    public var json: JSONValue {
+    var json: JSONValue {
         .object([
             ("server", .string(server)),
             ("path", .string(root)),

@@ -1,13 +1,15 @@
 import Foundation
+import MTCore
 
 /// The analysts' transformations of one scale (the original's clean, scores and long-to-wide tools): dedupe,
 /// scores in long form, and the wide form. Each writes CSV (RFC 4180, `\r\n`) through `write`.
 public enum StatsTransforms {
-    public enum Keep: String, Sendable, CaseIterable { case first, last }
+    enum Keep: String, Sendable, CaseIterable { case first, last }
 
     /// The session whose repeated screenings count by their last entry (SCALES.md).
-    public static let lastCountsSession = "ELIGIBLE"
+    static let lastCountsSession = "ELIGIBLE"
 
+    // Public for mt-sim's tests, which score its generated studies against the studies' own formulas.
     public struct Result: Sendable {
         public var rowsIn = 0
         public var rowsOut = 0
@@ -38,7 +40,7 @@ public enum StatsTransforms {
     }
 
     /// `mt stats dedupe`: the table (union header) without repeated answers, in reading order.
-    public static func dedupe(_ source: ScaleFiles, catalogue: ScaleCatalogue, keep: Keep,
+    static func dedupe(_ source: ScaleFiles, catalogue: ScaleCatalogue, keep: Keep,
                               write: ([UInt8]) throws -> Void) throws -> Result {
         let table = try StatsTable(source, catalogue: catalogue)
         var warnings = StatsWarnings()
@@ -62,16 +64,16 @@ public enum StatsTransforms {
     /// (+ sessionId) …), with the identity's columns and, per `names`, a value — the items' cells, or the
     /// catalogue's scores. Rows with an empty participant or session (anonymous screenings) are left out and
     /// counted in a warning.
-    public struct LongForm: Sendable {
-        public var names: [String]
+    struct LongForm: Sendable {
+        var names: [String]
         /// The identity's columns after the participant (session, tag, sessionId, …).
-        public var keyNames: [String]
-        public var rows: [(participant: String, key: [String], values: [String])]
-        public var entries: Int
-        public var warnings: [String]
+        var keyNames: [String]
+        var rows: [(participant: String, key: [String], values: [String])]
+        var entries: Int
+        var warnings: [String]
     }
 
-    public static func longForm(_ source: ScaleFiles, catalogue: ScaleCatalogue, scores: Bool) throws -> LongForm {
+    static func longForm(_ source: ScaleFiles, catalogue: ScaleCatalogue, scores: Bool) throws -> LongForm {
         let table = try StatsTable(source, catalogue: catalogue)
         let spec = catalogue.spec(for: source.scale)
         var warnings = StatsWarnings()
@@ -206,7 +208,7 @@ public enum StatsTransforms {
     /// `<Scale>_<item>_<session>` (`…_<session>_<tag>` for a tagged answer); sessions in the catalogue's order,
     /// then as they appear. Answers that differ only by sessionId (repeated screenings) share a cell: the
     /// first counts, at ELIGIBLE the last, and a warning counts them.
-    public static func wide(_ source: ScaleFiles, catalogue: ScaleCatalogue, scores: Bool,
+    static func wide(_ source: ScaleFiles, catalogue: ScaleCatalogue, scores: Bool,
                             write: ([UInt8]) throws -> Void) throws -> Result {
         let long = try longForm(source, catalogue: catalogue, scores: scores)
         var warnings = long.warnings
@@ -260,13 +262,4 @@ public enum StatsTransforms {
     }
 
     static func format(_ v: Double) -> String { StatsNumber.text(v) }
-}
-
-/// Numbers as mt prints them.
-public enum StatsNumber {
-    /// Shortest text that reads back as the same number (`2.5`, `10`, `0.3333333333333333`).
-    public static func text(_ v: Double) -> String {
-        if v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
-        return String(v)
-    }
 }

@@ -81,7 +81,7 @@ final class ExportFixture: @unchecked Sendable {
         return out
     }
 
-    /// DESIGN §4.1/§4.2: every id the server deleted is in an archive and exactly once in the CSVs.
+    /// ARCHITECTURE.md, "Safety invariants": every id the server deleted is in an archive and exactly once in the CSVs.
     func checkDeletedAreSafe(csv: Bool = true, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let archived = try archived()
         let counts = try csvCounts()

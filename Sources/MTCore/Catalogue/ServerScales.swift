@@ -13,7 +13,7 @@ public struct RemoteScale: Sendable, Equatable {
 
 /// The server's list of scales, as the original's first request showed it. The body must be a JSON array of
 /// objects with a string `name`; anything else (an HTML login page answered with 200, a proxy's error page) is
-/// refused, never taken for data (DESIGN §1).
+/// refused, never taken for data.
 public enum ServerScales {
     public static func fetch(_ server: ServerConfig) throws -> [RemoteScale] {
         let client = try HTTPClient(options: HTTPOptions(server: server))

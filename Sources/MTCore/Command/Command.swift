@@ -47,7 +47,7 @@ public struct GlobalOptions: Sendable, Equatable {
     public var configPath: String?
     public var json = false
     public var verbosity = Verbosity.normal
-    /// Accept secrets in files that group or others can read (DESIGN §4.7); for odd set-ups only.
+    /// Accept secrets in files that group or others can read; for odd set-ups only.
     public var allowReadableSecrets = false
 
     public init(configPath: String? = nil, json: Bool = false, verbosity: Verbosity = .normal,
@@ -134,7 +134,7 @@ public struct CommandContext: Sendable {
                           environment: environment, allowReadableSecrets: global.allowReadableSecrets)
     }
 
-    /// The console+file+alert logging of one server (DESIGN §3 logs).
+    /// The console+file+alert logging of one server.
     public func makeLogging(for server: ServerConfig) throws -> RunLogging {
         try RunLogging(command: commandName, server: server, verbosity: global.verbosity,
                        console: stderr, environment: environment, health: logHealth)

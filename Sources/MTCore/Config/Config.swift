@@ -1,7 +1,7 @@
 import Foundation
 import Yams
 
-/// The YAML address book: one block per study server (DESIGN §2), compatible with the original `server.config`.
+/// The YAML address book: one block per study server, compatible with the original `server.config`.
 ///
 /// A top-level block named `defaults` is not a server: its keys apply to every block that does not set them.
 public struct MTConfig: Sendable {

@@ -22,7 +22,7 @@ public struct AlertConfig: Sendable, Equatable {
     }
 }
 
-/// One block of the address book (DESIGN §2), with paths resolved and the password found.
+/// One block of the address book, with paths resolved and the password found.
 public struct ServerConfig: Sendable, Equatable {
     public var name: String
     public var ready: Bool

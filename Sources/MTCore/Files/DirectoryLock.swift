@@ -1,6 +1,6 @@
 import Foundation
 
-/// One run per data directory (DESIGN §4.5): an flock on `PATH/.mt.lock`. The kernel drops it when the process
+/// One run per data directory (ARCHITECTURE.md, "Safety invariants"): an flock on `PATH/.mt.lock`. The kernel drops it when the process
 /// ends, however it ends, so a lock never outlives its run.
 public final class DirectoryLock: @unchecked Sendable { // safe: `fd` changes only in release(), called by the run that took the lock
     private var fd: Int32

@@ -10,7 +10,7 @@ public struct HTTPOptions: Sendable {
     /// Abort a transfer slower than 1 byte/s for this many seconds (a server that hangs mid-body).
     public var lowSpeedTime: Int = 30
     public var caFile: String?
-    /// Plain `http://` to a host other than loopback (DESIGN §4.7); off unless the config says ALLOW_HTTP.
+    /// Plain `http://` to a host other than loopback; off unless the config says ALLOW_HTTP.
     public var allowInsecureHTTP = false
     /// The largest answer body accepted, in bytes (MAX_RESPONSE); a larger one fails before it fills memory or
     /// disk. Checked against Content-Length and again on every byte received. Nil: no limit.

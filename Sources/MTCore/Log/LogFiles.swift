@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 
-/// The four log files of DESIGN §3 in `PATH/logs`, each rotated at local midnight with a date suffix and kept
+/// The four log files (ARCHITECTURE.md, "MTCore, folder by folder") in `PATH/logs`, each rotated at local midnight with a date suffix and kept
 /// for 366 days. `mt` runs are short (cron), so rotation also looks at the file's last change when it opens.
 public final class LogFiles: @unchecked Sendable { // safe: handles and failed are used under `lock` only
     public static let files: [(name: String, minimum: Logger.Level)] = [

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 
-/// One log line: time, level, command, server, scale, message (DESIGN §3; issue "Logging").
+/// One log line: time, level, command, server, scale, message.
 enum LogLine {
     static func format(_ event: LogEvent, metadata: Logger.Metadata, now: Date = Date()) -> String {
         var all = metadata

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Reads the entries of one raw archive of either kind (DESIGN §3): a new gzip archive (one JSON array, the
+/// Reads the entries of one raw archive of either kind: a new gzip archive (one JSON array, the
 /// server's bytes) or one of the original tool's uncompressed `.json` files, which may hold several JSON arrays
 /// written one after another.
 ///

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Every path of a server's data directory (DESIGN §3). Nothing else in `mt` builds these paths by hand.
+/// Every path of a server's data directory (ARCHITECTURE.md, "MTCore, folder by folder"). Nothing else in `mt` builds these paths by hand.
 ///
 ///     PATH/raw_data/<stamp>_<Scale>.json.gz        one gzip archive per fetch, server bytes unchanged
 ///     PATH/raw_data/SHA256SUMS                     checksum ledger (`sha256sum -c` reads it)

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Read-only questions to a study server (DESIGN §1): which scales it has, and which entry ids it still holds.
+/// Read-only questions to a study server: which scales it has, and which entry ids it still holds.
 /// Used by `mt benchmark --remote` and `mt verify --remote`; it never deletes.
 public final class ServerInventory {
     public let server: ServerConfig

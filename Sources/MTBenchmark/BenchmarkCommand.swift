@@ -110,7 +110,7 @@ public struct BenchmarkCommand: Command {
         switch (verb, args.count) {
         case ("set", 2):
             guard let id = Int64(args[1]), id >= 0 else {
-                throw MTError.usage("mt benchmark set: ID must be a whole number ≥ 0, got '\(args[1])'", usage: usage)
+                throw MTError.usage("set: ID must be a whole number ≥ 0, got '\(args[1])'", usage: usage)
             }
             return try edit.set(scale: args[0], id: id, deleteable: deleteable, yes: yes)
         case ("reset", 1):
@@ -118,19 +118,19 @@ public struct BenchmarkCommand: Command {
         case ("import", 1):
             return try edit.importFile(args[0])
         case ("release", 1...):
-            guard deleteable == nil else { throw MTError.usage("mt benchmark release: --deleteable goes with set", usage: usage) }
+            guard deleteable == nil else { throw MTError.usage("release: --deleteable goes with set", usage: usage) }
             let ids = try args.dropFirst().map { a -> Int64 in
                 guard let id = Int64(a), id >= 0 else {
-                    throw MTError.usage("mt benchmark release: ID must be a whole number ≥ 0, got '\(a)'", usage: usage)
+                    throw MTError.usage("release: ID must be a whole number ≥ 0, got '\(a)'", usage: usage)
                 }
                 return id
             }
             return try BenchmarkRelease(server: server, context: context).run(scale: args[0], ids: ids, yes: yes)
         case ("rebuild", 0):
-            guard deleteable == nil else { throw MTError.usage("mt benchmark rebuild: --deleteable goes with set", usage: usage) }
+            guard deleteable == nil else { throw MTError.usage("rebuild: --deleteable goes with set", usage: usage) }
             return try edit.rebuild(yes: yes)
         default:
-            throw MTError.usage("mt benchmark \(verb): wrong number of arguments", usage: usage)
+            throw MTError.usage("\(verb): wrong number of arguments", usage: usage)
         }
     }
 
@@ -138,7 +138,7 @@ public struct BenchmarkCommand: Command {
     static func single(_ config: MTConfig, _ name: String?, verb: String) throws -> ServerConfig {
         if let name, name != "." { return try config.server(named: name) }
         guard config.servers.count == 1 else {
-            throw MTError.usage("mt benchmark \(verb): \(config.file) holds several servers; name one (\(config.servers.map(\.name).joined(separator: ", ")))",
+            throw MTError.usage("\(verb): \(config.file) holds several servers; name one (\(config.servers.map(\.name).joined(separator: ", ")))",
                                 usage: usage)
         }
         return config.servers[0]

@@ -161,7 +161,9 @@ struct ExportDeleter: Sendable {
 }
 
 /// The ids left to delete, the counts so far and the concurrency controller, shared by the worker threads.
-final class DeleteQueue: @unchecked Sendable {
+/// Not `WorkerPool`: each delete worker keeps its own kept-alive connection for the whole run, and how many may
+/// send at once changes while they run (AIMD), so the workers are long-lived and gated here.
+final class DeleteQueue: @unchecked Sendable { // safe: every stored var is used under `lock` only
     private let lock = NSCondition()
     private let ids: [Int64]
     private var index = 0

@@ -53,7 +53,7 @@ final class FetchBar {
 }
 
 /// The delete workers answer on several threads; the bar is drawn by one at a time.
-final class SharedBar: @unchecked Sendable {
+final class SharedBar: @unchecked Sendable { // safe: the bar is drawn under `lock` only
     private let bar: ProgressBar
     private let lock = NSLock()
 

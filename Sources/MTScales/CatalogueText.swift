@@ -200,7 +200,7 @@ struct ColumnCheck {
     static func run(file: String, scale given: String?, catalogue: ScaleCatalogue) throws -> ColumnCheck {
         let base = (file as NSString).lastPathComponent
         guard let scale = given ?? CSVName.scale(of: base) else {
-            throw MTError.usage("mt scales check: cannot tell the scale of \(file) from its name (<Scale>_<DATE>.csv)",
+            throw MTError.usage("check: cannot tell the scale of \(file) from its name (<Scale>_<DATE>.csv)",
                                 usage: "mt scales check --scale NAME \(file)")
         }
         let spec = try CatalogueText.spec(scale, in: catalogue)

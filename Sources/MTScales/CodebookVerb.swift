@@ -13,14 +13,14 @@ extension ScalesCommand {
             sources = try ScaleFiles.paths(args, scale: nil)
             title = args.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
         } else {
-            guard args.count <= 1 else { throw MTError.usage("mt scales codebook takes one SERVER or CSV files", usage: usage) }
+            guard args.count <= 1 else { throw MTError.usage("codebook takes one SERVER or CSV files", usage: usage) }
             let config = try context.loadConfig()
             let server: ServerConfig
             if let name = args.first {
                 server = try config.server(named: name)
             } else {
                 guard config.servers.count == 1 else {
-                    throw MTError.usage("mt scales codebook: name a server (\(config.servers.map(\.name).joined(separator: ", "))) or CSV files", usage: usage)
+                    throw MTError.usage("codebook: name a server (\(config.servers.map(\.name).joined(separator: ", "))) or CSV files", usage: usage)
                 }
                 server = config.servers[0]
             }

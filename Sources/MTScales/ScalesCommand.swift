@@ -86,7 +86,7 @@ public struct ScalesCommand: Command {
         let json = context.global.json
         switch verb {
         case "show":
-            guard args.count == 1 || args.count == 2 else { throw MTError.usage("mt scales show needs one scale NAME (and at most one SERVER)", usage: usage) }
+            guard args.count == 1 || args.count == 2 else { throw MTError.usage("show needs one scale NAME (and at most one SERVER)", usage: usage) }
             let server = args.count == 2 ? try context.loadConfig().server(named: args[1]) : nil
             let catalogue = try ScaleCatalogue.standard(server: server, study: study, environment: context.environment)
             let spec = try CatalogueText.spec(args[0], in: catalogue)
@@ -94,7 +94,7 @@ public struct ScalesCommand: Command {
                                       : Array(CatalogueText.show(spec, catalogue: catalogue).utf8))
             return .ok
         case "check":
-            guard !args.isEmpty else { throw MTError.usage("mt scales check needs FILE.csv", usage: usage) }
+            guard !args.isEmpty else { throw MTError.usage("check needs FILE.csv", usage: usage) }
             let catalogue = try ScaleCatalogue.standard(server: nil, study: study, environment: context.environment)
             let results = try args.map { try ColumnCheck.run(file: $0, scale: scale, catalogue: catalogue) }
             if json {
@@ -105,7 +105,7 @@ public struct ScalesCommand: Command {
             return results.allSatisfy(\.isClean) ? .ok : .problems
         default:
             if local {
-                guard args.isEmpty else { throw MTError.usage("mt scales --local takes no SERVER", usage: usage) }
+                guard args.isEmpty else { throw MTError.usage("--local takes no SERVER", usage: usage) }
                 let catalogue = try ScaleCatalogue.standard(server: nil, study: study, environment: context.environment)
                 context.stdout.write(json ? JSONWriter.bytes(.array(catalogue.scalesOfStudy.map { CatalogueText.json($0, catalogue: catalogue) }), pretty: true) + [0x0A]
                                           : Array(CatalogueText.list(catalogue).utf8))

@@ -28,10 +28,10 @@ extension StatsCommand {
     }
 
     static func runFlow(_ o: Options, context: CommandContext) throws -> ExitCode {
-        guard o.scale == nil else { throw MTError.usage("mt stats flow reads the whole study; --scale does not apply", usage: usage) }
+        guard o.scale == nil else { throw MTError.usage("flow reads the whole study; --scale does not apply", usage: usage) }
         let isFile: (String) -> Bool = { $0.hasSuffix(".csv") || (FileSystem.exists($0) && !FileSystem.isDirectory($0)) }
         guard o.inputs.count <= 1 || o.inputs.contains(where: isFile) else {
-            throw MTError.usage("mt stats flow reads the whole study: give one SERVER (not a scale) or the CSV files", usage: usage)
+            throw MTError.usage("flow reads the whole study: give one SERVER (not a scale) or the CSV files", usage: usage)
         }
         let (flow, _) = try studyInputs(o, context: context)
         if context.global.verbosity > .quiet { for w in flow.warnings { context.stderr.line("warning: \(w)") } }

@@ -160,18 +160,18 @@ public struct StatsCommand: Command {
         if let first = args.first, verbs.contains(first) { o.verb = first; args.removeFirst() }
         o.inputs = args
         if o.scale != nil && o.verb == "mend" {
-            throw MTError.usage("mt stats mend: --scale is not for mend (copies keep their names)", usage: usage)
+            throw MTError.usage("mend: --scale is not for mend (copies keep their names)", usage: usage)
         }
         // The declaration says which verbs each option goes with.
         for option in options where !option.verbs.isEmpty && p.given.contains(option.long) && !option.verbs.contains(o.verb) {
-            throw MTError.usage("mt stats \(o.verb): \(option.short ?? option.long) is for \(option.verbs.joined(separator: ", ")) only",
+            throw MTError.usage("\(o.verb): \(option.short ?? option.long) is for \(option.verbs.joined(separator: ", ")) only",
                                 usage: usage)
         }
         if o.verb == "report" && o.html == nil {
-            throw MTError.usage("mt stats report needs --html OUT (the file to write)", usage: usage)
+            throw MTError.usage("report needs --html OUT (the file to write)", usage: usage)
         }
         if o.verb == "mend" && (o.output == nil || o.inputs.isEmpty) {
-            throw MTError.usage("mt stats mend needs the CSV files and -o DIR (the folder for the copies)", usage: usage)
+            throw MTError.usage("mend needs the CSV files and -o DIR (the folder for the copies)", usage: usage)
         }
         return o
     }
@@ -211,7 +211,7 @@ public struct StatsCommand: Command {
             }
         default:
             guard sources.count == 1 else {
-                throw MTError.usage("mt stats \(o.verb) works on one scale; the input has \(sources.map(\.scale).joined(separator: ", "))",
+                throw MTError.usage("\(o.verb) works on one scale; the input has \(sources.map(\.scale).joined(separator: ", "))",
                                     usage: usage)
             }
             let source = sources[0]

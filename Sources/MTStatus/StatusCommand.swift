@@ -47,7 +47,7 @@ public struct StatusCommand: Command {
         var maxAge: Double?
         if let text = try p.value("--max-age") {
             guard let d = DurationText.parse(text), d > 0 else {
-                throw MTError.usage("mt status: --max-age expects a duration such as 30m, 2h or 1d, got '\(text)'", usage: usage)
+                throw MTError.usage("--max-age expects a duration such as 30m, 2h or 1d, got '\(text)'", usage: usage)
             }
             maxAge = d
         }

@@ -60,7 +60,8 @@ import Testing
         defer { dir.remove() }
         let cfg = try dir.write("c.yaml", "lab:\n  SERVER: https://h/api/\n  USER: u\n  PATH: data\n", mode: 0o600)
         for args in [["export", "--after", "yesterday"], ["scales", "show", "OA", "--scale", "OA"],
-                     ["benchmark", "lab", "frob"], ["stats", "summary", "lab", "OA", "extra"]] {
+                     ["benchmark", "lab", "frob"], ["stats", "summary", "lab", "OA", "extra"],
+                     ["scales", "show"], ["status", "--max-age", "soon"], ["stats", "flow", "--scale", "OA"]] {
             let r = try Run.mt(["--config", cfg] + args)
             #expect(r.code == 64, "\(args)")
             #expect(r.stderr.hasPrefix("mt \(args[0]): "), "\(args): \(r.stderr)")

@@ -62,7 +62,7 @@ public enum ArchiveScan {
     /// Every archive, read on all cores; the summaries come back in the order of `names`.
     public static func summarize(_ names: [ArchiveName], layout: DataLayout,
                                  progress: CheckProgress? = nil) -> [ArchiveSummary] {
-        VerifyWork.map(names.count) { i in
+        WorkerPool().map(names.count) { i in
             let s = summarize(names[i], layout: layout)
             progress?.tick()
             return s

@@ -93,7 +93,7 @@ public enum CSVScan {
 
     public static func summarize(_ files: [(path: String, scale: String?, recovered: Bool)], inspect: Bool = true,
                                  progress: CheckProgress? = nil) -> [CSVSummary] {
-        VerifyWork.map(files.count) { i in
+        WorkerPool().map(files.count) { i in
             let s = summarize(path: files[i].path, scale: files[i].scale, recovered: files[i].recovered, inspect: inspect)
             progress?.tick()
             return s

@@ -27,10 +27,16 @@ public struct TempDir: Sendable {
 
 /// Where the package's executables were built: next to the test bundle (or `$MT_BIN_DIR`).
 public enum Products {
-    public static var directory: String {
-        if let d = ProcessInfo.processInfo.environment["MT_BIN_DIR"], !d.isEmpty { return d }
+    /// The folder of the running test bundle.
+    static var bundleDirectory: String {
         var dir = (CommandLine.arguments[0] as NSString).deletingLastPathComponent
         if dir.hasSuffix(".xctest/Contents/MacOS") { dir = ((dir as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent }
+        return dir
+    }
+
+    public static var directory: String {
+        if let d = ProcessInfo.processInfo.environment["MT_BIN_DIR"], !d.isEmpty { return d }
+        var dir = bundleDirectory
         while !FileManager.default.isExecutableFile(atPath: dir + "/mt") && dir.count > 1 {
             let parent = (dir as NSString).deletingLastPathComponent
             if FileManager.default.isExecutableFile(atPath: parent + "/mt") { return parent }
@@ -47,7 +53,8 @@ public enum Products {
     /// mt-sim in the root's build folder: one left there by a checkout from before the move would be stale.
     public static var mtSim: String {
         if let p = ProcessInfo.processInfo.environment["MT_SIM_BIN"], !p.isEmpty { return p }
-        if directory.hasPrefix(packageRoot + "/Sim/") { return directory + "/mt-sim" }
+        // Sim's own tests: mt-sim is beside their bundle (Sim's build never makes an `mt` to search for).
+        if bundleDirectory.hasPrefix(packageRoot + "/Sim/") { return bundleDirectory + "/mt-sim" }
         return packageRoot + "/Sim/.build/" + (directory as NSString).lastPathComponent + "/mt-sim"
     }
 

@@ -1,26 +1,82 @@
 import Foundation
 import MTCore
 
-/// Raw archives as `mt export` makes them (see ARCHITECTURE.md, safety invariants): the server's bytes gzip'd, durable, read back and
-/// checked before anything that depends on them (a CSV row, a DELETE) happens.
+/// Raw archives as `mt export` makes them (see ARCHITECTURE.md, safety invariants): the server's bytes gzip'd as
+/// they arrive, durable, read back and checked before anything that depends on them (a CSV row, a DELETE) happens.
 enum ExportArchive {
-    /// Writes `body` as a new archive of `scale`, verifies it holds every id of `ids`, and records its checksum.
-    /// Returns the archive's name. A failure leaves no archive name behind for deletes to rely on.
-    static func write(body: [UInt8], scale: String, ids: [Int64], time: Date, kind: ArchiveKind,
-                             layout: DataLayout) throws -> ArchiveName {
-        try SafeName.checkScale(scale, server: layout.root)
-        try FileSystem.makeDirectories(layout.raw)
-        var name = ArchiveName.new(scale: scale, time: time)
+    /// The answer on its way into an archive: gzip'd into a temporary file in `raw_data` as it streams in. A
+    /// spool that is not kept is removed; one a killed run left is removed by the next run (its name starts with
+    /// a dot and holds `.tmp-`), and never held the only copy of anything: nothing was deleted for it.
+    final class Spool {
+        let path: String
+        private var fd: Int32
+        private var encoder: GzipEncoder
+        private var buffer: [UInt8] = []
+
+        init(scale: String, layout: DataLayout) throws {
+            try SafeName.checkScale(scale, server: layout.root)
+            try FileSystem.makeDirectories(layout.raw)
+            path = layout.raw + "/.\(scale).json.gz.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            guard fd >= 0 else {
+                throw MTError(errno == ENOSPC ? .ioError : .cantCreate, "cannot create \(path): \(String(cString: strerror(errno)))",
+                              hint: "check that \(layout.raw) is writable and the disk is not full")
+            }
+            encoder = try GzipEncoder()
+            buffer.reserveCapacity(1 << 20)
+        }
+
+        deinit { discard() }
+
+        func write(_ chunk: UnsafeRawBufferPointer) throws {
+            try encoder.write(chunk) { buffer.append(contentsOf: $0) }
+            if buffer.count >= 1 << 20 { try flush() }
+        }
+
+        private func flush() throws {
+            try FileSystem.writeAll(fd, buffer, path: path)
+            buffer.removeAll(keepingCapacity: true)
+        }
+
+        /// The gzip trailer written and everything on disk.
+        func finish() throws {
+            try encoder.finish { buffer.append(contentsOf: $0) }
+            try flush()
+            guard fsync(fd) == 0 else { throw MTError(.ioError, "cannot flush \(path) to disk: \(String(cString: strerror(errno)))") }
+            close(fd)
+            fd = -1
+        }
+
+        /// Removes the temporary file (after it became an archive, only the spare name goes).
+        func discard() {
+            if fd >= 0 { close(fd); fd = -1 }
+            unlink(path)
+        }
+    }
+
+    /// Makes the spooled answer a new archive of `scale`: finished, flushed, read back whole (gzip CRC and length,
+    /// and the SHA-256 of the bytes inside equal to `sha256`, what the server sent), given a name no other archive
+    /// has, and entered in the checksum and kind ledgers. A failure leaves no archive name for deletes to rely on.
+    static func keep(_ spool: Spool, sha256: String, scale: String, time: Date, kind: ArchiveKind,
+                     layout: DataLayout) throws -> ArchiveName {
+        defer { spool.discard() }
+        try spool.finish()
+        let sha = try verify(path: spool.path, sha256: sha256)
         // Two fetches stamped alike (a clock step) must not overwrite each other: archives are never rewritten.
         // Steps of 10 µs: a Date near 2026 holds about 0.2 µs of precision, so 1 µs could round to the same name.
+        // link(2) never replaces an existing name.
+        var name = ArchiveName.new(scale: scale, time: time)
         var step = 1
-        while FileSystem.exists(layout.archivePath(name)) {
+        while link(spool.path, layout.archivePath(name)) != 0 {
+            guard errno == EEXIST else {
+                let path = layout.archivePath(name)
+                if let culprit = FileSystem.wrongType(path) { throw culprit }
+                throw MTError(.ioError, "cannot name the archive \(path): \(String(cString: strerror(errno)))")
+            }
             name = ArchiveName.new(scale: scale, time: time.addingTimeInterval(Double(step) * 1e-5))
             step += 1
         }
-        let path = layout.archivePath(name)
-        try FileSystem.writeAtomically(Gzip.compress(body), to: path, mode: 0o600)
-        let sha = try verify(path: path, body: body, ids: ids)
+        try FileSystem.syncDirectory(layout.raw)
         let ledger = ChecksumLedger(layout: layout)
         do {
             try ledger.append(archive: name.fileName, sha256: sha)
@@ -34,30 +90,24 @@ enum ExportArchive {
         return name
     }
 
-    /// Reads an archive back from disk: gzip CRC and length, the bytes equal what the server sent, the JSON
-    /// parses, and every id in `ids` is inside. Returns the SHA-256 of the file.
+    /// A whole answer held in memory made an archive (the spool fed in one piece).
+    static func write(body: [UInt8], scale: String, time: Date, kind: ArchiveKind, layout: DataLayout) throws -> ArchiveName {
+        let spool = try Spool(scale: scale, layout: layout)
+        try body.withUnsafeBytes { try spool.write($0) }
+        return try keep(spool, sha256: SHA256.hex(body), scale: scale, time: time, kind: kind, layout: layout)
+    }
+
+    /// Reads an archive back from disk, streaming: gzip CRC and length, and the SHA-256 of the bytes inside equal
+    /// to `sha256`. Returns the SHA-256 of the file itself (the checksum ledger's).
     @discardableResult
-    static func verify(path: String, body: [UInt8]?, ids: [Int64]) throws -> String {
-        let file = try FileSystem.read(path)
-        let plain = try Gzip.decompress(file, source: path)
-        if let body, plain != body {
+    static func verify(path: String, sha256: String) throws -> String {
+        let file = try SHA256.Stream()
+        let plain = try SHA256.Stream()
+        try Gzip.readFile(path, raw: { file.update($0) }) { plain.update($0) }
+        guard plain.finish() == sha256 else {
             throw MTError(.ioError, "\(path): the archive read back differs from what the server sent",
                           hint: "the disk returned other bytes than were written; check it before the next run")
         }
-        let held = try entryIDs(json: plain, source: path)
-        if let missing = ids.first(where: { !held.contains($0) }) {
-            throw MTError(.dataError, "\(path): id \(missing) is not in the archive read back")
-        }
-        return SHA256.hex(file)
-    }
-
-    /// Every `id` of a JSON array of entries.
-    static func entryIDs(json: [UInt8], source: String) throws -> Set<Int64> {
-        let value: JSONValue
-        do { value = try JSONParser.parse(json) } catch {
-            throw MTError(.dataError, "\(source): not valid JSON after decompression (\(error))")
-        }
-        guard let rows = value.arrayValues else { throw MTError(.dataError, "\(source): not a JSON array of entries") }
-        return Set(rows.compactMap { $0["id"]?.int64Value })
+        return file.finish()
     }
 }

@@ -1,10 +1,11 @@
 import Foundation
 import MTCore
 
-/// Concurrent DELETEs of archived ids (see ARCHITECTURE.md, safety invariants): worker threads, each with its own kept-alive `HTTPClient`,
-/// pull ids from one queue. How many may have a request in flight is adaptive (`AdaptiveConcurrency`): it starts at
+/// Concurrent DELETEs of archived ids (see ARCHITECTURE.md, safety invariants): worker threads, each with its own
+/// kept-alive connection, pull ids from one queue that may still be filled while they work (the CSV step hands over
+/// each batch it commits). How many may have a request in flight is adaptive (`AdaptiveConcurrency`): it starts at
 /// `concurrency` and grows towards `maxConcurrency` while latency holds, halving on 5xx, timeouts or rising
-/// latency. The deletion ledger entry of a batch is fsynced before the batch goes out.
+/// latency. Ids are entered in the deletion ledger in batches, each fsynced before any id of it is sent.
 struct ExportDeleter: Sendable {
     struct Result: Sendable, Equatable {
         /// Answered 200 (or 204).
@@ -45,52 +46,52 @@ struct ExportDeleter: Sendable {
         connect = { try HTTPClient(options: options) }
     }
 
-    /// Deletes `ids` (after recording them in the ledger, in batches). Errors of the ledger stop everything
-    /// before the batch they concern is sent.
-    /// `progress` is called (from the worker threads, one call at a time) as each id is answered.
+    /// Deletes `ids` (after recording them in the ledger, in batches) and waits for the last answer.
     func delete(_ ids: [Int64], scale: String, archive: String, ledger: DeletionLedger, logger: Logger,
-                       batchSize: Int = 1000, progress: (@Sendable () -> Void)? = nil) throws -> Result {
-        var total = Result()
-        var start = 0
-        // One controller across the batches: what the server showed in one batch holds for the next.
-        var control = AdaptiveConcurrency(initial: concurrency, maximum: maxConcurrency)
-        while start < ids.count {
-            let batch = Array(ids[start..<min(start + batchSize, ids.count)])
-            start += batch.count
-            try ledger.record(scale: scale, ids: batch, archive: archive)
-            let r = run(batch, control: &control, logger: logger, progress: progress)
-            total.peakConcurrency = control.peak
-            total.backoffs = control.backoffs
-            total.deleted += r.deleted
-            total.gone += r.gone
-            total.failed += r.failed
-            total.skipped += r.skipped
-            if let stop = r.stop {
-                total.stop = stop
-                total.skipped += ids.count - start
-                break
-            }
-        }
-        return total
+                batchSize: Int = 1000, progress: (@Sendable () -> Void)? = nil) throws -> Result {
+        let run = start(scale: scale, archive: archive, ledger: ledger, logger: logger, expected: ids.count,
+                        batchSize: batchSize, progress: progress)
+        run.add(ids)
+        return try run.finish()
     }
 
-    func run(_ ids: [Int64], control: inout AdaptiveConcurrency, logger: Logger,
-             progress: (@Sendable () -> Void)? = nil) -> Result {
-        let shared = DeleteQueue(ids: ids, control: control, progress: progress)
-        defer { control = shared.controller }
-        let workers = min(maxConcurrency, ids.count)
+    /// Starts the workers; ids are handed over with `Run.add` until `Run.finish`. `expected`, how many ids may
+    /// come, bounds the number of threads. `progress` is called (from the worker threads, one call at a time) as
+    /// each id is answered.
+    func start(scale: String, archive: String, ledger: DeletionLedger, logger: Logger, expected: Int,
+               batchSize: Int = 1000, progress: (@Sendable () -> Void)? = nil) -> Run {
+        let queue = DeleteQueue(control: AdaptiveConcurrency(initial: concurrency, maximum: maxConcurrency),
+                                batchSize: batchSize, progress: progress) { batch in
+            try ledger.record(scale: scale, ids: batch, archive: archive)
+        }
         let done = DispatchGroup()
-        for _ in 0..<workers {
+        for _ in 0..<max(1, min(maxConcurrency, expected)) {
             done.enter()
             let me = self
             let thread = Thread {
                 defer { done.leave() }
-                me.work(shared, logger: logger)
+                me.work(queue, logger: logger)
             }
             thread.start()
         }
-        done.wait()
-        return shared.result
+        return Run(queue: queue, done: done)
+    }
+
+    /// DELETEs under way.
+    struct Run: Sendable {
+        let queue: DeleteQueue
+        let done: DispatchGroup
+
+        func add(_ ids: [Int64]) { queue.add(ids) }
+
+        /// No more ids: waits for the workers. A failure of the deletion ledger is thrown (no id of the batch it
+        /// concerns was sent).
+        func finish() throws -> Result {
+            queue.close()
+            done.wait()
+            if let e = queue.ledgerError { throw e }
+            return queue.result
+        }
     }
 
     enum Answer { case deleted, gone, failed, stop(MTError) }
@@ -160,33 +161,79 @@ struct ExportDeleter: Sendable {
     }
 }
 
-/// The ids left to delete, the counts so far and the concurrency controller, shared by the worker threads.
-/// Not `WorkerPool`: each delete worker keeps its own kept-alive connection for the whole run, and how many may
-/// send at once changes while they run (AIMD), so the workers are long-lived and gated here.
+/// The ids to delete, the counts so far and the concurrency controller, shared by the worker threads and the
+/// thread that hands ids over. Not `WorkerPool`: each delete worker keeps its own kept-alive connection for the
+/// whole run, and how many may send at once changes while they run (AIMD), so the workers are long-lived and
+/// gated here.
 final class DeleteQueue: @unchecked Sendable { // safe: every stored var is used under `lock` only
     private let lock = NSCondition()
-    private let ids: [Int64]
+    /// Handed over, not yet in the ledger.
+    private var waiting: [Int64] = []
+    /// In the ledger; `index` is the next to send.
+    private var recorded: [Int64] = []
     private var index = 0
+    private var closed = false
+    private var added = 0
+    private var sent = 0
     private var tally = ExportDeleter.Result()
     private var control: AdaptiveConcurrency
     private var inFlight = 0
-
+    private(set) var ledgerError: MTError?
+    private let batchSize: Int
+    private let record: @Sendable ([Int64]) throws -> Void
     private let progress: (@Sendable () -> Void)?
 
-    init(ids: [Int64], control: AdaptiveConcurrency, progress: (@Sendable () -> Void)? = nil) {
-        self.ids = ids
+    init(control: AdaptiveConcurrency, batchSize: Int, progress: (@Sendable () -> Void)?, record: @escaping @Sendable ([Int64]) throws -> Void) {
         self.control = control
+        self.batchSize = max(1, batchSize)
         self.progress = progress
+        self.record = record
     }
 
-    /// The next id, once fewer than the controller's limit are in flight; nil when all are taken or deleting stopped.
+    func add(_ ids: [Int64]) {
+        lock.lock(); defer { lock.unlock() }
+        waiting += ids
+        added += ids.count
+        lock.broadcast()
+    }
+
+    func close() {
+        lock.lock(); defer { lock.unlock() }
+        closed = true
+        lock.broadcast()
+    }
+
+    /// The next id, once it is in the ledger and fewer than the controller's limit are in flight; nil when all
+    /// are taken and no more can come, or deleting stopped.
     func next() -> Int64? {
         lock.lock(); defer { lock.unlock() }
-        while tally.stop == nil, index < ids.count, inFlight >= control.limit { lock.wait() }
-        guard tally.stop == nil, index < ids.count else { return nil }
-        index += 1
-        inFlight += 1
-        return ids[index - 1]
+        while true {
+            guard tally.stop == nil else { return nil }
+            if index == recorded.count {
+                if !waiting.isEmpty {
+                    // The next batch into the ledger (fsynced) before any of its ids goes out. The others wait: they
+                    // would have nothing to send.
+                    let batch = Array(waiting.prefix(batchSize))
+                    do { try record(batch) } catch {
+                        ledgerError = error.asMTError
+                        tally.stop = ledgerError
+                        lock.broadcast()
+                        return nil
+                    }
+                    waiting.removeFirst(batch.count)
+                    recorded = batch
+                    index = 0
+                    continue
+                }
+                if closed { return nil }
+            } else if inFlight < control.limit {
+                index += 1
+                inFlight += 1
+                sent += 1
+                return recorded[index - 1]
+            }
+            lock.wait()
+        }
     }
 
     func observe(_ signal: AdaptiveConcurrency.Signal) {
@@ -200,11 +247,6 @@ final class DeleteQueue: @unchecked Sendable { // safe: every stored var is used
         lock.lock(); defer { lock.unlock() }
         inFlight -= 1
         lock.broadcast()
-    }
-
-    var controller: AdaptiveConcurrency {
-        lock.lock(); defer { lock.unlock() }
-        return control
     }
 
     func count(_ field: WritableKeyPath<ExportDeleter.Result, Int>) {
@@ -222,7 +264,9 @@ final class DeleteQueue: @unchecked Sendable { // safe: every stored var is used
     var result: ExportDeleter.Result {
         lock.lock(); defer { lock.unlock() }
         var r = tally
-        r.skipped += ids.count - index
+        r.skipped += added - sent
+        r.peakConcurrency = control.peak
+        r.backoffs = control.backoffs
         return r
     }
 }

@@ -166,11 +166,13 @@ struct ServerExport {
         let after = plan.after
         let fetchStart = seams.now()
         let url = server.exportURL + "/" + scale + (after.map { "?after=" + $0.text } ?? "")
-        let response = try FetchStep.get(url, what: "scale \(scale)", transport: client,
-                                         bar: progress.fetch(label: "\(server.name) \(scale) fetch"))
-        let fetched = try ValidateStep.entries(response, scale: scale)
-        outcome.fetched = fetched.ids.count
-        if fetched.ids.isEmpty, after == nil, let size = info.size, size > 0 {
+        // The answer streams into the archive's temporary file as it is validated; a dry run keeps nothing.
+        let spool = options.dryRun ? nil : try ExportStepError.onDisk { try ExportArchive.Spool(scale: scale, layout: layout) }
+        defer { spool?.discard() }
+        let fetched = try FetchStep.scale(url, scale: scale, transport: client, spool: spool,
+                                          bar: progress.fetch(label: "\(server.name) \(scale) fetch"))
+        outcome.fetched = fetched.count
+        if fetched.isEmpty, after == nil, let size = info.size, size > 0 {
             // Not an error (nothing is lost: nothing was sent, nothing is deleted), but a server that lists
             // entries and sends none is filtering or broken, and someone should look.
             outcome.status = .emptyAnswer(listed: size)
@@ -179,21 +181,21 @@ struct ServerExport {
 
         let triage = Triage(fetched, written: written)
         let canDelete = server.deleteMode && info.deleteable && !options.noDelete
-        if options.dryRun {
-            outcome.status = .dryRun("would archive \(fetched.ids.count), write \(triage.fresh.count)"
+        guard let spool else {
+            outcome.status = .dryRun("would archive \(fetched.count), write \(triage.fresh.count)"
                 + (triage.conflicts.isEmpty ? "" : ", hold back \(triage.conflicts.count)")
-                + (canDelete ? ", delete up to \(fetched.ids.count - triage.conflicts.count)" : ""))
+                + (canDelete ? ", delete up to \(fetched.count - triage.conflicts.count)" : ""))
             return
         }
 
         let kind: ArchiveKind = info.deleteable ? .batch : after.map { .after($0.text) } ?? .full
-        let archived = try ArchiveStep.run(fetched, triage: triage, canDelete: canDelete, state: state, kind: kind,
+        let archived = try ArchiveStep.run(fetched, spool: spool, triage: triage, canDelete: canDelete, state: state, kind: kind,
                                            time: fetchStart, layout: layout)
         let archive = archived.name
         if archived.writtenNow, let name = archive {
             outcome.archive = name
-            outcome.archived = fetched.ids.count
-            log.debug("archived \(fetched.ids.count) entries in \(name)")
+            outcome.archived = fetched.count
+            log.debug("archived \(fetched.count) entries in \(name)")
         } else if archive != nil {
             outcome.status = .unchanged
         }
@@ -207,14 +209,22 @@ struct ServerExport {
         }
         try save(state, scale: scale)
 
-        if let archive, !triage.fresh.isEmpty {
-            try writeCSV(triage, scale: scale, csv: csv, archive: archive, written: &written, state: &state, outcome: &outcome, log: log)
+        // The DELETEs start now, with what the CSVs already hold; each batch the CSV step commits joins them.
+        let heldBack = Set(state.heldBack)
+        let deletes = canDelete ? archive.map { startDeletes(fetched, triage: triage, written: written, heldBack: heldBack, info: info, archive: $0, state: state, outcome: &outcome, log: log) } : nil
+        do {
+            if let archive, !triage.fresh.isEmpty {
+                try writeCSV(fetched, triage, scale: scale, csv: csv, archive: archive, written: &written, state: &state, outcome: &outcome, log: log) { batch, written in
+                    deletes?.add(batch.filter { DeleteStep.isReady($0.id, hash: $0.hash, written: written, heldBack: heldBack) }.map(\.id))
+                }
+            }
+        } catch {
+            // Entries already handed over are in the CSVs: their DELETEs finish, and the mark records them.
+            if let deletes, let archive { try? finishDeletes(deletes, fetched, archive: archive, state: &state, outcome: &outcome, log: log) }
+            try? save(state, scale: scale)
+            throw error
         }
-
-        if canDelete, let archive {
-            let ready = DeleteStep.ready(fetched, triage: triage, written: written, heldBack: heldNow)
-            try delete(fetched, ready: ready, known: Set(triage.known), info: info, archive: archive, state: &state, outcome: &outcome, log: log)
-        }
+        if let deletes, let archive { try finishDeletes(deletes, fetched, archive: archive, state: &state, outcome: &outcome, log: log) }
 
         try mark(fetched, info: info, plan: plan, fetchStart: fetchStart, archived: archived, written: written, state: &state)
         if case .ok = outcome.status, outcome.exit != .ok { outcome.status = .problems }
@@ -268,22 +278,55 @@ struct ServerExport {
         try ExportStepError.onDisk { try state.save(scale: scale, layout: layout) }
     }
 
-    /// Step 4, write CSV: the new entries, decrypted, appended under the journal; without a key the verified
-    /// archive is what recover uses, and recording its entries as written lets them be deleted.
-    func writeCSV(_ triage: Triage, scale: String, csv: ExportCSV, archive: String, written: inout WrittenSet,
-                  state: inout ExportScaleState, outcome: inout ScaleOutcome, log: Logger) throws {
+    /// How many entries the CSV step decrypts and appends at a time: each batch is one journalled append (and its
+    /// entries may be deleted once it is committed); memory holds one batch, never the whole answer.
+    static let csvBatch = 2000
+
+    /// Step 4, write CSV: the new entries, streamed from the verified archive, decrypted and appended in batches
+    /// under the journal; `committed` gets each batch once it is durable. Without a key the verified archive is
+    /// what recover uses, and recording its entries as written lets them be deleted.
+    func writeCSV(_ fetched: FetchedScale, _ triage: Triage, scale: String, csv: ExportCSV, archive: String,
+                  written: inout WrittenSet, state: inout ExportScaleState, outcome: inout ScaleOutcome, log: Logger,
+                  committed: (_ batch: [(id: Int64, hash: UInt64)], _ written: WrittenSet) -> Void) throws {
         if let keys {
-            let plain = try decrypt(triage.fresh, scale: scale, keys: keys, outcome: &outcome, log: log)
-            outcome.written += try ExportStepError.onDisk {
-                try csv.append(plain, hashes: triage.hashes, archive: archive, csvName: csvFileName(scale), written: &written, state: &state)
+            guard let name = ArchiveName.parse(archive) else { throw MTError(.software, "\(archive) is not an archive name") }
+            var decryptor = try CSVDecryptor(keys: keys, scale: scale, log: log)
+            var batch: [JSONValue] = []
+            var hashes: [Int64: UInt64] = [:]
+            func flush(_ written: inout WrittenSet, _ state: inout ExportScaleState, _ outcome: inout ScaleOutcome) throws {
+                guard !batch.isEmpty else { return }
+                let plain = try decryptor.decrypt(batch, outcome: &outcome)
+                let name = csvFileName(scale)
+                outcome.written += try ExportStepError.onDisk {
+                    try csv.append(plain, hashes: hashes, archive: archive, csvName: name, written: &written, state: &state)
+                }
+                committed(hashes.map { (id: $0.key, hash: $0.value) }, written)
+                batch.removeAll(keepingCapacity: true)
+                hashes.removeAll(keepingCapacity: true)
             }
+            try ExportStepError.onDisk {
+                try ArchiveReader.forEachEntry(path: layout.archivePath(name), kind: name.kind) { entry, at in
+                    let i = at.index
+                    guard i < fetched.count, entry["id"]?.int64Value == fetched.ids[i] else {
+                        throw MTError(.dataError, "\(layout.archivePath(name)): entry \(i + 1) is not the one the server sent; the archive changed after it was verified",
+                                      hint: "check the disk; nothing more of this scale is written or deleted in this run")
+                    }
+                    guard triage.verdicts[i] == .fresh else { return }
+                    batch.append(entry)
+                    hashes[fetched.ids[i]] = fetched.hashes[i]
+                    if batch.count >= Self.csvBatch { try flush(&written, &state, &outcome) }
+                }
+            }
+            try flush(&written, &state, &outcome)
+            try decryptor.finish(outcome: &outcome)
         } else {
-            let records = triage.fresh.compactMap { e in e["id"]?.int64Value.map { ($0, Optional(triage.hashes[$0]!)) } }
-            try ExportStepError.onDisk { try WrittenSet.append(records, path: layout.writtenSet(scale: scale)) }
+            let records = zip(fetched.ids, fetched.hashes).enumerated().filter { triage.verdicts[$0.offset] == .fresh }.map { $0.element }
+            try ExportStepError.onDisk { try WrittenSet.append(records.map { ($0.0, Optional($0.1)) }, path: layout.writtenSet(scale: scale)) }
             for (id, h) in records { written.insert(id, hash: h) }
+            committed(records.map { (id: $0.0, hash: $0.1) }, written)
         }
         if let mark = state.deleteMark ?? benchmark.marks[scale]?.current {
-            let late = triage.fresh.compactMap { $0["id"]?.int64Value }.filter { $0 <= mark }
+            let late = triage.fresh.filter { $0 <= mark }
             if !late.isEmpty && state.lastFetch != nil {
                 log.warning("\(late.count) entries at or below \(mark), the highest id already deleted, arrived late (\(Self.idList(late))): written now")
             }
@@ -291,7 +334,7 @@ struct ServerExport {
     }
 
     /// Step 6, mark: the benchmark's highest id and the state's fetch times, saved last.
-    mutating func mark(_ fetched: ExportValidation.Entries, info: ScaleInfo, plan: FetchStep.Plan, fetchStart: Date,
+    mutating func mark(_ fetched: FetchedScale, info: ScaleInfo, plan: FetchStep.Plan, fetchStart: Date,
                        archived: ArchiveStep.Result, written: WrittenSet, state: inout ExportScaleState) throws {
         let scale = info.name
         if let top = fetched.ids.max() {
@@ -306,8 +349,8 @@ struct ServerExport {
         state.lastFetch = fetchStart.timeIntervalSince1970
         if plan.full {
             state.lastFullFetch = fetchStart.timeIntervalSince1970
-            state.dateBearing = !fetched.entries.isEmpty && fetched.entries.allSatisfy(ValidateStep.hasDate)
-        } else if !fetched.entries.allSatisfy(ValidateStep.hasDate) {
+            state.dateBearing = !fetched.isEmpty && fetched.allDated
+        } else if !fetched.allDated {
             state.dateBearing = false
         }
         state.writtenEntries = written.count
@@ -316,14 +359,16 @@ struct ServerExport {
         try save(state, scale: scale)
     }
 
-    /// The deletes of one scale: only `ready` entries (in the written set with this content) are sent. Entries
-    /// already written before this run and at or below the delete mark are leftovers, reported (see ARCHITECTURE.md).
-    func delete(_ fetched: ExportValidation.Entries, ready: [Int64], known: Set<Int64>, info: ScaleInfo, archive: String,
-                state: inout ExportScaleState, outcome: inout ScaleOutcome, log: Logger) throws {
+    /// Step 5 begins: the DELETEs of the entries ready now (the CSVs hold them with this content). Entries already
+    /// written before this run and at or below the delete mark are leftovers, reported (see ARCHITECTURE.md).
+    func startDeletes(_ fetched: FetchedScale, triage: Triage, written: WrittenSet, heldBack: Set<Int64>, info: ScaleInfo,
+                      archive: String, state: ExportScaleState, outcome: inout ScaleOutcome, log: Logger) -> DeleteStep.Running {
         let scale = info.name
+        let ready = DeleteStep.ready(fetched, written: written, heldBack: heldBack)
         // A scale this version of mt has deleted from before: its own mark; otherwise (first run after the
         // original tool) the benchmark the original left.
         if let mark = state.deleteMark ?? (state.lastFetch == nil ? benchmark.marks[scale]?.current : nil) {
+            let known = Set(triage.known)
             let leftovers = ready.filter { $0 <= mark && known.contains($0) }
             if !leftovers.isEmpty {
                 log.critical("\(leftovers.count) entries at or below \(mark), the highest id already deleted, are still on the server (\(Self.idList(leftovers))); they are in the CSVs with the same content and are deleted now")
@@ -336,14 +381,21 @@ struct ServerExport {
                                     maxConcurrency: server.maxConcurrency, retries: server.retries)
         let (connect, http) = (seams.connect, httpOptions)
         deleter.connect = { try connect(http) }
-        let bar = ready.isEmpty ? nil : progress.deletes(label: "\(server.name) \(scale) delete", total: ready.count)
+        let expected = ready.count + triage.fresh.count
+        let bar = expected == 0 ? nil : progress.deletes(label: "\(server.name) \(scale) delete", total: expected)
         let tick: (@Sendable () -> Void)? = bar.map { b in { @Sendable in b.tick() } }
-        let done = try DeleteStep.run(fetched, ready: ready, heldBack: Set(state.heldBack), mark: state.deleteMark,
-                                      deleter: deleter, scale: scale, archive: archive, ledger: DeletionLedger(layout: layout),
-                                      log: log, progress: tick)
-        bar?.finish()
+        let running = DeleteStep.Running(deleter: deleter, scale: scale, archive: archive, ledger: DeletionLedger(layout: layout),
+                                         log: log, expected: expected, progress: tick, finished: { bar?.finish() })
+        running.add(ready)
+        return running
+    }
+
+    /// Step 5 ends: waits for the last DELETE, then counts and reports.
+    func finishDeletes(_ running: DeleteStep.Running, _ fetched: FetchedScale, archive: String, state: inout ExportScaleState,
+                       outcome: inout ScaleOutcome, log: Logger) throws {
+        let done = try running.finish(fetched, heldBack: Set(state.heldBack), mark: state.deleteMark)
         state.deleteMark = done.mark
-        guard !ready.isEmpty else { return }
+        guard !done.sent.isEmpty else { return }
         let r = done.result
         outcome.deleted += r.deleted + r.gone
         outcome.failed += r.failed
@@ -370,35 +422,25 @@ struct ServerExport {
                           hint: "set PRIVATE_FILE again, or run mt recover where the key lives")
         }
         log.warning("finishing the CSV append of \(pending.archive) into \(pending.csv) that an earlier run left unfinished")
-        let entries = try ArchiveReader.entries(layout: layout, archive: name)
         var hashes: [Int64: UInt64] = [:]
-        let rows = entries.filter { e in
+        var rows: [JSONValue] = []
+        let known = written
+        try ArchiveReader.forEachEntry(layout: layout, archive: name) { e in
             // By content, not id: the journal of a release names ids already written with their first entry.
-            guard let id = e["id"]?.int64Value, IDRanges.contains(pending.ids, id) else { return false }
+            guard let id = e["id"]?.int64Value, IDRanges.contains(pending.ids, id) else { return }
             let h = WrittenSet.hash(e)
-            guard written.verdict(id: id, hash: h) != .same else { return false }
+            guard known.verdict(id: id, hash: h) != .same else { return }
             hashes[id] = h
-            return true
+            rows.append(e)
         }
         var ignored = ScaleOutcome(scale: scale, deleteable: true)
-        let plain = try decrypt(rows, scale: scale, keys: keys, outcome: &ignored, log: log)
+        var decryptor = try CSVDecryptor(keys: keys, scale: scale, log: log)
+        let plain = try decryptor.decrypt(rows, outcome: &ignored)
+        try decryptor.finish(outcome: &ignored)
         state.pending = nil
         return try ExportStepError.onDisk {
             try csv.append(plain, hashes: hashes, archive: pending.archive, csvName: pending.csv, written: &written, state: &state)
         }
-    }
-
-    func decrypt(_ entries: [JSONValue], scale: String, keys: KeyRing, outcome: inout ScaleOutcome, log: Logger) throws -> [JSONValue] {
-        let r = try EntryDecryption.decrypt(entries: entries, scale: scale, keys: keys)
-        if !r.failures.isEmpty {
-            // Every failure reaches DEBUG.log; the console and error.log get the first 20 and a count.
-            for (i, f) in r.failures.enumerated() {
-                if i < 20 { log.error("could not decrypt \(f); the ciphertext is kept in the CSV") } else { log.debug("could not decrypt \(f)") }
-            }
-            if r.failures.count > 20 { log.error("… and \(r.failures.count - 20) more values that could not be decrypted (all listed in DEBUG.log)") }
-            outcome.exit = max(outcome.exit, .problems)
-        }
-        return r.entries
     }
 
     /// Temporary files of atomic writes that a killed run left (`.<name>.tmp-<pid>-<random>`). This run holds

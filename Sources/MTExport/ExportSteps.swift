@@ -1,12 +1,25 @@
 import Foundation
 import MTCore
 
-/// What `mt export` needs from HTTP: a GET (with progress; the byte limit MAX_RESPONSE is the transport's own
-/// setting) and a DELETE. It is the seam the unit tests of the steps replace with an in-process fake, in the manner
-/// of swift-log's `LogHandler`; `HTTPClient` is the real one. One value serves one thread.
+/// What `mt export` needs from HTTP: a streamed GET (with progress; the byte limit MAX_RESPONSE is the
+/// transport's own setting) and a DELETE. It is the seam the unit tests of the steps replace with an in-process
+/// fake, in the manner of swift-log's `LogHandler`; `HTTPClient` is the real one. One value serves one thread.
 protocol ExportTransport {
-    func get(_ url: String, progress: ((_ received: Int, _ expected: Int?) -> Void)?) throws -> HTTPResponse
+    /// `head` gets the status and headers before any of the body; `body` each piece as it arrives (see `HTTPClient`).
+    func stream(_ url: String, progress: ((_ received: Int, _ expected: Int?) -> Void)?,
+                head: (_ status: Int, _ headers: [(String, String)]) throws -> Void,
+                body: (UnsafeRawBufferPointer) throws -> Void) throws -> HTTPResponse
     func delete(_ url: String) throws -> HTTPResponse
+}
+
+extension ExportTransport {
+    /// A small answer kept whole (the list of scales).
+    func get(_ url: String, progress: ((_ received: Int, _ expected: Int?) -> Void)? = nil) throws -> HTTPResponse {
+        var kept: [UInt8] = []
+        var response = try stream(url, progress: progress, head: { _, _ in }, body: { kept.append(contentsOf: $0) })
+        response.body = kept
+        return response
+    }
 }
 
 extension HTTPClient: ExportTransport {}
@@ -60,9 +73,31 @@ enum FetchStep {
         defer { bar?.finish() }
         let update: ((Int, Int?) -> Void)? = bar.map { b in { b.update(received: $0, expected: $1) } }
         do { return try transport.get(url, progress: update) } catch let e as HTTPTransportError {
-            throw ExportStepError.server(MTError(.unavailable, "\(what): \(e.message)",
-                                                 hint: "the server is unreachable or too slow; the next run will try again"))
+            throw unreachable(e, what: what)
         }
+    }
+
+    /// Steps 1 and 2 on the stream: a scale's answer flows from the transport through the validation (each entry
+    /// parsed on its own, then dropped) and, unless `spool` is nil (a dry run), into the archive's temporary file.
+    /// Nothing of the answer stays in memory but its ids and small facts per entry.
+    static func scale(_ url: String, scale: String, transport: any ExportTransport, spool: ExportArchive.Spool?,
+                      bar: FetchBar? = nil) throws -> FetchedScale {
+        defer { bar?.finish() }
+        let what = "scale \(scale)"
+        let update: ((Int, Int?) -> Void)? = bar.map { b in { b.update(received: $0, expected: $1) } }
+        do {
+            return try ExportValidation.scaleAnswer(scale: scale, also: spool.map { s in { try s.write($0) } }) { head, body in
+                _ = try transport.stream(url, progress: update, head: head, body: body)
+            }
+        } catch let e as HTTPTransportError {
+            throw unreachable(e, what: what)
+        } catch let e as MTError {
+            throw ExportStepError.server(e)
+        }
+    }
+
+    static func unreachable(_ e: HTTPTransportError, what: String) -> ExportStepError {
+        .server(MTError(.unavailable, "\(what): \(e.message)", hint: "the server is unreachable or too slow; the next run will try again"))
     }
 
     /// How far back an automatic `after=` reaches before the last fetch. The server reads the stamp in its JVM's
@@ -98,39 +133,30 @@ enum FetchStep {
     }
 }
 
-/// Step 2, validate: the scale's name and the answer's shape (see `ExportValidation`). Every failure is the server's.
+/// Step 2, validate: the scale's name (the entries are checked as they stream in: `ExportValidation.scaleAnswer`).
+/// Every failure is the server's.
 enum ValidateStep {
     static func scaleName(_ scale: String, server: String) throws {
         do { try SafeName.checkScale(scale, server: server) } catch let e as MTError { throw ExportStepError.server(e) }
     }
-
-    static func entries(_ response: HTTPResponse, scale: String) throws -> ExportValidation.Entries {
-        do { return try ExportValidation.entries(response, scale: scale) } catch let e as MTError { throw ExportStepError.server(e) }
-    }
-
-    /// The server filters `after=` with `date > ?`: a row whose date is null or missing is never returned by it.
-    static func hasDate(_ entry: JSONValue) -> Bool {
-        if case .string(let s)? = entry["date"] { return !s.isEmpty }
-        return false
-    }
 }
 
-/// The fetched entries sorted against the written set: new, already written with this content, or an id already
-/// written with other content (held back: never written, never deleted).
+/// The fetched entries sorted against the written set, by position: new, already written with this content, or
+/// an id already written with other content (held back: never written, never deleted).
 struct Triage {
-    var hashes: [Int64: UInt64] = [:]
-    var fresh: [JSONValue] = []
+    enum Verdict: UInt8 { case fresh, known, conflict }
+    var verdicts: [Verdict] = []
+    var fresh: [Int64] = []
     var known: [Int64] = []
     var conflicts: [Int64] = []
 
-    init(_ fetched: ExportValidation.Entries, written: WrittenSet) {
-        for (e, id) in zip(fetched.entries, fetched.ids) {
-            let h = WrittenSet.hash(e)
-            hashes[id] = h
+    init(_ fetched: FetchedScale, written: WrittenSet) {
+        verdicts.reserveCapacity(fetched.count)
+        for (id, h) in zip(fetched.ids, fetched.hashes) {
             switch written.verdict(id: id, hash: h) {
-            case .new: fresh.append(e)
-            case .same: known.append(id)
-            case .different, .unknown: conflicts.append(id)
+            case .new: verdicts.append(.fresh); fresh.append(id)
+            case .same: verdicts.append(.known); known.append(id)
+            case .different, .unknown: verdicts.append(.conflict); conflicts.append(id)
             }
         }
     }
@@ -148,34 +174,43 @@ enum ArchiveStep {
 
     /// An answer holding nothing new, nothing held back and nothing to delete (the overlap of an `after=` fetch)
     /// adds nothing that the archives do not hold already. An answer byte-identical to the last archive relies on
-    /// it once that archive reads back intact.
-    static func run(_ fetched: ExportValidation.Entries, triage: Triage, canDelete: Bool, state: ExportScaleState,
-                    kind: ArchiveKind, time: Date, layout: DataLayout) throws -> Result {
-        let sha = SHA256.hex(fetched.body)
-        guard !fetched.ids.isEmpty, !triage.fresh.isEmpty || !triage.conflicts.isEmpty || canDelete else {
-            return Result(name: nil, sha256: sha)
+    /// it once that archive reads back intact. Otherwise the spooled answer becomes the new archive. The spool is
+    /// used up either way.
+    static func run(_ fetched: FetchedScale, spool: ExportArchive.Spool, triage: Triage, canDelete: Bool,
+                    state: ExportScaleState, kind: ArchiveKind, time: Date, layout: DataLayout) throws -> Result {
+        guard !fetched.isEmpty, !triage.fresh.isEmpty || !triage.conflicts.isEmpty || canDelete else {
+            spool.discard()
+            return Result(name: nil, sha256: fetched.sha256)
         }
-        if sha == state.lastBodySHA256, let last = state.lastArchive, reusable(last, fetched, layout: layout) {
-            return Result(name: last, writtenNow: false, sha256: sha)
+        if fetched.sha256 == state.lastBodySHA256, let last = state.lastArchive, reusable(last, fetched, layout: layout) {
+            spool.discard()
+            return Result(name: last, writtenNow: false, sha256: fetched.sha256)
         }
         let name = try ExportStepError.onDisk {
-            try ExportArchive.write(body: fetched.body, scale: fetched.scaleName, ids: fetched.ids, time: time, kind: kind, layout: layout)
+            try ExportArchive.keep(spool, sha256: fetched.sha256, scale: fetched.scaleName, time: time, kind: kind, layout: layout)
         }
-        return Result(name: name.fileName, writtenNow: true, sha256: sha)
+        return Result(name: name.fileName, writtenNow: true, sha256: fetched.sha256)
     }
 
-    static func reusable(_ name: String, _ fetched: ExportValidation.Entries, layout: DataLayout) -> Bool {
-        guard let archive = ArchiveName.parse(name), archive.scale == fetched.scaleName else { return false }
-        return (try? ExportArchive.verify(path: layout.archivePath(archive), body: fetched.body, ids: fetched.ids)) != nil
+    /// The same bytes (SHA-256 of the whole answer), read back from the old archive now.
+    static func reusable(_ name: String, _ fetched: FetchedScale, layout: DataLayout) -> Bool {
+        guard let archive = ArchiveName.parse(name), archive.scale == fetched.scaleName, archive.kind == .gzip else { return false }
+        return (try? ExportArchive.verify(path: layout.archivePath(archive), sha256: fetched.sha256)) != nil
     }
 }
 
 /// Step 5, delete: only entries in the written set with this content and not held back are sent; the mark moves
-/// only over ids the server confirmed gone.
+/// only over ids the server confirmed gone. The DELETEs start as soon as the archive is kept, with the entries the
+/// CSVs already held; each batch the CSV step commits joins them while they run (see ARCHITECTURE.md).
 enum DeleteStep {
-    /// The ids that may be deleted: written with the content the server sent, and not held back.
-    static func ready(_ fetched: ExportValidation.Entries, triage: Triage, written: WrittenSet, heldBack: Set<Int64>) -> [Int64] {
-        fetched.ids.filter { written.verdict(id: $0, hash: triage.hashes[$0]!) == .same && !heldBack.contains($0) }
+    /// The rule of what may be deleted: written with the content the server sent, and not held back.
+    static func isReady(_ id: Int64, hash: UInt64, written: WrittenSet, heldBack: Set<Int64>) -> Bool {
+        written.verdict(id: id, hash: hash) == .same && !heldBack.contains(id)
+    }
+
+    /// The fetched ids that may be deleted now.
+    static func ready(_ fetched: FetchedScale, written: WrittenSet, heldBack: Set<Int64>) -> [Int64] {
+        zip(fetched.ids, fetched.hashes).filter { isReady($0, hash: $1, written: written, heldBack: heldBack) }.map(\.0)
     }
 
     /// The delete mark after a run: it moves over fetched ids below every unconfirmed one (an entry whose DELETE
@@ -189,21 +224,39 @@ enum DeleteStep {
     struct Outcome {
         var result: ExportDeleter.Result
         var mark: Int64?
+        /// Every id handed to the deleter.
+        var sent: [Int64]
     }
 
-    /// Sends the DELETEs of `ready` (each batch entered in the deletion ledger first) and returns the counts and
-    /// the new mark. Ids fetched but not ready, and not held back, count as unconfirmed.
-    static func run(_ fetched: ExportValidation.Entries, ready: [Int64], heldBack: Set<Int64>, mark: Int64?,
-                    deleter: ExportDeleter, scale: String, archive: String, ledger: DeletionLedger, log: Logger,
-                    progress: (@Sendable () -> Void)? = nil) throws -> Outcome {
-        let readySet = Set(ready)
-        let waiting = Set(fetched.ids).subtracting(readySet).subtracting(heldBack)
-        guard !ready.isEmpty else { return Outcome(result: .init(), mark: self.mark(mark, fetched: fetched.ids, unconfirmed: waiting)) }
-        let r = try ExportStepError.onDisk {
-            try deleter.delete(ready, scale: scale, archive: archive, ledger: ledger, logger: log, progress: progress)
+    /// DELETEs under way while the CSV step writes: `add` hands over ids that became ready, `finish` waits for
+    /// the last answer and gives the counts and the new mark.
+    final class Running {
+        private let run: ExportDeleter.Run
+        private let finished: () -> Void
+        private(set) var sent: [Int64] = []
+
+        init(deleter: ExportDeleter, scale: String, archive: String, ledger: DeletionLedger, log: Logger,
+             expected: Int, progress: (@Sendable () -> Void)?, finished: @escaping () -> Void = {}) {
+            run = deleter.start(scale: scale, archive: archive, ledger: ledger, logger: log, expected: expected, progress: progress)
+            self.finished = finished
         }
-        // The deleter counts, it does not say which ids failed: any failure keeps the mark below every id sent.
-        let unconfirmed = r.failed + r.skipped > 0 ? waiting.union(readySet) : waiting
-        return Outcome(result: r, mark: self.mark(mark, fetched: fetched.ids, unconfirmed: unconfirmed))
+
+        func add(_ ids: [Int64]) {
+            guard !ids.isEmpty else { return }
+            sent += ids
+            run.add(ids)
+        }
+
+        /// Ids fetched but never handed over, and not held back, count as unconfirmed. Errors of the deletion
+        /// ledger are thrown here, after the last DELETE already sent has been answered.
+        func finish(_ fetched: FetchedScale, heldBack: Set<Int64>, mark: Int64?) throws -> Outcome {
+            defer { finished() }
+            let r = try ExportStepError.onDisk { try run.finish() }
+            let readySet = Set(sent)
+            let waiting = Set(fetched.ids).subtracting(readySet).subtracting(heldBack)
+            // The deleter counts, it does not say which ids failed: any failure keeps the mark below every id sent.
+            let unconfirmed = r.failed + r.skipped > 0 ? waiting.union(readySet) : waiting
+            return Outcome(result: r, mark: DeleteStep.mark(mark, fetched: fetched.ids, unconfirmed: unconfirmed), sent: sent)
+        }
     }
 }

@@ -94,7 +94,7 @@ import Testing
         symlink(dir.file("elsewhere"), layout.checksums)
         let body = Array("[{\"id\": 1}]".utf8)
         do {
-            _ = try ExportArchive.write(body: body, scale: "OA", ids: [1], time: Date(), kind: .batch, layout: layout)
+            _ = try ExportArchive.write(body: body, scale: "OA", time: Date(), kind: .batch, layout: layout)
             Issue.record("expected the run to stop")
         } catch let stop as RunStop {
             #expect(stop.error.exitCode == .cantCreate, "\(stop.error)")

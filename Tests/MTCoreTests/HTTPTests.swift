@@ -19,6 +19,40 @@ import Testing
         #expect(u.contentType == "application/json")
     }
 
+    /// A streamed GET hands over the status first, then the body in pieces as they arrive, and keeps none of it.
+    @Test func streamedBodiesArriveInPiecesAfterTheStatus() throws {
+        let server = try PythonServer(script: "http_test_server.py")
+        defer { server.stop() }
+        let c = try HTTPClient(options: HTTPOptions())
+        var events: [String] = []
+        var total = 0
+        var pieces = 0
+        let r = try c.stream(server.baseURL + "/chunked/1000000", head: { status, _ in events.append("head \(status)") },
+                             body: { events.append("body"); total += $0.count; pieces += 1 })
+        #expect(events.first == "head 200" && events.dropFirst().allSatisfy { $0 == "body" })
+        #expect(total == 1_000_000 && pieces > 1 && r.body.isEmpty && r.status == 200)
+        // No body at all: the status still comes, once.
+        var heads = 0
+        _ = try c.stream(server.baseURL + "/big/0", head: { _, _ in heads += 1 }, body: { _ in Issue.record("no body expected") })
+        #expect(heads == 1)
+    }
+
+    /// An error thrown while the body streams ends the transfer at once and comes back as itself; the handle
+    /// stays usable.
+    @Test func anErrorThrownByTheReceiverEndsTheTransfer() throws {
+        struct Enough: Error {}
+        let server = try PythonServer(script: "http_test_server.py")
+        defer { server.stop() }
+        let c = try HTTPClient(options: HTTPOptions())
+        var seen = 0
+        #expect(throws: Enough.self) {
+            _ = try c.stream(server.baseURL + "/chunked/50000000", head: { _, _ in }, body: { seen += $0.count; if seen > 100_000 { throw Enough() } })
+        }
+        #expect(seen < 5_000_000, "the transfer stopped soon after the error, not at the end of 50 MB")
+        #expect(throws: Enough.self) { _ = try c.stream(server.baseURL + "/status/200", head: { _, _ in throw Enough() }, body: { _ in }) }
+        #expect(try c.get(server.baseURL + "/status/200").status == 200)
+    }
+
     @Test func basicAuth() throws {
         let server = try PythonServer(script: "http_test_server.py")
         defer { server.stop() }

@@ -61,3 +61,55 @@ import Testing
         #expect(try JSONParser.parse(Array(#"{"id": 1.5}"#.utf8))["id"]?.int64Value == nil)
     }
 }
+
+/// The streaming splitter under every reader of answers and archives: the same items whatever the pieces.
+@Suite struct JSONArrayStreamTests {
+    func items(_ text: String, shape: JSONArrayStream.Shape = .oneArray, piece: Int) throws -> [JSONValue] {
+        var s = JSONArrayStream(shape: shape)
+        var out: [JSONValue] = []
+        let bytes = Array(text.utf8)
+        for start in stride(from: 0, to: bytes.count, by: piece) {
+            try bytes[start..<min(start + piece, bytes.count)].withUnsafeBytes { chunk in
+                try s.feedValues(chunk) { v, at in
+                    #expect(at.index == out.count)
+                    out.append(v)
+                }
+            }
+        }
+        try s.finish()
+        return out
+    }
+
+    @Test func everyWayOfCuttingGivesTheSameItems() throws {
+        let text = #" [ {"a": "x,]\"}{[", "b": [1, [2, {"c": null}]]}, "s\\", 12.5e3 ,true,null, [], {}, "日本 🎉" ] "#
+        let whole = try JSONParser.parse(Array(text.utf8)).arrayValues!
+        for piece in 1...text.utf8.count {
+            #expect(try items(text, piece: piece) == whole, "pieces of \(piece) bytes")
+        }
+    }
+
+    @Test func severalArraysOnlyWhenAllowed() throws {
+        #expect(try items("[1][2,3]\n[]", shape: .arrays, piece: 2) == [.number("1"), .number("2"), .number("3")])
+        #expect(try items("", shape: .arrays, piece: 1).isEmpty)
+        #expect(throws: JSONParseError.self) { try items("[1][2]", piece: 3) }
+        #expect(throws: JSONParseError.self) { try items("", piece: 1) }
+    }
+
+    @Test(arguments: ["[1,]", "[,1]", "[1 2]", "{\"id\": 1}", "[1", "[{\"a\": 1}", "[\"abc", "x", "[1]]", "[{]}]", "[tru]"])
+    func brokenTextIsRefusedWhateverThePieces(text: String) {
+        for piece in [1, 2, 100] {
+            #expect(throws: JSONParseError.self, "\(text) in pieces of \(piece)") { try items(text, piece: piece) }
+        }
+    }
+
+    @Test func errorsArePlacedInTheWholeText() throws {
+        for piece in [1, 4, 100] {
+            do { _ = try items("[1,\n  2,\n  {\"a\": tru}]", piece: piece); Issue.record("expected an error") } catch let e as JSONParseError {
+                #expect(e.line == 3 && e.column == 9, "\(e) in pieces of \(piece)")
+            }
+            do { _ = try items("[1,\n  2 x]", piece: piece); Issue.record("expected an error") } catch let e as JSONParseError {
+                #expect(e.line == 2 && e.column == 5, "\(e) in pieces of \(piece)")
+            }
+        }
+    }
+}

@@ -123,3 +123,17 @@ import Testing
         #expect(a.time.timeIntervalSince1970 == Double(mktime(&tm)))
     }
 }
+
+@Suite struct WrittenSetHashTests {
+    /// Files written by earlier versions hold the first 16 hex digits of the SHA-256 of the entry's compact JSON:
+    /// the hash must stay that number.
+    @Test func theHashIsTheFirstSixteenHexDigitsOfTheSHA256() throws {
+        let entry = try JSONParser.parse(Array(#"{"id": 7, "text": "naïve 日本", "n": 3.10}"#.utf8))
+        let hex = SHA256.hex(JSONWriter.bytes(entry))
+        #expect(WrittenSet.hash(entry) == UInt64(hex.prefix(16), radix: 16))
+        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        let s = try SHA256.Stream()
+        for b in "abc".utf8 { [b].withUnsafeBytes { s.update($0) } }
+        #expect(s.finish() == SHA256.hex(Array("abc".utf8)))
+    }
+}

@@ -16,13 +16,21 @@ private final class FakeServer: ExportTransport, @unchecked Sendable { // a lock
         self.deleteStatus = deleteStatus
     }
 
-    func get(_ url: String, progress: ((Int, Int?) -> Void)?) throws -> HTTPResponse {
-        lock.lock(); defer { lock.unlock() }
-        guard let r = answers[url] else {
+    /// The body in pieces of 7 bytes, so that entries, strings and UTF-8 sequences straddle them.
+    func stream(_ url: String, progress: ((Int, Int?) -> Void)?, head: (Int, [(String, String)]) throws -> Void,
+                body: (UnsafeRawBufferPointer) throws -> Void) throws -> HTTPResponse {
+        lock.lock()
+        let answer = answers[url]
+        lock.unlock()
+        guard let r = answer else {
             throw HTTPTransportError(method: "GET", url: url, curlCode: 7, message: "connection refused")
         }
-        progress?(r.body.count, r.body.count)
-        return r
+        try head(r.status, r.headers)
+        for start in stride(from: 0, to: r.body.count, by: 7) {
+            try r.body[start..<min(start + 7, r.body.count)].withUnsafeBytes { try body($0) }
+            progress?(min(start + 7, r.body.count), r.body.count)
+        }
+        return HTTPResponse(status: r.status, headers: r.headers, body: [])
     }
 
     func delete(_ url: String) throws -> HTTPResponse {
@@ -42,8 +50,14 @@ private func json(_ body: String, status: Int = 200, type: String = "application
     HTTPResponse(status: status, headers: [("content-type", type)], body: Array(body.utf8))
 }
 
-private func entries(_ body: String, scale: String = "OA") throws -> ExportValidation.Entries {
-    try ValidateStep.entries(json(body), scale: scale)
+/// An answer fetched through the steps from a fake server, spooled into `spool` when one is given.
+private func fetch(_ response: HTTPResponse, scale: String = "OA", spool: ExportArchive.Spool? = nil) throws -> FetchedScale {
+    let url = "http://127.0.0.1:1/api/export/" + scale
+    return try FetchStep.scale(url, scale: scale, transport: FakeServer(answers: [url: response]), spool: spool)
+}
+
+private func entries(_ body: String, scale: String = "OA", spool: ExportArchive.Spool? = nil) throws -> FetchedScale {
+    try fetch(json(body), scale: scale, spool: spool)
 }
 
 private func exitCode(_ body: () throws -> Void) -> ExitCode? {
@@ -57,9 +71,7 @@ private let now = Date(timeIntervalSince1970: 1_795_923_612)
     let url = "http://127.0.0.1:1/api/export/OA"
 
     @Test func anHTMLPageAnswered200IsRefusedAsTheServers() throws {
-        let fake = FakeServer(answers: [url: json("<html><body>Please log in</body></html>", type: "text/html")])
-        let response = try FetchStep.get(url, what: "scale OA", transport: fake)
-        #expect(exitCode { _ = try ValidateStep.entries(response, scale: "OA") } == .unavailable)
+        #expect(exitCode { _ = try fetch(json("<html><body>Please log in</body></html>", type: "text/html")) } == .unavailable)
         // Without a content type saying so, the body's first byte still gives the page away.
         #expect(exitCode { _ = try entries("  <!DOCTYPE html><html></html>") } == .unavailable)
     }
@@ -71,6 +83,7 @@ private let now = Date(timeIntervalSince1970: 1_795_923_612)
 
     @Test func aTransportFailureAndAnUnsafeScaleNameAreTheServers() {
         #expect(exitCode { _ = try FetchStep.get(url, what: "scale OA", transport: FakeServer()) } == .unavailable)
+        #expect(exitCode { _ = try FetchStep.scale(url, scale: "OA", transport: FakeServer(), spool: nil) } == .unavailable)
         // The name check throws a data error of its own; as a step of export it is the server's fault (69).
         #expect(exitCode { try ValidateStep.scaleName("../x", server: "s") } == .unavailable)
         #expect(exitCode { try ValidateStep.scaleName("OA", server: "s") } == nil)
@@ -127,8 +140,12 @@ private let now = Date(timeIntervalSince1970: 1_795_923_612)
         let t = now.timeIntervalSince1970
         #expect(FetchStep.plan(requested: nil, info: demo, state: state(lastFetch: t - 600, lastFull: t - 3600, dateBearing: false),
                                unsure: false, now: now).full)
-        let rows = try entries(#"[{"id": 1, "date": "Sun, 29 Nov 2026"}, {"id": 2, "date": null}, {"id": 3}, {"id": 4, "date": ""}]"#)
-        #expect(rows.entries.map(ValidateStep.hasDate) == [true, false, false, false])
+        let rows: [JSONValue] = [.object([("id", .number("1")), ("date", .string("Sun, 29 Nov 2026"))]),
+                                 .object([("id", .number("2")), ("date", .null)]), .object([("id", .number("3"))]),
+                                 .object([("id", .number("4")), ("date", .string(""))])]
+        #expect(rows.map(FetchedScale.hasDate) == [true, false, false, false])
+        #expect(try entries(#"[{"id": 1, "date": "Sun, 29 Nov 2026"}, {"id": 2, "date": null}]"#).allDated == false)
+        #expect(try entries(#"[{"id": 1, "date": "Sun, 29 Nov 2026"}, {"id": 2, "date": "x"}]"#).allDated == true)
     }
 
     @Test func deleteableScalesUntrustedStateAndNoHistoryFetchWhole() throws {
@@ -150,11 +167,13 @@ private let now = Date(timeIntervalSince1970: 1_795_923_612)
         return d
     }
 
-    fileprivate func run(_ fake: FakeServer, fetched: ExportValidation.Entries, ready: [Int64], heldBack: Set<Int64> = [], mark: Int64? = nil,
+    fileprivate func run(_ fake: FakeServer, fetched: FetchedScale, ready: [Int64], heldBack: Set<Int64> = [], mark: Int64? = nil,
              layout: DataLayout) throws -> DeleteStep.Outcome {
-        try DeleteStep.run(fetched, ready: ready, heldBack: heldBack, mark: mark, deleter: deleter(fake), scale: "OA",
-                           archive: "2026-11-29T03-40-12.000001Z_OA.json.gz", ledger: DeletionLedger(layout: layout),
-                           log: Logger(label: "test"))
+        let running = DeleteStep.Running(deleter: deleter(fake), scale: "OA", archive: "2026-11-29T03-40-12.000001Z_OA.json.gz",
+                                         ledger: DeletionLedger(layout: layout), log: Logger(label: "test"), expected: ready.count,
+                                         progress: nil)
+        running.add(ready)
+        return try running.finish(fetched, heldBack: heldBack, mark: mark)
     }
 
     @Test func theMarkMovesOnlyOverIdsConfirmedGone() throws {
@@ -186,13 +205,14 @@ private let now = Date(timeIntervalSince1970: 1_795_923_612)
         written.insert(2, hash: WrittenSet.hash(.object([("id", .int(2)), ("v", .string("old"))])))
         let fetched = try entries(#"[{"id": 1, "v": "a"}, {"id": 2, "v": "new"}, {"id": 3, "v": "c"}]"#)
         let triage = Triage(fetched, written: written)
-        #expect(triage.known == [1] && triage.conflicts == [2] && triage.fresh.count == 1)
+        #expect(triage.known == [1] && triage.conflicts == [2] && triage.fresh == [3])
+        #expect(triage.verdicts == [.known, .conflict, .fresh])
 
         // Id 1 is written with this content; 2 has other content (held back); 3 is not written yet.
-        let ready = DeleteStep.ready(fetched, triage: triage, written: written, heldBack: Set(triage.conflicts))
+        let ready = DeleteStep.ready(fetched, written: written, heldBack: Set(triage.conflicts))
         #expect(ready == [1])
         // Even a held-back id whose content matches stays.
-        #expect(DeleteStep.ready(fetched, triage: triage, written: written, heldBack: [1, 2]).isEmpty)
+        #expect(DeleteStep.ready(fetched, written: written, heldBack: [1, 2]).isEmpty)
 
         let fake = FakeServer()
         let done = try run(fake, fetched: fetched, ready: ready, heldBack: [2], layout: layout)
@@ -204,38 +224,46 @@ private let now = Date(timeIntervalSince1970: 1_795_923_612)
 }
 
 @Suite struct ArchiveStepTests {
+    /// The answer fetched again, spooled into `layout`'s raw_data, and taken by the archive step.
+    func archive(_ body: String, written: WrittenSet = WrittenSet(), canDelete: Bool = true, state: ExportScaleState = ExportScaleState(),
+                 kind: ArchiveKind = .batch, time: Date = now, layout: DataLayout) throws -> (ArchiveStep.Result, FetchedScale) {
+        let spool = try ExportArchive.Spool(scale: "OA", layout: layout)
+        let fetched = try entries(body, spool: spool)
+        let r = try ArchiveStep.run(fetched, spool: spool, triage: Triage(fetched, written: written), canDelete: canDelete,
+                                    state: state, kind: kind, time: time, layout: layout)
+        #expect(try FileSystem.list(layout.raw).allSatisfy { !$0.contains(".tmp-") }, "the spool is used up")
+        return (r, fetched)
+    }
+
     @Test func anIdenticalAnswerReusesTheArchiveOnceItReadsBack() throws {
         let dir = try TempDir(); defer { dir.remove() }
         let layout = DataLayout(root: dir.path)
-        let fetched = try entries(#"[{"id": 1, "v": "é"}, {"id": 2}]"#)
-        let triage = Triage(fetched, written: WrittenSet())
-        let first = try ArchiveStep.run(fetched, triage: triage, canDelete: true, state: ExportScaleState(), kind: .batch, time: now, layout: layout)
-        #expect(first.writtenNow && first.name != nil && first.sha256 == SHA256.hex(fetched.body))
+        let body = #"[{"id": 1, "v": "é"}, {"id": 2}]"#
+        let (first, fetched) = try archive(body, layout: layout)
+        #expect(first.writtenNow && first.name != nil && first.sha256 == SHA256.hex(Array(body.utf8)))
+        #expect(fetched.sha256 == first.sha256 && fetched.bytes == Int64(body.utf8.count))
+        let path = layout.archivePath(try #require(ArchiveName.parse(first.name!)))
+        #expect(try Gzip.decompress(FileSystem.read(path)) == Array(body.utf8), "the archive holds the server's bytes")
 
         var state = ExportScaleState()
         state.lastBodySHA256 = first.sha256
         state.lastArchive = first.name
-        let again = try ArchiveStep.run(fetched, triage: triage, canDelete: true, state: state, kind: .batch,
-                                        time: now.addingTimeInterval(300), layout: layout)
+        let (again, _) = try archive(body, state: state, time: now.addingTimeInterval(300), layout: layout)
         #expect(again == ArchiveStep.Result(name: first.name, writtenNow: false, sha256: first.sha256))
         #expect(try layout.archives(scale: "OA").count == 1)
 
         // An archive that no longer reads back is not relied on: a new one is written.
-        let path = layout.archivePath(try #require(ArchiveName.parse(first.name!)))
         try FileSystem.writeAtomically(Array("damaged".utf8), to: path)
-        let third = try ArchiveStep.run(fetched, triage: triage, canDelete: true, state: state, kind: .batch,
-                                        time: now.addingTimeInterval(600), layout: layout)
+        let (third, _) = try archive(body, state: state, time: now.addingTimeInterval(600), layout: layout)
         #expect(third.writtenNow && third.name != first.name)
     }
 
     @Test func anAnswerAddingNothingIsNotArchived() throws {
         let dir = try TempDir(); defer { dir.remove() }
         let layout = DataLayout(root: dir.path)
-        let fetched = try entries(#"[{"id": 1}]"#)
         var written = WrittenSet()
-        written.insert(1, hash: WrittenSet.hash(fetched.entries[0]))
-        let r = try ArchiveStep.run(fetched, triage: Triage(fetched, written: written), canDelete: false, state: ExportScaleState(),
-                                    kind: .after("2026-11-28-00-00-00"), time: now, layout: layout)
+        written.insert(1, hash: WrittenSet.hash(.object([("id", .number("1"))])))
+        let (r, _) = try archive(#"[{"id": 1}]"#, written: written, canDelete: false, kind: .after("2026-11-28-00-00-00"), layout: layout)
         #expect(r.name == nil && !r.writtenNow)
         #expect(try layout.archives(scale: "OA").isEmpty)
     }

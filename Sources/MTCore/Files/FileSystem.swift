@@ -80,23 +80,27 @@ public enum FileSystem {
 
     /// Reads a whole file.
     public static func read(_ path: String) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var st = stat()
+        if stat(path, &st) == 0 { out.reserveCapacity(Int(max(st.st_size, 0))) }
+        try readChunks(path, chunkSize: 1 << 16) { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// Streams a file through `body` chunk by chunk: memory stays bounded whatever the file's size.
+    public static func readChunks(_ path: String, chunkSize: Int = 1 << 20, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw MTError(codeForErrno(), "cannot read \(path): \(errnoText())")
         }
         defer { close(fd) }
-        var st = stat()
-        fstat(fd, &st)
-        var out: [UInt8] = []
-        out.reserveCapacity(Int(max(st.st_size, 0)))
-        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        var buf = [UInt8](repeating: 0, count: chunkSize)
         while true {
             let n = buf.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress!, $0.count) }
             if n < 0 { if errno == EINTR { continue }; throw MTError(.ioError, "cannot read \(path): \(errnoText())") }
             if n == 0 { break }
-            out.append(contentsOf: buf[0..<n])
+            try buf.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
-        return out
     }
 
     public static func readString(_ path: String) throws -> String {

@@ -23,22 +23,13 @@ public enum Gzip {
     }
 
     /// Streams a gzip file through `body` chunk by chunk: memory stays bounded whatever the archive's size.
-    public static func readFile(_ path: String, chunkSize: Int = 1 << 20, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw MTError(errno == ENOENT ? .noInput : .ioError, "cannot open \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { close(fd) }
+    /// `raw`, when given, sees the file's own (compressed) bytes as they are read.
+    public static func readFile(_ path: String, chunkSize: Int = 1 << 20, raw: ((UnsafeRawBufferPointer) -> Void)? = nil,
+                                _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         var d = try GzipDecoder(source: path)
-        var buf = [UInt8](repeating: 0, count: chunkSize)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress!, chunkSize) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw MTError(.ioError, "\(path): read failed: \(String(cString: strerror(errno)))")
-            }
-            if n == 0 { break }
-            try d.feed(buf[0..<n], body)
+        try FileSystem.readChunks(path, chunkSize: chunkSize) { chunk in
+            raw?(chunk)
+            try d.feed(chunk, body)
         }
         try d.finish()
     }

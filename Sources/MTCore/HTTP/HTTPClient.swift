@@ -87,6 +87,15 @@ public final class HTTPClient {
     }
     public func delete(_ url: String) throws -> HTTPResponse { try request("DELETE", url) }
 
+    /// A GET whose body is handed to `body` piece by piece as it arrives and never kept (the response's `body`
+    /// is empty): `head` gets the status and headers first, before any piece. An error thrown by either ends the
+    /// transfer at once and is rethrown.
+    public func stream(_ url: String, progress: ((_ received: Int, _ expected: Int?) -> Void)? = nil,
+                       head: (_ status: Int, _ headers: [(String, String)]) throws -> Void,
+                       body: (UnsafeRawBufferPointer) throws -> Void) throws -> HTTPResponse {
+        try request("GET", url, progress: progress, head: head, body: body)
+    }
+
     /// True for 127.0.0.0/8, ::1, and localhost when it resolves only to those (see `Loopback`).
     public static func isLoopback(host: String) -> Bool { Loopback.check(host: host).isLoopback }
 
@@ -109,9 +118,28 @@ public final class HTTPClient {
     /// `progress` is told the body bytes received so far and the Content-Length, if the server sent one.
     public func request(_ method: String, _ url: String,
                         progress: ((_ received: Int, _ expected: Int?) -> Void)? = nil) throws -> HTTPResponse {
+        var kept: [UInt8] = []
+        var response = try request(method, url, progress: progress, head: { _, _ in }, body: { kept.append(contentsOf: $0) })
+        response.body = kept
+        return response
+    }
+
+    func request(_ method: String, _ url: String, progress: ((_ received: Int, _ expected: Int?) -> Void)?,
+                 head: (Int, [(String, String)]) throws -> Void,
+                 body: (UnsafeRawBufferPointer) throws -> Void) throws -> HTTPResponse {
+        try withoutActuallyEscaping(head) { head in
+            try withoutActuallyEscaping(body) { body in
+                try perform(method, url, progress: progress, head: head, body: body)
+            }
+        }
+    }
+
+    private func perform(_ method: String, _ url: String, progress: ((_ received: Int, _ expected: Int?) -> Void)?,
+                         head: @escaping (Int, [(String, String)]) throws -> Void,
+                         body: @escaping (UnsafeRawBufferPointer) throws -> Void) throws -> HTTPResponse {
         try checkURL(url)
         let h = handle
-        let box = TransferBox()
+        let box = TransferBox(handle: h, head: head, body: body)
         box.progress = progress
         curl_easy_reset(h)
         mt_curl_setopt_string(h, CURLOPT_URL, url)
@@ -149,9 +177,15 @@ public final class HTTPClient {
             box.received += Int64(n)
             // Returning less than was given makes libcurl abort the transfer (CURLE_WRITE_ERROR).
             if let limit = box.limit, box.received > limit { box.tooLarge = true; return 0 }
-            if let ptr { box.body.append(contentsOf: UnsafeRawBufferPointer(start: ptr, count: n)) }
+            do {
+                try box.startBody()
+                if let ptr { try box.body(UnsafeRawBufferPointer(start: ptr, count: n)) }
+            } catch {
+                box.failure = error
+                return 0
+            }
             if let progress = box.progress {
-                progress(box.body.count, box.headers.last { $0.0 == "content-length" }.flatMap { Int($0.1) })
+                progress(Int(box.received), box.headers.last { $0.0 == "content-length" }.flatMap { Int($0.1) })
             }
             return n
         }
@@ -176,6 +210,7 @@ public final class HTTPClient {
             defer { mt_curl_setopt_pointer(h, CURLOPT_ERRORBUFFER, nil) }
             return curl_easy_perform(h)
         }
+        if let failure = box.failure { throw failure }
         if box.tooLarge || rc == CURLE_FILESIZE_EXCEEDED, let limit = box.limit {
             throw MTError(.unavailable, "\(method) \(url): the answer is larger than MAX_RESPONSE (\(ByteSize.text(limit))); it was not kept",
                           hint: "nothing was deleted for it; if the server really holds that much, raise MAX_RESPONSE in the server's block")
@@ -185,17 +220,38 @@ public final class HTTPClient {
             throw HTTPTransportError(method: method, url: url, curlCode: Int(rc.rawValue),
                                      message: detail.isEmpty ? String(cString: curl_easy_strerror(rc)) : detail)
         }
-        var status = 0
-        mt_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
-        return HTTPResponse(status: status, headers: box.headers, body: box.body)
+        try box.startBody() // an answer without a body
+        return HTTPResponse(status: box.status, headers: box.headers, body: [])
     }
 }
 
+/// What the C callbacks of one transfer share with it.
 final class TransferBox {
-    var body: [UInt8] = []
+    let handle: UnsafeMutableRawPointer
+    let head: (Int, [(String, String)]) throws -> Void
+    let body: (UnsafeRawBufferPointer) throws -> Void
     var limit: Int64?
     var received: Int64 = 0
     var tooLarge = false
     var headers: [(String, String)] = []
     var progress: ((Int, Int?) -> Void)?
+    var status = 0
+    var started = false
+    /// Thrown by `head` or `body` inside a callback; rethrown once libcurl has returned.
+    var failure: Error?
+
+    init(handle: UnsafeMutableRawPointer, head: @escaping (Int, [(String, String)]) throws -> Void,
+         body: @escaping (UnsafeRawBufferPointer) throws -> Void) {
+        self.handle = handle
+        self.head = head
+        self.body = body
+    }
+
+    /// The status and headers, once: before the first piece of the body, or at the end when there is none.
+    func startBody() throws {
+        guard !started else { return }
+        started = true
+        mt_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        try head(status, headers)
+    }
 }

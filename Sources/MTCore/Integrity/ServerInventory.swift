@@ -22,9 +22,13 @@ public final class ServerInventory {
     }
 
     /// `GET {api}/export/{scale}`: the ids of the entries still on the server, read by export's strict reader
-    /// (objects with whole-number ids, none twice): an entry verify could not identify is an error, not skipped.
+    /// (objects with whole-number ids, none twice) as the answer streams in: an entry verify could not identify is
+    /// an error, not skipped.
     public func entryIDs(scale: String) throws -> [Int64] {
         try SafeName.checkScale(scale, server: server.name)
-        return try ExportValidation.entries(client.get(server.exportURL + "/" + scale), scale: scale).ids
+        let url = server.exportURL + "/" + scale
+        return try ExportValidation.scaleAnswer(scale: scale) { head, body in
+            _ = try client.stream(url, head: head, body: body)
+        }.ids
     }
 }

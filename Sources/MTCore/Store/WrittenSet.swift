@@ -24,9 +24,9 @@ public struct WrittenSet: Sendable, Equatable {
     public var count: Int { hashes.count }
     public func contains(_ id: Int64) -> Bool { hashes[id] != nil }
 
+    /// The first 8 bytes of the digest, big-endian: the number whose hex is the first 16 digits of the SHA-256.
     public static func hash(_ entry: JSONValue) -> UInt64 {
-        let hex = SHA256.hex(JSONWriter.bytes(entry))
-        return UInt64(hex.prefix(16), radix: 16)!
+        SHA256.digest(JSONWriter.bytes(entry)).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
     }
 
     public func verdict(id: Int64, hash: UInt64) -> Verdict {

@@ -1,0 +1,112 @@
+/// A scale's answer as it streamed in: per entry, in the server's order, its id and content hash; and the facts of
+/// the whole answer. The entries themselves are not kept (`mt export` has them in the archive it spooled).
+public struct FetchedScale: Sendable {
+    public var scaleName: String
+    public var ids: [Int64] = []
+    /// `WrittenSet.hash` of each entry, by position.
+    public var hashes: [UInt64] = []
+    /// Every entry has a date. The server filters `after=` with `date > ?`, so an entry whose date is null or
+    /// missing is never returned by it.
+    public var allDated = true
+    /// SHA-256 of the answer's bytes as the server sent them, and how many there were.
+    public var sha256 = ""
+    public var bytes: Int64 = 0
+
+    public init(scaleName: String) { self.scaleName = scaleName }
+
+    public var count: Int { ids.count }
+    public var isEmpty: Bool { ids.isEmpty }
+
+    public static func hasDate(_ entry: JSONValue) -> Bool {
+        if case .string(let s)? = entry["date"] { return !s.isEmpty }
+        return false
+    }
+}
+
+extension ExportValidation {
+    /// `GET {api}/export/{scale}` checked piece by piece as `transfer` delivers it: status 200, not an HTML page,
+    /// one JSON array of objects, each with a whole-number `id`, no id twice. The first failure ends the transfer
+    /// (an `.unavailable` error naming the scale, the entry and its line). `also` sees every piece of a 200 answer
+    /// after it was checked (`mt export` spools it into the archive). Memory holds one entry at a time.
+    public static func scaleAnswer(scale: String, also: ((UnsafeRawBufferPointer) throws -> Void)? = nil,
+                                   transfer: (_ head: (Int, [(String, String)]) throws -> Void,
+                                              _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws -> FetchedScale {
+        let what = "scale \(scale)"
+        var reader = try ScaleAnswerReader(scale: scale)
+        var status = 0
+        try transfer({ code, headers in
+            status = code
+            guard code == 200 else { return }
+            try checkNotHTML(contentType: headers.last { $0.0 == "content-type" }?.1, body: [UInt8](), what: what)
+        }, { piece in
+            // The body of an error page is not kept: the status says what went wrong.
+            guard status == 200 else { return }
+            try reader.feed(piece)
+            try also?(piece)
+        })
+        try checkStatus(status, what: what)
+        return try reader.finish()
+    }
+}
+
+/// The checks of `ExportValidation.scaleAnswer`, fed piece by piece.
+struct ScaleAnswerReader {
+    private var splitter = JSONArrayStream(shape: .oneArray)
+    private let digest: SHA256.Stream
+    private var fetched: FetchedScale
+    private var sawContent = false
+    private let what: String
+
+    init(scale: String) throws {
+        fetched = FetchedScale(scaleName: scale)
+        what = "scale \(scale)"
+        digest = try SHA256.Stream()
+    }
+
+    mutating func feed(_ piece: UnsafeRawBufferPointer) throws {
+        if !sawContent, let first = piece.first(where: { !JSONArrayStream.isSpace($0) }) {
+            sawContent = true
+            try ExportValidation.checkNotHTML(contentType: nil, body: [first], what: what)
+        }
+        digest.update(piece)
+        fetched.bytes += Int64(piece.count)
+        let what = self.what
+        // Moved out while the splitter's closure appends, so the arrays are never copied.
+        var f = FetchedScale(scaleName: fetched.scaleName)
+        swap(&f, &fetched)
+        defer { swap(&f, &fetched) }
+        try Self.invalidJSON(what) {
+            try splitter.feed(piece) { bytes, at in
+                let entry = try JSONArrayStream.parse(bytes, at: at)
+                guard entry.objectFields != nil else {
+                    throw MTError(.unavailable, "\(what): entry \(at.index + 1) (line \(at.line)) is not a JSON object")
+                }
+                guard let id = entry["id"]?.int64Value else {
+                    throw MTError(.unavailable, "\(what): entry \(at.index + 1) (line \(at.line)) has no whole-number \"id\"")
+                }
+                f.ids.append(id)
+                f.hashes.append(WrittenSet.hash(entry))
+                if f.allDated && !FetchedScale.hasDate(entry) { f.allDated = false }
+            }
+        }
+    }
+
+    /// The answer is complete: it must have been one whole array, with no id twice.
+    mutating func finish() throws -> FetchedScale {
+        try Self.invalidJSON(what) { try splitter.finish() }
+        var sorted = fetched.ids
+        sorted.sort()
+        if let i = sorted.indices.dropFirst().first(where: { sorted[$0] == sorted[$0 - 1] }) {
+            throw MTError(.unavailable, "\(what): id \(sorted[i]) appears twice in one answer")
+        }
+        fetched.sha256 = digest.finish()
+        return fetched
+    }
+
+    private static func invalidJSON(_ what: String, _ body: () throws -> Void) throws {
+        do { try body() } catch let e as JSONParseError {
+            throw MTError(.unavailable, "\(what): the server's answer is not valid JSON (\(e))",
+                          hint: "nothing was archived or deleted; the next run will try again")
+        }
+    }
+}

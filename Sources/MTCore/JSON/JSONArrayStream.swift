@@ -1,0 +1,157 @@
+/// Reads JSON text holding top-level arrays as it arrives, chunk by chunk, and hands over the bytes of each item
+/// of the arrays as soon as the item is complete. Only the item being read is ever held, so memory follows the
+/// largest entry, not the size of the answer or the archive.
+///
+/// The splitter checks the arrays' own syntax (brackets, commas, what lies between items); each item is checked by
+/// `JSONParser` when the caller parses it (`forEachValue`). Positions in errors are absolute: line and column
+/// (in bytes) of the whole text, whichever chunk they fall in.
+public struct JSONArrayStream {
+    public enum Shape: Sendable {
+        /// Exactly one array: a server's answer, an archive written by `mt export`.
+        case oneArray
+        /// Zero or more arrays one after another: the original tool appended arrays to one raw file.
+        case arrays
+    }
+
+    private enum State { case start, open, needItem, inItem, afterItem, afterArray }
+    private enum Item { case container, string, scalar }
+
+    public let shape: Shape
+    private var state = State.start
+    private var item = Item.scalar
+    private var depth = 0
+    private var inString = false
+    private var escaped = false
+    /// The start of an item that began in an earlier chunk.
+    private var carry: [UInt8] = []
+    /// Bytes consumed before the current chunk, and where the current line began, for error positions.
+    private var consumed = 0
+    private var line = 1
+    private var lineStart = 0
+    private var itemLine = 1
+    private var itemColumn = 1
+    /// Items handed over so far.
+    public private(set) var count = 0
+
+    public init(shape: Shape) { self.shape = shape }
+
+    /// The position of an item, for errors found while parsing it.
+    public struct Position: Sendable, Equatable {
+        public var line: Int
+        public var column: Int
+        public var index: Int
+    }
+
+    /// Feeds the next chunk; `item` gets the bytes of each completed item (valid only during the call).
+    public mutating func feed(_ chunk: UnsafeRawBufferPointer,
+                              _ onItem: (UnsafeBufferPointer<UInt8>, Position) throws -> Void) throws {
+        let b = UnsafeBufferPointer(start: chunk.baseAddress?.assumingMemoryBound(to: UInt8.self), count: chunk.count)
+        let n = b.count
+        var i = 0
+        var start = state == .inItem ? 0 : -1
+        func emit(_ end: Int) throws {
+            let at = Position(line: itemLine, column: itemColumn, index: count)
+            count += 1
+            if carry.isEmpty {
+                try onItem(UnsafeBufferPointer(rebasing: b[start..<end]), at)
+            } else {
+                carry.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<end]))
+                try carry.withUnsafeBufferPointer { try onItem($0, at) }
+                carry.removeAll(keepingCapacity: carry.count <= 1 << 20)
+            }
+            state = .afterItem
+        }
+        while i < n {
+            let c = b[i]
+            if c == 0x0A { line += 1; lineStart = consumed + i + 1 }
+            switch state {
+            case .inItem:
+                switch item {
+                case .container:
+                    if inString {
+                        if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { inString = false }
+                    } else if c == 0x22 {
+                        inString = true
+                    } else if c == 0x7B || c == 0x5B {
+                        depth += 1
+                    } else if c == 0x7D || c == 0x5D {
+                        depth -= 1
+                        if depth == 0 { try emit(i + 1) }
+                    }
+                case .string:
+                    if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { try emit(i + 1) }
+                case .scalar:
+                    if c == 0x2C || c == 0x5D || Self.isSpace(c) {
+                        try emit(i)
+                        if c == 0x0A { line -= 1 } // seen again by the state after the item
+                        continue
+                    }
+                }
+            case .start, .afterArray:
+                if Self.isSpace(c) { break }
+                guard c == 0x5B else {
+                    throw error(at: i, state == .start ? "expected a JSON array of entries" : "unexpected data after the JSON array")
+                }
+                guard state == .start || shape == .arrays else { throw error(at: i, "unexpected data after the JSON array") }
+                state = .open
+            case .open, .needItem:
+                if Self.isSpace(c) { break }
+                if c == 0x5D {
+                    guard state == .open else { throw error(at: i, "expected a value after ',' in an array") }
+                    state = .afterArray
+                    break
+                }
+                guard c != 0x2C else { throw error(at: i, "expected a value in an array") }
+                start = i
+                itemLine = line
+                itemColumn = consumed + i - lineStart + 1
+                state = .inItem
+                switch c {
+                case 0x7B, 0x5B: item = .container; depth = 1; inString = false; escaped = false
+                case 0x22: item = .string; escaped = false
+                default: item = .scalar
+                }
+            case .afterItem:
+                if Self.isSpace(c) { break }
+                if c == 0x2C { state = .needItem } else if c == 0x5D { state = .afterArray } else {
+                    throw error(at: i, "expected ',' or ']' in an array")
+                }
+            }
+            i += 1
+        }
+        if state == .inItem { carry.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<n])) }
+        consumed += n
+    }
+
+    /// Call after the last chunk: the text must have ended after a whole array (or, for `.arrays`, be empty).
+    public mutating func finish() throws {
+        switch state {
+        case .afterArray: return
+        case .start where shape == .arrays: return
+        case .start: throw error(at: 0, "no JSON array: the text is empty", chunkRelative: false)
+        default: throw error(at: 0, "unexpected end of JSON inside an array (truncated?)", chunkRelative: false)
+        }
+    }
+
+    /// Every item parsed, with parse errors placed in the whole text.
+    public mutating func feedValues(_ chunk: UnsafeRawBufferPointer, _ body: (JSONValue, Position) throws -> Void) throws {
+        try feed(chunk) { bytes, at in try body(try Self.parse(bytes, at: at), at) }
+    }
+
+    /// One item's bytes parsed; a parse error names its place in the whole text.
+    public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, at: Position) throws(JSONParseError) -> JSONValue {
+        do throws(JSONParseError) { return try JSONParser.parse(bytes) } catch {
+            var e = error
+            e.column = e.line == 1 ? at.column + e.column - 1 : e.column
+            e.line = at.line + e.line - 1
+            throw e
+        }
+    }
+
+    static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 }
+
+    private func error(at i: Int, _ message: String, chunkRelative: Bool = true) -> JSONParseError {
+        let offset = chunkRelative ? consumed + i : consumed
+        return JSONParseError(message: message, line: line, column: offset - lineStart + 1, offset: offset)
+    }
+}

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-300}
-targets=${MT_FUZZ_TARGETS:-"json legacy csv base64 gzip key yaml benchmark names"}
+targets=${MT_FUZZ_TARGETS:-"json answer legacy csv base64 gzip key yaml benchmark names"}
 swift build --package-path Fuzz -c debug >/dev/null
 bin=$(swift build --package-path Fuzz -c debug --show-bin-path)/mt-fuzz
 work=$(mktemp -d)

@@ -146,7 +146,7 @@ struct BenchmarkRelease {
                           hint: "mt verify \(FileSystem.shellQuote(server.name)) checks the archives; the next mt export fetches the scale again")
         }
         var origin: [Int64: ArchiveName] = [:]
-        let firsts = Dictionary(uniqueKeysWithValues: wanted.compactMap { id in (written.hashes[id] ?? nil).map { (id, $0) } })
+        let firsts = Dictionary(uniqueKeysWithValues: wanted.compactMap { id in (written.first(id) ?? nil).map { (id, $0) } })
         for name in archives where origin.count < firsts.count {
             try ArchiveReader.forEachEntry(layout: layout, archive: name) { e in
                 guard let id = e["id"]?.int64Value, let first = firsts[id], origin[id] == nil, WrittenSet.hash(e) == first else { return }

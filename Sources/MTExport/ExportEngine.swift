@@ -182,7 +182,7 @@ struct ServerExport {
         let triage = Triage(fetched, written: written)
         let canDelete = server.deleteMode && info.deleteable && !options.noDelete
         guard let spool else {
-            outcome.status = .dryRun("would archive \(fetched.count), write \(triage.fresh.count)"
+            outcome.status = .dryRun("would archive \(fetched.count), write \(triage.freshCount)"
                 + (triage.conflicts.isEmpty ? "" : ", hold back \(triage.conflicts.count)")
                 + (canDelete ? ", delete up to \(fetched.count - triage.conflicts.count)" : ""))
             return
@@ -213,7 +213,7 @@ struct ServerExport {
         let heldBack = Set(state.heldBack)
         let deletes = canDelete ? archive.map { startDeletes(fetched, triage: triage, written: written, heldBack: heldBack, info: info, archive: $0, state: state, outcome: &outcome, log: log) } : nil
         do {
-            if let archive, !triage.fresh.isEmpty {
+            if let archive, triage.freshCount > 0 {
                 try writeCSV(fetched, triage, scale: scale, csv: csv, archive: archive, written: &written, state: &state, outcome: &outcome, log: log) { batch, written in
                     deletes?.add(batch.filter { DeleteStep.isReady($0.id, hash: $0.hash, written: written, heldBack: heldBack) }.map(\.id))
                 }
@@ -281,6 +281,8 @@ struct ServerExport {
     /// How many entries the CSV step decrypts and appends at a time: each batch is one journalled append (and its
     /// entries may be deleted once it is committed); memory holds one batch, never the whole answer.
     static let csvBatch = 2000
+    /// The same without a key: ids and hashes only, so larger batches.
+    static let recordBatch = 20_000
 
     /// Step 4, write CSV: the new entries, streamed from the verified archive, decrypted and appended in batches
     /// under the journal; `committed` gets each batch once it is durable. Without a key the verified archive is
@@ -320,13 +322,22 @@ struct ServerExport {
             try flush(&written, &state, &outcome)
             try decryptor.finish(outcome: &outcome)
         } else {
-            let records = zip(fetched.ids, fetched.hashes).enumerated().filter { triage.verdicts[$0.offset] == .fresh }.map { $0.element }
-            try ExportStepError.onDisk { try WrittenSet.append(records.map { ($0.0, Optional($0.1)) }, path: layout.writtenSet(scale: scale)) }
-            for (id, h) in records { written.insert(id, hash: h) }
-            committed(records.map { (id: $0.0, hash: $0.1) }, written)
+            // Recorded in batches, each durable before its entries may be deleted.
+            var records: [(id: Int64, hash: UInt64)] = []
+            func flush(_ written: inout WrittenSet) throws {
+                try ExportStepError.onDisk { try WrittenSet.append(records.map { ($0.id, Optional($0.hash)) }, path: layout.writtenSet(scale: scale)) }
+                for (id, h) in records { written.insert(id, hash: h) }
+                committed(records, written)
+                records.removeAll(keepingCapacity: true)
+            }
+            for i in fetched.ids.indices where triage.verdicts[i] == .fresh {
+                records.append((fetched.ids[i], fetched.hashes[i]))
+                if records.count >= Self.recordBatch { try flush(&written) }
+            }
+            if !records.isEmpty { try flush(&written) }
         }
         if let mark = state.deleteMark ?? benchmark.marks[scale]?.current {
-            let late = triage.fresh.filter { $0 <= mark }
+            let late = fetched.ids.indices.filter { triage.verdicts[$0] == .fresh && fetched.ids[$0] <= mark }.map { fetched.ids[$0] }
             if !late.isEmpty && state.lastFetch != nil {
                 log.warning("\(late.count) entries at or below \(mark), the highest id already deleted, arrived late (\(Self.idList(late))): written now")
             }
@@ -381,7 +392,7 @@ struct ServerExport {
                                     maxConcurrency: server.maxConcurrency, retries: server.retries)
         let (connect, http) = (seams.connect, httpOptions)
         deleter.connect = { try connect(http) }
-        let expected = ready.count + triage.fresh.count
+        let expected = ready.count + triage.freshCount
         let bar = expected == 0 ? nil : progress.deletes(label: "\(server.name) \(scale) delete", total: expected)
         let tick: (@Sendable () -> Void)? = bar.map { b in { @Sendable in b.tick() } }
         let running = DeleteStep.Running(deleter: deleter, scale: scale, archive: archive, ledger: DeletionLedger(layout: layout),

@@ -142,24 +142,31 @@ enum ValidateStep {
 }
 
 /// The fetched entries sorted against the written set, by position: new, already written with this content, or
-/// an id already written with other content (held back: never written, never deleted).
+/// an id already written with other content (held back: never written, never deleted). One byte an entry.
 struct Triage {
     enum Verdict: UInt8 { case fresh, known, conflict }
-    var verdicts: [Verdict] = []
-    var fresh: [Int64] = []
-    var known: [Int64] = []
-    var conflicts: [Int64] = []
+    private(set) var verdicts: [Verdict] = []
+    private(set) var freshCount = 0
+    private let ids: [Int64]
 
     init(_ fetched: FetchedScale, written: WrittenSet) {
+        ids = fetched.ids
         verdicts.reserveCapacity(fetched.count)
         for (id, h) in zip(fetched.ids, fetched.hashes) {
             switch written.verdict(id: id, hash: h) {
-            case .new: verdicts.append(.fresh); fresh.append(id)
-            case .same: verdicts.append(.known); known.append(id)
-            case .different, .unknown: verdicts.append(.conflict); conflicts.append(id)
+            case .new: verdicts.append(.fresh); freshCount += 1
+            case .same: verdicts.append(.known)
+            case .different, .unknown: verdicts.append(.conflict)
             }
         }
     }
+
+    /// The ids with this verdict, in the server's order.
+    func ids(_ verdict: Verdict) -> [Int64] { ids.indices.filter { verdicts[$0] == verdict }.map { ids[$0] } }
+
+    var fresh: [Int64] { ids(.fresh) }
+    var known: [Int64] { ids(.known) }
+    var conflicts: [Int64] { ids(.conflict) }
 }
 
 /// Step 3, archive: the server's bytes, durable and read back, before anything relies on them.
@@ -178,7 +185,7 @@ enum ArchiveStep {
     /// used up either way.
     static func run(_ fetched: FetchedScale, spool: ExportArchive.Spool, triage: Triage, canDelete: Bool,
                     state: ExportScaleState, kind: ArchiveKind, time: Date, layout: DataLayout) throws -> Result {
-        guard !fetched.isEmpty, !triage.fresh.isEmpty || !triage.conflicts.isEmpty || canDelete else {
+        guard !fetched.isEmpty, triage.freshCount > 0 || triage.verdicts.contains(.conflict) || canDelete else {
             spool.discard()
             return Result(name: nil, sha256: fetched.sha256)
         }

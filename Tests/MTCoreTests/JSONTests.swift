@@ -113,3 +113,85 @@ import Testing
         }
     }
 }
+
+/// The allocation-free route (`JSONCompact`) against the tree route (`JSONParser` then `JSONWriter`): the same
+/// verdict on every text and the same bytes for every value, so an entry's content hash never depends on the route.
+@Suite struct JSONCompactTests {
+    struct Generator {
+        var state: UInt64
+        mutating func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+        mutating func space() -> String { ["", "", " ", "\n", "\t ", "\r\n  "][next(6)] }
+        mutating func string() -> String {
+            let pieces = ["a", "id", "date", "é", "日本", "🎉", "\\\"", "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t", "\\u0000",
+                          "\\u001f", "\\u007F", "\\u0080", "\\u009f", "\\u00a0", "\\u00E9", "\\ud83c\\udf89", "\\u2028", "\u{7F}",
+                          "\u{80}", "\u{9F}", "\u{A0}", "/", "'", " ", ""]
+            return "\"" + (0..<next(4)).map { _ in pieces[next(pieces.count)] }.joined() + "\""
+        }
+        mutating func number() -> String {
+            ["0", "-0", "7", "-12", "3.10", "1e5", "2.50E-3", "12345678901234567890", "9223372036854775807",
+             "-9223372036854775808", "9223372036854775808", "0.0"][next(12)]
+        }
+        mutating func value(_ depth: Int) -> String {
+            switch next(depth > 3 ? 5 : 7) {
+            case 0: return string()
+            case 1, 2: return number()
+            case 3: return ["true", "false", "null"][next(3)]
+            case 4: return string()
+            case 5: return "[" + space() + (0..<next(4)).map { _ in value(depth + 1) + space() }.joined(separator: "," + space()) + "]"
+            default: return object(depth)
+            }
+        }
+        mutating func object(_ depth: Int) -> String {
+            let keys = ["\"id\"", "\"date\"", "\"i\\u0064\"", "\"text\"", "\"idx\""]
+            return "{" + space() + (0..<next(5)).map { _ in
+                (next(3) == 0 ? string() : keys[next(keys.count)]) + space() + ":" + space() + value(depth + 1)
+            }.joined(separator: space() + "," + space()) + space() + "}"
+        }
+    }
+
+    func both(_ bytes: [UInt8]) -> (tree: [UInt8]?, compact: [UInt8]?, facts: JSONCompact.Facts?) {
+        let tree = (try? JSONParser.parse(bytes)).map { JSONWriter.bytes($0) }
+        var out: [UInt8] = []
+        let facts = bytes.withUnsafeBufferPointer { try? JSONCompact.scan($0, into: &out) }
+        return (tree, facts == nil ? nil : out, facts)
+    }
+
+    @Test func generatedValuesAndTheirDamageAgree() throws {
+        var g = Generator(state: 20261129)
+        for _ in 0..<3000 {
+            let text = Array((g.space() + g.object(0) + g.space()).utf8)
+            let r = both(text)
+            #expect(r.tree != nil && r.compact == r.tree, "\(String(decoding: text, as: UTF8.self))")
+            let value = try JSONParser.parse(text)
+            #expect(r.facts?.id == value["id"]?.int64Value && r.facts?.isObject == true)
+            #expect(r.facts?.dated == ((value["date"]?.stringValue).map { !$0.isEmpty } ?? false))
+            // Damage: a byte changed, one cut off; both routes must say the same.
+            var damaged = text
+            let k = g.next(text.count)
+            damaged[k] = [0x22, 0x5C, 0x7D, 0x5D, 0x2C, 0x00, 0xC3, 0xED, 0xFF, 0x75, 0x30][g.next(11)]
+            let d = both(damaged)
+            #expect(d.compact == d.tree, "\(damaged)")
+            let cut = both(Array(text.prefix(g.next(text.count))))
+            #expect(cut.compact == cut.tree)
+        }
+    }
+
+    @Test(arguments: ["\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"", "\"\u{1}\"", "[1,]", "01", "1.", "-", "tru", "{\"a\" 1}",
+                      "\"\\x\"", "\"\\u12\"", "[" + String(repeating: "[", count: 300) + String(repeating: "]", count: 301)])
+    func refusedLikeTheParser(text: String) {
+        let r = both(Array(text.utf8))
+        #expect(r.tree == nil && r.compact == nil)
+    }
+
+    @Test func invalidUTF8IsRefusedLikeTheParser() {
+        for bad: [UInt8] in [[0xC0, 0x80], [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xF8], [0x80], [0xC3]] {
+            let r = both([0x22] + bad + [0x22])
+            #expect(r.tree == nil && r.compact == nil, "\(bad)")
+        }
+        let ok: [UInt8] = [0x22, 0xF0, 0x9F, 0x8E, 0x89, 0xEF, 0xBF, 0xBF, 0x22]
+        #expect(both(ok).compact == both(ok).tree && both(ok).tree != nil)
+    }
+}

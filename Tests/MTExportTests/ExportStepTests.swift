@@ -140,10 +140,11 @@ private let now = Date(timeIntervalSince1970: 1_795_923_612)
         let t = now.timeIntervalSince1970
         #expect(FetchStep.plan(requested: nil, info: demo, state: state(lastFetch: t - 600, lastFull: t - 3600, dateBearing: false),
                                unsure: false, now: now).full)
-        let rows: [JSONValue] = [.object([("id", .number("1")), ("date", .string("Sun, 29 Nov 2026"))]),
-                                 .object([("id", .number("2")), ("date", .null)]), .object([("id", .number("3"))]),
-                                 .object([("id", .number("4")), ("date", .string(""))])]
-        #expect(rows.map(FetchedScale.hasDate) == [true, false, false, false])
+        let rows = [#"{"id": 1, "date": "Sun, 29 Nov 2026"}"#, #"{"id": 2, "date": null}"#, #"{"id": 3}"#, #"{"id": 4, "date": ""}"#,
+                    #"{"id": 5, "date": "", "date": "later fields of a name do not count"}"#]
+        var out: [UInt8] = []
+        #expect(try rows.map { r in try Array(r.utf8).withUnsafeBufferPointer { try JSONCompact.scan($0, into: &out).dated } }
+                == [true, false, false, false, false])
         #expect(try entries(#"[{"id": 1, "date": "Sun, 29 Nov 2026"}, {"id": 2, "date": null}]"#).allDated == false)
         #expect(try entries(#"[{"id": 1, "date": "Sun, 29 Nov 2026"}, {"id": 2, "date": "x"}]"#).allDated == true)
     }

@@ -8,10 +8,36 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     switch ProcessInfo.processInfo.environment["MT_FUZZ_TARGET"] ?? "json" {
     case "json":
-        if let v = try? JSONParser.parse(bytes) {
+        let tree = try? JSONParser.parse(bytes)
+        if let v = tree {
             // What is written must parse back to the same value.
             let again = try? JSONParser.parse(JSONWriter.bytes(v))
             precondition(again == v, "JSON writer output does not round-trip")
+        }
+        // The allocation-free route export reads answers with: the same verdict, the same compact bytes.
+        var compact: [UInt8] = []
+        let scanned = bytes.withUnsafeBufferPointer { b in (try? JSONCompact.scan(b, into: &compact)) != nil }
+        precondition(scanned == (tree != nil), "JSONCompact and JSONParser disagree on whether the text is JSON")
+        if let v = tree { precondition(compact == JSONWriter.bytes(v), "JSONCompact's bytes differ from JSONWriter's") }
+    case "answer":
+        // An answer split into entries in pieces of every size the input's first byte picks.
+        guard let first = bytes.first else { return 0 }
+        let piece = Int(first % 64) + 1
+        var splitter = JSONArrayStream(shape: .oneArray)
+        var items: [JSONValue] = []
+        var failed = false
+        for start in stride(from: 1, to: bytes.count, by: piece) where !failed {
+            do {
+                try bytes[start..<min(start + piece, bytes.count)].withUnsafeBytes { chunk in
+                    try splitter.feedValues(chunk) { v, _ in items.append(v) }
+                }
+            } catch { failed = true }
+        }
+        let streamed: [JSONValue]? = !failed && (try? splitter.finish()) != nil ? items : nil
+        // Whatever the pieces, an array parsed whole gives the same items, in order (the splitter alone may accept
+        // an item one level deeper than the whole text's depth limit allows).
+        if let whole = (try? JSONParser.parse(bytes.dropFirst()))?.arrayValues {
+            precondition(streamed == whole, "JSONArrayStream lost or changed an item")
         }
     case "legacy":
         _ = try? JSONParser.parseSequence(bytes)

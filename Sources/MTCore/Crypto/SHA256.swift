@@ -15,6 +15,15 @@ public enum SHA256 {
         return Array(md.prefix(Int(len)))
     }
 
+    /// The first 8 bytes of the digest, big-endian: the number whose hex is the digest's first 16 hex digits.
+    public static func prefix64(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { md in
+            var len: UInt32 = 0
+            EVP_Digest(bytes.baseAddress, bytes.count, md.baseAddress, &len, EVP_sha256(), nil)
+            return md.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+        }
+    }
+
     /// Lower-case hex of a digest. By table, not `String(format:)`: the written set hashes every entry of an answer.
     public static func hex(digest: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)

@@ -16,11 +16,6 @@ public struct FetchedScale: Sendable {
 
     public var count: Int { ids.count }
     public var isEmpty: Bool { ids.isEmpty }
-
-    public static func hasDate(_ entry: JSONValue) -> Bool {
-        if case .string(let s)? = entry["date"] { return !s.isEmpty }
-        return false
-    }
 }
 
 extension ExportValidation {
@@ -56,6 +51,8 @@ struct ScaleAnswerReader {
     private var fetched: FetchedScale
     private var sawContent = false
     private let what: String
+    /// The compact form of the entry being read, reused from entry to entry.
+    private var compact: [UInt8] = []
 
     init(scale: String) throws {
         fetched = FetchedScale(scaleName: scale)
@@ -75,18 +72,24 @@ struct ScaleAnswerReader {
         var f = FetchedScale(scaleName: fetched.scaleName)
         swap(&f, &fetched)
         defer { swap(&f, &fetched) }
+        var compact = self.compact
+        defer { self.compact = compact }
         try Self.invalidJSON(what) {
             try splitter.feed(piece) { bytes, at in
-                let entry = try JSONArrayStream.parse(bytes, at: at)
-                guard entry.objectFields != nil else {
+                compact.removeAll(keepingCapacity: true)
+                let facts: JSONCompact.Facts
+                do throws(JSONParseError) { facts = try JSONCompact.scan(bytes, into: &compact) } catch {
+                    throw JSONArrayStream.place(error, at: at)
+                }
+                guard facts.isObject else {
                     throw MTError(.unavailable, "\(what): entry \(at.index + 1) (line \(at.line)) is not a JSON object")
                 }
-                guard let id = entry["id"]?.int64Value else {
+                guard let id = facts.id else {
                     throw MTError(.unavailable, "\(what): entry \(at.index + 1) (line \(at.line)) has no whole-number \"id\"")
                 }
                 f.ids.append(id)
-                f.hashes.append(WrittenSet.hash(entry))
-                if f.allDated && !FetchedScale.hasDate(entry) { f.allDated = false }
+                f.hashes.append(WrittenSet.hash(compact: compact))
+                if !facts.dated { f.allDated = false }
             }
         }
     }

@@ -140,12 +140,15 @@ public struct JSONArrayStream {
 
     /// One item's bytes parsed; a parse error names its place in the whole text.
     public static func parse(_ bytes: UnsafeBufferPointer<UInt8>, at: Position) throws(JSONParseError) -> JSONValue {
-        do throws(JSONParseError) { return try JSONParser.parse(bytes) } catch {
-            var e = error
-            e.column = e.line == 1 ? at.column + e.column - 1 : e.column
-            e.line = at.line + e.line - 1
-            throw e
-        }
+        do throws(JSONParseError) { return try JSONParser.parse(bytes) } catch { throw place(error, at: at) }
+    }
+
+    /// An error found inside an item, moved to its place in the whole text.
+    public static func place(_ error: JSONParseError, at: Position) -> JSONParseError {
+        var e = error
+        e.column = e.line == 1 ? at.column + e.column - 1 : e.column
+        e.line = at.line + e.line - 1
+        return e
     }
 
     static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 }

@@ -14,23 +14,58 @@ import Foundation
 public struct WrittenSet: Sendable, Equatable {
     public enum Verdict: Sendable, Equatable { case new, same, different, unknown }
 
-    /// id → content hash; nil hash: content unknown.
-    public private(set) var hashes: [Int64: UInt64?] = [:]
+    // Held compactly, because the set of a deleteable scale grows with every entry ever exported and is read
+    // every five minutes: ids in ascending order with the first content hash of each (16 bytes an entry), and the
+    // entries inserted since, merged in bulk once they are a quarter of the rest.
+    private var ids: [Int64] = []
+    private var firsts: [UInt64] = []
+    /// Ids of `ids` whose first content is not known (their `firsts` slot is unused).
+    private var unknownContent: Set<Int64> = []
+    private var recent: [Int64: UInt64?] = [:]
     /// Further contents accepted under an id, in the order they were released (`mt benchmark release`).
     public private(set) var released: [Int64: [UInt64]] = [:]
 
     public init() {}
 
-    public var count: Int { hashes.count }
-    public func contains(_ id: Int64) -> Bool { hashes[id] != nil }
+    public var count: Int { ids.count + recent.count }
+    public func contains(_ id: Int64) -> Bool { first(id) != nil }
+
+    /// The content first written under `id`: nil when the id is not in the set, `.some(nil)` when it is but its
+    /// content is not known.
+    public func first(_ id: Int64) -> UInt64?? {
+        if let r = recent[id] { return r }
+        var lo = 0, hi = ids.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if ids[mid] < id { lo = mid + 1 } else { hi = mid }
+        }
+        guard lo < ids.count, ids[lo] == id else { return nil }
+        return unknownContent.contains(id) ? .some(nil) : .some(firsts[lo])
+    }
+
+    public static func == (a: WrittenSet, b: WrittenSet) -> Bool {
+        a.count == b.count && a.released == b.released && a.sortedRecords().elementsEqual(b.sortedRecords()) { $0 == $1 }
+    }
+
+    /// Every id with its first content, ascending.
+    func sortedRecords() -> [(Int64, UInt64?)] {
+        var all = ids.indices.map { (ids[$0], unknownContent.contains(ids[$0]) ? nil : Optional(firsts[$0])) }
+        all += recent.map { ($0.key, $0.value) }
+        return all.sorted { $0.0 < $1.0 }
+    }
 
     /// The first 8 bytes of the digest, big-endian: the number whose hex is the first 16 digits of the SHA-256.
     public static func hash(_ entry: JSONValue) -> UInt64 {
-        SHA256.digest(JSONWriter.bytes(entry)).prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+        JSONWriter.bytes(entry).withUnsafeBytes { SHA256.prefix64($0) }
+    }
+
+    /// The same hash of an entry already in compact form (`JSONCompact`, which writes what `JSONWriter` writes).
+    public static func hash(compact: [UInt8]) -> UInt64 {
+        compact.withUnsafeBytes { SHA256.prefix64($0) }
     }
 
     public func verdict(id: Int64, hash: UInt64) -> Verdict {
-        guard let known = hashes[id] else { return .new }
+        guard let known = first(id) else { return .new }
         if released[id]?.contains(hash) == true { return .same }
         guard let known else { return .unknown }
         return known == hash ? .same : .different
@@ -38,15 +73,40 @@ public struct WrittenSet: Sendable, Equatable {
 
     /// How many contents the CSVs may hold under `id` (1 for an entry written once, more after a release).
     public func accepted(_ id: Int64) -> Int {
-        hashes[id] == nil ? 0 : 1 + (released[id]?.count ?? 0)
+        contains(id) ? 1 + (released[id]?.count ?? 0) : 0
     }
 
     /// Records in memory (the caller appends the same records to the file). A known hash other than the ones
     /// already accepted under that id is a released entry: both are in the CSVs from then on.
     public mutating func insert(_ id: Int64, hash: UInt64?) {
-        guard let known = hashes[id] else { hashes[id] = hash; return }
+        guard let known = first(id) else {
+            recent[id] = hash
+            if recent.count >= max(4096, ids.count / 4) { merge() }
+            return
+        }
         guard let hash, known != hash, released[id]?.contains(hash) != true else { return }
         released[id, default: []].append(hash)
+    }
+
+    /// `recent` into the sorted arrays, merging from the back in place.
+    private mutating func merge() {
+        let add = recent.sorted { $0.key < $1.key }
+        recent = [:]
+        var k = ids.count - 1
+        var w = ids.count + add.count - 1
+        ids.append(contentsOf: repeatElement(0, count: add.count))
+        firsts.append(contentsOf: repeatElement(0, count: add.count))
+        var j = add.count - 1
+        while j >= 0 {
+            if k >= 0 && ids[k] > add[j].key {
+                ids[w] = ids[k]; firsts[w] = firsts[k]; k -= 1
+            } else {
+                ids[w] = add[j].key
+                if let h = add[j].value { firsts[w] = h } else { firsts[w] = 0; unknownContent.insert(add[j].key) }
+                j -= 1
+            }
+            w -= 1
+        }
     }
 
     public static func line(_ id: Int64, _ hash: UInt64?) -> String {
@@ -57,34 +117,43 @@ public struct WrittenSet: Sendable, Equatable {
     /// With `repair`, a torn last line (an append that never committed) is cut off, so the next append starts clean.
     public static func load(path: String, repair: Bool = false) throws -> WrittenSet? {
         guard FileSystem.exists(path) else { return nil }
-        let bytes = try FileSystem.read(path)
-        let end = (bytes.lastIndex(of: 0x0A) ?? -1) + 1
-        if repair && end < bytes.count {
+        var set = WrittenSet()
+        var lineNumber = 0
+        var line: [UInt8] = []
+        var length = 0
+        try FileSystem.readChunks(path) { chunk in
+            for c in chunk {
+                length += 1
+                guard c == 0x0A else { line.append(c); continue }
+                lineNumber += 1
+                try set.insert(record: line, path: path, lineNumber: lineNumber)
+                line.removeAll(keepingCapacity: true)
+            }
+        }
+        // A torn last line (an append that never committed) is not part of the set.
+        if repair && !line.isEmpty {
             let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
             guard fd >= 0 else { throw MTError(.ioError, "cannot open \(path) to repair it: \(String(cString: strerror(errno)))") }
             defer { close(fd) }
-            guard ftruncate(fd, off_t(end)) == 0, fsync(fd) == 0 else {
+            guard ftruncate(fd, off_t(length - line.count)) == 0, fsync(fd) == 0 else {
                 throw MTError(.ioError, "cannot cut the torn last line of \(path): \(String(cString: strerror(errno)))")
             }
         }
-        var set = WrittenSet()
-        var lineNumber = 0
-        var start = 0
-        for i in bytes.indices where bytes[i] == 0x0A {
-            lineNumber += 1
-            let fields = bytes[start..<i].split(separator: 0x09, omittingEmptySubsequences: false)
-            start = i + 1
-            guard fields.count == 2, let id = Int64(String(decoding: fields[0], as: UTF8.self)) else {
-                throw MTError(.dataError, "\(path):\(lineNumber): not an `<id> TAB <hash>` line")
-            }
-            let h = String(decoding: fields[1], as: UTF8.self)
-            if h == "-" { set.insert(id, hash: nil); continue }
-            guard h.utf8.count == 16, let v = UInt64(h, radix: 16) else {
-                throw MTError(.dataError, "\(path):\(lineNumber): '\(h)' is not a 16-digit content hash")
-            }
-            set.insert(id, hash: v)
-        }
         return set
+    }
+
+    /// One `<id> TAB <hash>` line of the file.
+    private mutating func insert(record: [UInt8], path: String, lineNumber: Int) throws {
+        guard let tab = record.firstIndex(of: 0x09), let id = Int64(String(decoding: record[..<tab], as: UTF8.self)),
+              !record[(tab + 1)...].contains(0x09) else {
+            throw MTError(.dataError, "\(path):\(lineNumber): not an `<id> TAB <hash>` line")
+        }
+        let h = record[(tab + 1)...]
+        if h.elementsEqual("-".utf8) { insert(id, hash: nil); return }
+        guard h.count == 16, let v = UInt64(String(decoding: h, as: UTF8.self), radix: 16) else {
+            throw MTError(.dataError, "\(path):\(lineNumber): '\(String(decoding: h, as: UTF8.self))' is not a 16-digit content hash")
+        }
+        insert(id, hash: v)
     }
 
     /// Rebuilds the set from what is on disk when the file is missing or damaged: the ids in the scale's active
@@ -126,8 +195,8 @@ public struct WrittenSet: Sendable, Equatable {
     /// The whole set, written atomically (after a rebuild).
     public func write(path: String) throws {
         var out = ""
-        for id in hashes.keys.sorted() {
-            out += Self.line(id, hashes[id]!)
+        for (id, h) in sortedRecords() {
+            out += Self.line(id, h)
             for h in released[id] ?? [] { out += Self.line(id, h) }
         }
         try FileSystem.writeAtomically(Array(out.utf8), to: path, mode: 0o600)

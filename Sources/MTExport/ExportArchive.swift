@@ -7,11 +7,21 @@ enum ExportArchive {
     /// The answer on its way into an archive: gzip'd into a temporary file in `raw_data` as it streams in. A
     /// spool that is not kept is removed; one a killed run left is removed by the next run (its name starts with
     /// a dot and holds `.tmp-`), and never held the only copy of anything: nothing was deleted for it.
-    final class Spool {
+    ///
+    /// Compression runs on a thread of its own, a few blocks behind the transfer, so that checking the answer
+    /// and compressing it share the machine's cores; a failure there (a full disk) is thrown by the next `write`
+    /// or by `finish`.
+    final class Spool: @unchecked Sendable { // safe: `blocks`, `closed` and `failure` are used under `lock` only; the rest by one thread at a time
         let path: String
         private var fd: Int32
-        private var encoder: GzipEncoder
-        private var buffer: [UInt8] = []
+        private var block: [UInt8] = []
+        private let lock = NSCondition()
+        private var blocks: [[UInt8]] = []
+        private var closed = false
+        private var failure: MTError?
+        private let done = DispatchGroup()
+        private static let blockSize = 1 << 20
+        private static let queued = 4
 
         init(scale: String, layout: DataLayout) throws {
             try SafeName.checkScale(scale, server: layout.root)
@@ -22,26 +32,72 @@ enum ExportArchive {
                 throw MTError(errno == ENOSPC ? .ioError : .cantCreate, "cannot create \(path): \(String(cString: strerror(errno)))",
                               hint: "check that \(layout.raw) is writable and the disk is not full")
             }
-            encoder = try GzipEncoder()
-            buffer.reserveCapacity(1 << 20)
+            block.reserveCapacity(Self.blockSize)
+            done.enter()
+            let thread = Thread { [self] in
+                defer { done.leave() }
+                compress()
+            }
+            thread.start()
         }
 
         deinit { discard() }
 
         func write(_ chunk: UnsafeRawBufferPointer) throws {
-            try encoder.write(chunk) { buffer.append(contentsOf: $0) }
-            if buffer.count >= 1 << 20 { try flush() }
+            block.append(contentsOf: chunk)
+            if block.count >= Self.blockSize { try hand(last: false) }
         }
 
-        private func flush() throws {
-            try FileSystem.writeAll(fd, buffer, path: path)
-            buffer.removeAll(keepingCapacity: true)
+        /// The current block to the compressing thread; waits while it is `queued` blocks behind.
+        private func hand(last: Bool) throws {
+            lock.lock(); defer { lock.unlock() }
+            while blocks.count >= Self.queued && failure == nil { lock.wait() }
+            if let failure { throw failure }
+            if !block.isEmpty { blocks.append(block) }
+            block = []
+            block.reserveCapacity(last ? 0 : Self.blockSize)
+            closed = closed || last
+            lock.broadcast()
+        }
+
+        private func compress() {
+            var out: [UInt8] = []
+            do {
+                var encoder = try GzipEncoder()
+                while let next = take() {
+                    try encoder.write(next) { out.append(contentsOf: $0) }
+                    try FileSystem.writeAll(fd, out, path: path)
+                    out.removeAll(keepingCapacity: true)
+                }
+                try encoder.finish { out.append(contentsOf: $0) }
+                try FileSystem.writeAll(fd, out, path: path)
+            } catch {
+                lock.lock()
+                failure = error.asMTError
+                blocks.removeAll()
+                lock.broadcast()
+                lock.unlock()
+            }
+        }
+
+        /// The next block; nil once the last was taken.
+        private func take() -> [UInt8]? {
+            lock.lock(); defer { lock.unlock() }
+            while blocks.isEmpty && !closed { lock.wait() }
+            guard !blocks.isEmpty else { return nil }
+            let next = blocks.removeFirst()
+            lock.broadcast()
+            return next
         }
 
         /// The gzip trailer written and everything on disk.
         func finish() throws {
-            try encoder.finish { buffer.append(contentsOf: $0) }
-            try flush()
+            try hand(last: true)
+            done.wait()
+            lock.lock()
+            let failed = failure
+            lock.unlock()
+            if let failed { throw failed }
             guard fsync(fd) == 0 else { throw MTError(.ioError, "cannot flush \(path) to disk: \(String(cString: strerror(errno)))") }
             close(fd)
             fd = -1
@@ -49,6 +105,13 @@ enum ExportArchive {
 
         /// Removes the temporary file (after it became an archive, only the spare name goes).
         func discard() {
+            lock.lock()
+            let running = !closed
+            closed = true
+            blocks.removeAll()
+            lock.broadcast()
+            lock.unlock()
+            if running { done.wait() }
             if fd >= 0 { close(fd); fd = -1 }
             unlink(path)
         }

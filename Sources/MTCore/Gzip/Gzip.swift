@@ -62,17 +62,18 @@ public struct GzipEncoder: ~Copyable {
     }
 
     public mutating func write<C: Collection>(_ input: C, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws where C.Element == UInt8 {
-        let bytes = Array(input)
-        try run(bytes, flush: Z_NO_FLUSH, sink)
+        // Without a copy when the bytes are contiguous already (they always are on the archive's path).
+        if let done = try input.withContiguousStorageIfAvailable({ try run($0, flush: Z_NO_FLUSH, sink) }) { return done }
+        try Array(input).withUnsafeBufferPointer { try run($0, flush: Z_NO_FLUSH, sink) }
     }
 
     public mutating func finish(_ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
-        try run([], flush: Z_FINISH, sink)
+        try [UInt8]().withUnsafeBufferPointer { try run($0, flush: Z_FINISH, sink) }
     }
 
-    private mutating func run(_ input: [UInt8], flush: Int32, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+    private mutating func run(_ inp: UnsafeBufferPointer<UInt8>, flush: Int32, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         let s = stream
-        try input.withUnsafeBufferPointer { inp in
+        do {
             s.pointee.next_in = UnsafeMutablePointer(mutating: inp.baseAddress)
             s.pointee.avail_in = uInt(inp.count)
             var done = false
@@ -118,13 +119,17 @@ public struct GzipDecoder: ~Copyable {
     }
 
     public mutating func feed<C: Collection>(_ input: C, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws where C.Element == UInt8 {
-        let bytes = Array(input)
-        guard !bytes.isEmpty else { return }
+        if let done = try input.withContiguousStorageIfAvailable({ try feed($0, sink) }) { return done }
+        try Array(input).withUnsafeBufferPointer { try feed($0, sink) }
+    }
+
+    private mutating func feed(_ inp: UnsafeBufferPointer<UInt8>, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard !inp.isEmpty else { return }
         sawData = true
         let s = stream
         let src = source
         var member = inMember
-        try bytes.withUnsafeBufferPointer { inp in
+        do {
             s.pointee.next_in = UnsafeMutablePointer(mutating: inp.baseAddress)
             s.pointee.avail_in = uInt(inp.count)
             while s.pointee.avail_in > 0 {

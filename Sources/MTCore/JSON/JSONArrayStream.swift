@@ -42,13 +42,25 @@ public struct JSONArrayStream {
         public var index: Int
     }
 
-    /// Feeds the next chunk; `item` gets the bytes of each completed item (valid only during the call).
+    /// Feeds the next chunk; `onItem` gets the bytes of each completed item (valid only during the call).
     public mutating func feed(_ chunk: UnsafeRawBufferPointer,
                               _ onItem: (UnsafeBufferPointer<UInt8>, Position) throws -> Void) throws {
         let b = UnsafeBufferPointer(start: chunk.baseAddress?.assumingMemoryBound(to: UInt8.self), count: chunk.count)
         let n = b.count
         var i = 0
         var start = state == .inItem ? 0 : -1
+        // Lines are counted up to a position only when one is needed (an item's start, an error, the chunk's end).
+        var counted = 0
+        func countLines(to end: Int) {
+            while counted < end {
+                if b[counted] == 0x0A { line += 1; lineStart = consumed + counted + 1 }
+                counted += 1
+            }
+        }
+        func fail(_ at: Int, _ message: String) -> JSONParseError {
+            countLines(to: at)
+            return error(at: at, message)
+        }
         func emit(_ end: Int) throws {
             let at = Position(line: itemLine, column: itemColumn, index: count)
             count += 1
@@ -63,46 +75,59 @@ public struct JSONArrayStream {
         }
         while i < n {
             let c = b[i]
-            if c == 0x0A { line += 1; lineStart = consumed + i + 1 }
             switch state {
             case .inItem:
                 switch item {
                 case .container:
-                    if inString {
-                        if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { inString = false }
-                    } else if c == 0x22 {
-                        inString = true
-                    } else if c == 0x7B || c == 0x5B {
-                        depth += 1
-                    } else if c == 0x7D || c == 0x5D {
-                        depth -= 1
-                        if depth == 0 { try emit(i + 1) }
+                    // The hot loop: most bytes of an answer are inside an entry.
+                    while i < n {
+                        if inString {
+                            if escaped {
+                                escaped = false
+                            } else {
+                                while i < n && b[i] != 0x22 && b[i] != 0x5C { i += 1 }
+                                guard i < n else { break }
+                                if b[i] == 0x5C { escaped = true } else { inString = false }
+                            }
+                        } else {
+                            let d = b[i]
+                            if d == 0x22 {
+                                inString = true
+                            } else if d == 0x7B || d == 0x5B {
+                                depth += 1
+                            } else if d == 0x7D || d == 0x5D {
+                                depth -= 1
+                                if depth == 0 { try emit(i + 1); i += 1; break }
+                            }
+                        }
+                        i += 1
                     }
+                    continue
                 case .string:
                     if escaped { escaped = false } else if c == 0x5C { escaped = true } else if c == 0x22 { try emit(i + 1) }
                 case .scalar:
                     if c == 0x2C || c == 0x5D || Self.isSpace(c) {
                         try emit(i)
-                        if c == 0x0A { line -= 1 } // seen again by the state after the item
                         continue
                     }
                 }
             case .start, .afterArray:
                 if Self.isSpace(c) { break }
                 guard c == 0x5B else {
-                    throw error(at: i, state == .start ? "expected a JSON array of entries" : "unexpected data after the JSON array")
+                    throw fail(i, state == .start ? "expected a JSON array of entries" : "unexpected data after the JSON array")
                 }
-                guard state == .start || shape == .arrays else { throw error(at: i, "unexpected data after the JSON array") }
+                guard state == .start || shape == .arrays else { throw fail(i, "unexpected data after the JSON array") }
                 state = .open
             case .open, .needItem:
                 if Self.isSpace(c) { break }
                 if c == 0x5D {
-                    guard state == .open else { throw error(at: i, "expected a value after ',' in an array") }
+                    guard state == .open else { throw fail(i, "expected a value after ',' in an array") }
                     state = .afterArray
                     break
                 }
-                guard c != 0x2C else { throw error(at: i, "expected a value in an array") }
+                guard c != 0x2C else { throw fail(i, "expected a value in an array") }
                 start = i
+                countLines(to: i)
                 itemLine = line
                 itemColumn = consumed + i - lineStart + 1
                 state = .inItem
@@ -114,12 +139,13 @@ public struct JSONArrayStream {
             case .afterItem:
                 if Self.isSpace(c) { break }
                 if c == 0x2C { state = .needItem } else if c == 0x5D { state = .afterArray } else {
-                    throw error(at: i, "expected ',' or ']' in an array")
+                    throw fail(i, "expected ',' or ']' in an array")
                 }
             }
             i += 1
         }
         if state == .inItem { carry.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<n])) }
+        countLines(to: n)
         consumed += n
     }
 

@@ -171,25 +171,31 @@ public enum JSONCompact {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
         }
 
-        /// A string, decoded and written back as `JSONWriter.writeString` writes it.
+        /// A string, decoded and written back as `JSONWriter.writeString` writes it. Runs of bytes the writer
+        /// keeps as they are are copied in one piece.
         mutating func string() throws(JSONParseError) {
             i += 1
             out.append(UInt8(ascii: "\""))
+            var run = i
             while i < b.count {
                 let c = b[i]
-                if c == UInt8(ascii: "\"") { i += 1; out.append(c); return }
-                if c == UInt8(ascii: "\\") { try escape(); continue }
-                if c < 0x20 { throw error("control character in a string (must be escaped)") }
-                if c < 0x80 {
-                    if c == 0x7F { writeEscaped(0x7F) } else { out.append(c) }
-                    i += 1
+                if c >= 0x20 && c < 0x7F && c != 0x22 && c != 0x5C { i += 1; continue }
+                if c >= 0x80 {
+                    let n = try sequence(at: i)
+                    if c == 0xC2 && b[i + 1] <= 0x9F {
+                        out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<i]))
+                        writeEscaped(UInt32(b[i + 1]))
+                        run = i + n
+                    }
+                    i += n
                     continue
                 }
-                let n = try sequence(at: i)
-                if c == 0xC2 && b[i + 1] <= 0x9F { writeEscaped(UInt32(b[i + 1])) } else {
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<i + n]))
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<i]))
+                if c == 0x22 { i += 1; out.append(c); return }
+                if c == 0x5C { try escape() } else if c == 0x7F { writeEscaped(0x7F); i += 1 } else {
+                    throw error("control character in a string (must be escaped)")
                 }
-                i += n
+                run = i
             }
             throw error("unterminated string")
         }

@@ -21,7 +21,7 @@ enum ExportArchive {
         private var failure: MTError?
         private let done = DispatchGroup()
         private static let blockSize = 1 << 20
-        private static let queued = 4
+        private static let queued = 2
 
         init(scale: String, layout: DataLayout) throws {
             try SafeName.checkScale(scale, server: layout.root)

@@ -290,6 +290,7 @@ struct ServerExport {
     func writeCSV(_ fetched: FetchedScale, _ triage: Triage, scale: String, csv: ExportCSV, archive: String,
                   written: inout WrittenSet, state: inout ExportScaleState, outcome: inout ScaleOutcome, log: Logger,
                   committed: (_ batch: [(id: Int64, hash: UInt64)], _ written: WrittenSet) -> Void) throws {
+        written.reserveCapacity(written.count + triage.freshCount)
         if let keys {
             guard let name = ArchiveName.parse(archive) else { throw MTError(.software, "\(archive) is not an archive name") }
             var decryptor = try CSVDecryptor(keys: keys, scale: scale, log: log)

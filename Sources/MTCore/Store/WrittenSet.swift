@@ -16,7 +16,7 @@ public struct WrittenSet: Sendable, Equatable {
 
     // Held compactly, because the set of a deleteable scale grows with every entry ever exported and is read
     // every five minutes: ids in ascending order with the first content hash of each (16 bytes an entry), and the
-    // entries inserted since, merged in bulk once they are a quarter of the rest.
+    // entries inserted since, merged in bulk once they are a sixteenth of the rest.
     private var ids: [Int64] = []
     private var firsts: [UInt64] = []
     /// Ids of `ids` whose first content is not known (their `firsts` slot is unused).
@@ -80,18 +80,32 @@ public struct WrittenSet: Sendable, Equatable {
     /// already accepted under that id is a released entry: both are in the CSVs from then on.
     public mutating func insert(_ id: Int64, hash: UInt64?) {
         guard let known = first(id) else {
+            // Ids mostly come in ascending order (a file written in order, a server's new entries): straight in.
+            if recent.isEmpty && id > ids.last ?? Int64.min {
+                ids.append(id)
+                firsts.append(hash ?? 0)
+                if hash == nil { unknownContent.insert(id) }
+                return
+            }
             recent[id] = hash
-            if recent.count >= max(4096, ids.count / 4) { merge() }
+            if recent.count >= max(4096, ids.count / 16) { merge() }
             return
         }
         guard let hash, known != hash, released[id]?.contains(hash) != true else { return }
         released[id, default: []].append(hash)
     }
 
+    /// Room for `count` entries in all, so that inserting them never holds two copies of the arrays at once.
+    public mutating func reserveCapacity(_ count: Int) {
+        ids.reserveCapacity(count)
+        firsts.reserveCapacity(count)
+    }
+
     /// `recent` into the sorted arrays, merging from the back in place.
     private mutating func merge() {
         let add = recent.sorted { $0.key < $1.key }
         recent = [:]
+        if ids.capacity < ids.count + add.count { reserveCapacity(ids.count + add.count + ids.count / 8) }
         var k = ids.count - 1
         var w = ids.count + add.count - 1
         ids.append(contentsOf: repeatElement(0, count: add.count))

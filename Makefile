@@ -21,19 +21,23 @@ test-deps:
 build: deps
 	$(SWIFT) build -c release --product mt
 
-# mt-sim, the study server for tests, demos and benchmarks (compiles SwiftNIO and swift-nio-ssl once).
+# mt-sim, the study server for tests, demos and benchmarks (compiles SwiftNIO once).
 # SwiftPM keeps its build plan between builds and does not see files added to a path dependency (the root
 # package, as Sim sees it), so Sim re-plans every time.
+# Its `--tls` needs the package trait TLS, which compiles swift-nio-ssl's BoringSSL (about 4 min here): the
+# targets that start `mt-sim --tls` (test, sanitize) and the installed mt-sim (sim, install-sim) build with it;
+# demo, soak and perf without. Within one target every Sim build uses the same traits, or SwiftPM recompiles.
 SIM = --package-path Sim --disable-build-manifest-caching
+SIMTLS = $(SIM) --traits TLS
 sim: deps
-	$(SWIFT) build $(SIM) -c release --product mt-sim
+	$(SWIFT) build $(SIMTLS) -c release --product mt-sim
 
 # Both packages: the root's tests run mt against Sim's debug mt-sim.
 test: test-deps
-	$(SWIFT) build $(SIM) --build-tests
+	$(SWIFT) build $(SIMTLS) --build-tests
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
-	$(SWIFT) test $(SIM) --skip-build
+	$(SWIFT) test $(SIMTLS) --skip-build
 
 demo: deps
 	scripts/demo.sh
@@ -55,7 +59,7 @@ ASAN = LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp
 TSAN = TSAN_OPTIONS=halt_on_error=1
 SIMBIN = MT_SIM_BIN=$(CURDIR)/Sim/.build/debug/mt-sim
 sanitize: test-deps
-	$(SWIFT) build $(SIM) --product mt-sim
+	$(SWIFT) build $(SIMTLS) --product mt-sim
 	$(ASAN) $(SIMBIN) $(SWIFT) test --sanitize=address --scratch-path .build-asan
 	$(TSAN) $(SIMBIN) $(SWIFT) test --sanitize=thread --scratch-path .build-tsan
 

@@ -7,6 +7,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 # mt and mt-sim from the simulator's package (Sim/, which depends on mt's): MTCore is compiled once for both.
+# Without the package trait TLS: no benchmark starts `mt-sim --tls`, so BoringSSL is not compiled.
 swift build --package-path Sim -c release --product mt >/dev/null || exit 1
 swift build --package-path Sim -c release --product mt-sim >/dev/null || exit 1
 BIN=$(swift build --package-path Sim -c release --show-bin-path)

@@ -59,7 +59,7 @@ public final class SimServer: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: Products.mtSim) else {
             temp.remove()
             throw MTError(.software, "mt-sim is not built at \(Products.mtSim)",
-                          hint: "build it with `swift build --package-path Sim` (make test does), or set MT_SIM_BIN")
+                          hint: "build it with `swift build --package-path Sim --traits TLS` (make test does), or set MT_SIM_BIN")
         }
         let p = try ChildProcess(Products.mtSim, args, environment: env, output: logPath)
         process = p

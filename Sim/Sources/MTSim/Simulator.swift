@@ -3,7 +3,9 @@ import MTCore
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+#if TLS
 import NIOSSL
+#endif
 
 /// Everything `mt-sim` is told on its command line.
 public struct SimOptions: Sendable {
@@ -69,8 +71,20 @@ public final class Simulator: Sendable {
         }
     }
 
+    /// Whether this build serves `--tls`: only with the package trait TLS, which compiles swift-nio-ssl's BoringSSL.
+    #if TLS
+    public static let servesTLS = true
+    #else
+    public static let servesTLS = false
+    #endif
+
     /// Prepares the study (loads or generates it), binds, writes the URL file; `note` receives lines for people.
     public static func start(_ o: SimOptions, note: (String) -> Void) throws -> Simulator {
+        // Before anything is generated or written: a refused start leaves nothing behind.
+        if o.tls && !servesTLS {
+            throw MTError(.usage, "--tls: this mt-sim was built without TLS (the package trait TLS; make demo and make perf build it so)",
+                          hint: "serve plain HTTP without --tls, or rebuild with TLS: `swift build --package-path Sim --traits TLS`, or `make sim` for release")
+        }
         var dir: String
         var scales: [SimScale]
         var privateKeyPath: String?
@@ -126,8 +140,9 @@ public final class Simulator: Sendable {
         var settings = o.service
         settings.studyDir = dir
         settings.keep = o.keep
-        var tlsContext: NIOSSLContext?
         var certificatePath: String?
+        #if TLS
+        var tlsContext: NIOSSLContext?
         if o.tls {
             settings.scheme = "https"
             let identity = try SelfSignedCertificate.make()
@@ -142,8 +157,11 @@ public final class Simulator: Sendable {
                 throw MTError(.software, "cannot set up TLS: \(error)")
             }
         }
+        #endif
         let service = SimService(settings: settings, store: store, faults: o.faults, arrivals: arrivals)
+        #if TLS
         let tls = tlsContext // a constant for the channel initialiser, which runs on event-loop threads
+        #endif
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(2, System.coreCount))
         let channel: any Channel
@@ -153,9 +171,11 @@ public final class Simulator: Sendable {
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        #if TLS
                         if let tls {
                             try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls))
                         }
+                        #endif
                         try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                         try channel.pipeline.syncOperations.addHandler(SimHTTPHandler(service: service))
                     }

@@ -58,7 +58,10 @@ let help = """
       --prefix PATH            API prefix (default /api), e.g. /study/api
       --url-file FILE          write the base URL (newline-terminated, atomically) to FILE once listening
       --tls                    serve HTTPS with a self-signed certificate made at start, written to
-                               DIR/tls-cert.pem (path printed) for curl --cacert or CA_FILE
+                               DIR/tls-cert.pem (path printed) for curl --cacert or CA_FILE. Needs an
+                               mt-sim built with the package trait TLS (swift build --package-path Sim
+                               --traits TLS; make sim and make test do, make demo does not); otherwise it
+                               exits 64. This mt-sim was built \(Simulator.servesTLS ? "with" : "WITHOUT") TLS.
       --user NAME              basic-auth user (default admin)
       --pass-file FILE         basic-auth password from FILE (first line); else $MT_SIM_PASS; else "mt-sim"
       --login-redirect MODE    old deployments: answer with a 302 to /login (an HTML page answering 200)

@@ -13,7 +13,7 @@ enum ExportArchive {
     /// or by `finish`.
     final class Spool: @unchecked Sendable { // safe: `blocks`, `closed` and `failure` are used under `lock` only; the rest by one thread at a time
         let path: String
-        private var fd: Int32
+        private(set) var fd: Int32
         private var block: [UInt8] = []
         private let lock = NSCondition()
         private var blocks: [[UInt8]] = []

@@ -46,15 +46,6 @@ struct ExportDeleter: Sendable {
         connect = { try HTTPClient(options: options) }
     }
 
-    /// Deletes `ids` (after recording them in the ledger, in batches) and waits for the last answer.
-    func delete(_ ids: [Int64], scale: String, archive: String, ledger: DeletionLedger, logger: Logger,
-                batchSize: Int = 1000, progress: (@Sendable () -> Void)? = nil) throws -> Result {
-        let run = start(scale: scale, archive: archive, ledger: ledger, logger: logger, expected: ids.count,
-                        batchSize: batchSize, progress: progress)
-        run.add(ids)
-        return try run.finish()
-    }
-
     /// Starts the workers; ids are handed over with `Run.add` until `Run.finish`. `expected`, how many ids may
     /// come, bounds the number of threads. `progress` is called (from the worker threads, one call at a time) as
     /// each id is answered.

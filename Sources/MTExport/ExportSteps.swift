@@ -85,8 +85,10 @@ enum FetchStep {
         defer { bar?.finish() }
         let what = "scale \(scale)"
         let update: ((Int, Int?) -> Void)? = bar.map { b in { b.update(received: $0, expected: $1) } }
+        // A failure to spool is this machine's (a full disk), not the server's.
+        let keep: ((UnsafeRawBufferPointer) throws -> Void)? = spool.map { s in { piece in try ExportStepError.onDisk { try s.write(piece) } } }
         do {
-            return try ExportValidation.scaleAnswer(scale: scale, also: spool.map { s in { try s.write($0) } }) { head, body in
+            return try ExportValidation.scaleAnswer(scale: scale, also: keep) { head, body in
                 _ = try transport.stream(url, progress: update, head: head, body: body)
             }
         } catch let e as HTTPTransportError {

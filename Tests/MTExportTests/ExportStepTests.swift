@@ -89,6 +89,22 @@ private let now = Date(timeIntervalSince1970: 1_795_923_612)
         #expect(exitCode { try ValidateStep.scaleName("OA", server: "s") } == nil)
     }
 
+    /// The disk fills while the answer is being spooled: the machine's failure (74), not the server's (69), and
+    /// no temporary file is left.
+    @Test func aFullDiskWhileSpoolingIsTheMachines() throws {
+        let dir = try TempDir(); defer { dir.remove() }
+        let layout = DataLayout(root: dir.path)
+        let spool = try ExportArchive.Spool(scale: "OA", layout: layout)
+        let full = open("/dev/full", O_WRONLY)
+        #expect(full >= 0 && dup2(full, spool.fd) == spool.fd)
+        close(full)
+        let rows = (1...40_000).map { #"{"id": \#($0), "text": "\#(String(repeating: "x", count: 100))"}"# }
+        let e = #expect(throws: (any Error).self) { try entries("[" + rows.joined(separator: ",") + "]", spool: spool) }
+        #expect(e.map { ($0 as? ExportStepError)?.asMTError.exitCode } == .ioError, "\(String(describing: e))")
+        spool.discard()
+        #expect(try FileSystem.list(layout.raw).isEmpty)
+    }
+
     @Test func diskFailuresAre74UnlessThePathHasTheWrongType() {
         #expect(ExportStepError.disk(MTError(.cantCreate, "x: no space left")).asMTError.exitCode == .ioError)
         #expect(ExportStepError.disk(MTError(.noPermission, "x")).asMTError.exitCode == .ioError)

@@ -91,7 +91,8 @@ public struct ExportCommand: Command {
         options.server = positionals.first
         options.scales = ScaleSelector(argument: positionals.count > 1 ? positionals[1] : nil)
 
-        let report = try ExportEngine.run(options: options, context: context)
+        var report = try ExportEngine.run(options: options, context: context)
+        report.logFailures = context.logHealth.failures
         if context.global.json {
             context.stdout.write(JSONWriter.bytes(report.json, pretty: true) + [0x0A])
         } else if report.exit == .tempFail && report.servers.allSatisfy({ $0.scales.isEmpty }) {

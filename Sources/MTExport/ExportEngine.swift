@@ -73,7 +73,7 @@ struct ServerExport {
         now = seams.now()
         progress = ExportProgress(context: context)
         httpOptions = try HTTPOptions(server: server)
-        try HTTPClient(options: httpOptions).checkURL(server.exportURL)
+        try HTTPClient.checkURL(server.exportURL, options: httpOptions)
         client = try seams.connect(httpOptions)
         if server.privateFiles.isEmpty {
             keys = nil

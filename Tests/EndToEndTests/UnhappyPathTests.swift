@@ -128,8 +128,11 @@ import Testing
         try Benchmark().write(path: f.layout.benchmark)
         symlink(f.dir.path + "/stolen.log", f.layout.logs + "/DEBUG.log")
         symlink(f.dir.path + "/stolen-daily.log", f.layout.logs + "/Daily.log")
-        let r = try f.export()
+        let (r, report) = try f.exportJSON()
         #expect(r.code == 1, "\(r.stderr)")
+        // --json says the process's exit status, and why.
+        #expect(report["exit"]?.int64Value == 1, "\(r.stdout)")
+        #expect(report["logFailures"]?.arrayValues?.first?.stringValue?.contains("DEBUG.log") == true, "\(r.stdout)")
         let said = r.stderr.components(separatedBy: "cannot write log file").count - 1
         #expect(said == 1, "said \(said) times: \(r.stderr)")
         #expect(r.stderr.contains(f.layout.logs + "/DEBUG.log"), "\(r.stderr)")

@@ -23,7 +23,7 @@ public struct ConfigCheck: Sendable {
         var r = ServerReport(name: s.name, ready: s.ready, deleteMode: s.deleteMode, apiBase: s.apiBase)
         var urlRules = HTTPOptions()
         urlRules.allowInsecureHTTP = s.allowHTTP
-        do { try HTTPClient(options: urlRules).checkURL(s.exportURL) } catch {
+        do { try HTTPClient.checkURL(s.exportURL, options: urlRules) } catch {
             r.problems.append(error.asMTError.description)
         }
         if let host = URLComponents(string: s.exportURL)?.host, s.exportURL.lowercased().hasPrefix("http://") {

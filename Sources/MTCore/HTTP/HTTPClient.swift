@@ -100,7 +100,10 @@ public final class HTTPClient {
     public static func isLoopback(host: String) -> Bool { Loopback.check(host: host).isLoopback }
 
     /// Refuses URLs `mt` must not talk to: other schemes, and plain http beyond loopback unless allowed.
-    public func checkURL(_ url: String) throws {
+    public func checkURL(_ url: String) throws { try Self.checkURL(url, options: options) }
+
+    /// The same check before any client is opened.
+    public static func checkURL(_ url: String, options: HTTPOptions) throws {
         guard let u = URLComponents(string: url), let scheme = u.scheme?.lowercased(), let host = u.host else {
             throw MTError(.config, "'\(url)' is not a valid URL")
         }

@@ -75,11 +75,14 @@ public struct ServerOutcome: Sendable, Equatable {
 /// The end summary of `mt export`: a table per server and scale, or JSON.
 public struct ExportReport: Sendable, Equatable {
     public var servers: [ServerOutcome]
+    /// Log files that could not be written during the run: the work was done, but not all of it recorded (1).
+    public var logFailures: [String] = []
 
     public init(servers: [ServerOutcome]) { self.servers = servers }
 
-    /// 0 ok; otherwise the worst code of any server or scale (see mt-export(1)).
-    public var exit: ExitCode { ExitCode.worst(servers.map(\.exit)) }
+    /// 0 ok; otherwise the worst code of any server or scale, or 1 for a log file that could not be written
+    /// (see mt-export(1)).
+    public var exit: ExitCode { ExitCode.worst(servers.map(\.exit) + [logFailures.isEmpty ? .ok : .problems]) }
 
     public var table: String {
         let head = ["SERVER", "SCALE", "FETCHED", "ARCHIVED", "WRITTEN", "DELETED", "LEFT", "FAILED", "STATUS"]
@@ -107,6 +110,7 @@ public struct ExportReport: Sendable, Equatable {
     public var json: JSONValue {
         .object([
             ("exit", .int(exit.rawValue)),
+            ("logFailures", .array(logFailures.map { .string($0) })),
             ("servers", .array(servers.map { s in
                 var fields: [(String, JSONValue)] = [("server", .string(s.server)), ("exit", .int(s.exit.rawValue))]
                 if let e = s.error { fields.append(("error", .string(e.message))) }

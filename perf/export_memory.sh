@@ -20,11 +20,11 @@ cleanup() { [ -n "$SIM_PID" ] && { kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 
 trap cleanup EXIT
 
 printf 'perf-pass-%s\n' "$RANDOM$RANDOM" > "$WORK/pass"; chmod 600 "$WORK/pass"
-python3 - "$WORK/study" "$N" <<'PY'
-import json, os, sys
-d, n = sys.argv[1], int(sys.argv[2])
-os.makedirs(d)
-with open(os.path.join(d, "Big.json"), "w", encoding="utf-8") as f:
+# One generator for both answers: N entries of ~560 bytes in one JSON array.
+cat > "$WORK/generate.py" <<'PY'
+import json, sys
+path, n = sys.argv[1], int(sys.argv[2])
+with open(path, "w", encoding="utf-8") as f:
     f.write("[")
     for i in range(1, n + 1):
         row = {"id": i, "date": "Sun, 29 Nov 2026 03:40:12 +0000", "session": "SESSION%d" % (i % 8 + 1),
@@ -34,8 +34,10 @@ with open(os.path.join(d, "Big.json"), "w", encoding="utf-8") as f:
         row["text"] = "réponse libre, \"%d\" 日本語のテキスト %s" % (i, "x" * 105)
         f.write(("," if i > 1 else "") + json.dumps(row, ensure_ascii=False))
     f.write("]")
-json.dump({}, open(os.path.join(d, "deleteable.json"), "w"))
 PY
+mkdir -p "$WORK/study"
+python3 "$WORK/generate.py" "$WORK/study/Big.json" "$N"
+echo '{}' > "$WORK/study/deleteable.json"
 "$SIM" --data "$WORK/study" --pass-file "$WORK/pass" --ledger "$WORK/sim-ledger.tsv" --url-file "$WORK/url" \
     >/dev/null 2>"$WORK/sim.log" &
 SIM_PID=$!
@@ -95,19 +97,7 @@ awk -v n="$N" -v b="$BYTES" -v pt="$PT" -v pm="$PM" -v mt="$MTT" -v mm="$MTM" -v
 [ "${PERF_GB:-1}" != 0 ] && awk -v s="${PERF_SCALE:-1}" 'BEGIN { exit !(s >= 1) }' || exit 0
 
 mkdir -p "$WORK/gb"
-python3 - "$WORK/gb/Big.json" <<'PY'
-import json, sys
-with open(sys.argv[1], "w", encoding="utf-8") as f:
-    f.write("[")
-    for i in range(1, 1_800_001):
-        row = {"id": i, "date": "Sun, 29 Nov 2026 03:40:12 +0000", "session": "SESSION%d" % (i % 8 + 1),
-               "tag": "t", "timeOnPage": 12.5, "participantId": 1000 + i % 5000}
-        for k in range(20):
-            row["item%02d" % k] = (i + k) % 5
-        row["text"] = "réponse libre, \"%d\" 日本語のテキスト %s" % (i, "x" * 105)
-        f.write(("," if i > 1 else "") + json.dumps(row, ensure_ascii=False))
-    f.write("]")
-PY
+python3 "$WORK/generate.py" "$WORK/gb/Big.json" 1800000
 cat > "$WORK/gb/serve.py" <<'PY'
 # Loopback only: GET /api/export lists the scale, GET /api/export/Big streams the file with its Content-Length.
 import http.server, json, os, socketserver, sys

@@ -18,66 +18,53 @@ public enum JSONCompact {
 
     /// Checks `bytes` as exactly one JSON value (white space around it allowed) and appends its compact form to `out`.
     public static func scan(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) throws(JSONParseError) -> Facts {
-        var c = Compactor(b: bytes)
-        swap(&c.out, &out)
-        defer { swap(&c.out, &out) }
-        c.skipWhitespace()
-        try c.value(depth: 0)
-        c.skipWhitespace()
-        guard c.i == bytes.count else { throw c.error("unexpected data after the JSON value") }
-        return c.facts
+        var w = Compactor(b: bytes)
+        swap(&w.out, &out)
+        defer { swap(&w.out, &out) }
+        w.skipWhitespace()
+        try w.value(depth: 0)
+        w.skipWhitespace()
+        guard w.i == bytes.count else { throw w.error("unexpected data after the JSON value") }
+        return w.facts
     }
 
+    /// The parser's own cursor (its grammar, escapes and errors), writing instead of building values.
     struct Compactor {
-        let b: UnsafeBufferPointer<UInt8>
-        var i = 0
+        var c: JSONParser.Cursor
         var out: [UInt8] = []
         var facts = Facts()
-        private static let hex = Array("0123456789abcdef".utf8)
+        var b: UnsafeBufferPointer<UInt8> { c.b }
 
-        init(b: UnsafeBufferPointer<UInt8>) { self.b = b }
+        init(b: UnsafeBufferPointer<UInt8>) { c = JSONParser.Cursor(b) }
 
-        func error(_ message: String) -> JSONParseError {
-            var cursor = JSONParser.Cursor(b)
-            cursor.i = min(i, b.count)
-            return cursor.error(message)
-        }
-
-        mutating func skipWhitespace() {
-            while i < b.count, b[i] == 0x20 || b[i] == 0x0A || b[i] == 0x0D || b[i] == 0x09 { i += 1 }
-        }
+        var i: Int { c.i }
+        func error(_ message: String) -> JSONParseError { c.error(message) }
+        mutating func skipWhitespace() { c.skipWhitespace() }
 
         mutating func value(depth: Int) throws(JSONParseError) {
             guard depth < JSONParser.maxDepth else { throw error("JSON nested deeper than \(JSONParser.maxDepth) levels") }
             guard i < b.count else { throw error("unexpected end of JSON") }
+            let start = i
             switch b[i] {
-            case UInt8(ascii: "{"): try object(depth: depth)
-            case UInt8(ascii: "["): try array(depth: depth)
-            case UInt8(ascii: "\""): try string()
-            case UInt8(ascii: "t"): try literal("true")
-            case UInt8(ascii: "f"): try literal("false")
-            case UInt8(ascii: "n"): try literal("null")
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number()
+            case UInt8(ascii: "{"): try object(depth: depth); return
+            case UInt8(ascii: "["): try array(depth: depth); return
+            case UInt8(ascii: "\""): try string(); return
+            case UInt8(ascii: "t"): try c.literal("true")
+            case UInt8(ascii: "f"): try c.literal("false")
+            case UInt8(ascii: "n"): try c.literal("null")
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try c.scanNumber()
             default: throw error("unexpected character '\(JSONParser.Cursor.show(b[i]))'")
             }
-        }
-
-        mutating func literal(_ word: StaticString) throws(JSONParseError) {
-            let n = word.utf8CodeUnitCount
-            guard i + n <= b.count else { throw error("unexpected end of JSON") }
-            let w = word.utf8Start
-            for k in 0..<n where b[i + k] != w[k] { throw error("invalid literal") }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[i..<i + n]))
-            i += n
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
         }
 
         mutating func object(depth: Int) throws(JSONParseError) {
             if depth == 0 { facts.isObject = true }
             var seenID = false, seenDate = false
-            i += 1
+            c.i += 1
             out.append(UInt8(ascii: "{"))
             skipWhitespace()
-            if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; out.append(UInt8(ascii: "}")); return }
+            if i < b.count, b[i] == UInt8(ascii: "}") { c.i += 1; out.append(UInt8(ascii: "}")); return }
             var first = true
             while true {
                 skipWhitespace()
@@ -89,7 +76,7 @@ public enum JSONCompact {
                 let key = out.count - keyStart
                 skipWhitespace()
                 guard i < b.count, b[i] == UInt8(ascii: ":") else { throw error("expected ':' after field name") }
-                i += 1
+                c.i += 1
                 out.append(UInt8(ascii: ":"))
                 skipWhitespace()
                 // The first field of each name counts, as `JSONValue`'s subscript reads it.
@@ -106,17 +93,17 @@ public enum JSONCompact {
                 }
                 skipWhitespace()
                 guard i < b.count else { throw error("unexpected end of JSON inside an object") }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "}") { i += 1; out.append(UInt8(ascii: "}")); return }
+                if b[i] == UInt8(ascii: ",") { c.i += 1; continue }
+                if b[i] == UInt8(ascii: "}") { c.i += 1; out.append(UInt8(ascii: "}")); return }
                 throw error("expected ',' or '}' in an object")
             }
         }
 
         mutating func array(depth: Int) throws(JSONParseError) {
-            i += 1
+            c.i += 1
             out.append(UInt8(ascii: "["))
             skipWhitespace()
-            if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; out.append(UInt8(ascii: "]")); return }
+            if i < b.count, b[i] == UInt8(ascii: "]") { c.i += 1; out.append(UInt8(ascii: "]")); return }
             var first = true
             while true {
                 skipWhitespace()
@@ -125,8 +112,8 @@ public enum JSONCompact {
                 try value(depth: depth + 1)
                 skipWhitespace()
                 guard i < b.count else { throw error("unexpected end of JSON inside an array") }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
-                if b[i] == UInt8(ascii: "]") { i += 1; out.append(UInt8(ascii: "]")); return }
+                if b[i] == UInt8(ascii: ",") { c.i += 1; continue }
+                if b[i] == UInt8(ascii: "]") { c.i += 1; out.append(UInt8(ascii: "]")); return }
                 throw error("expected ',' or ']' in an array")
             }
         }
@@ -150,49 +137,28 @@ public enum JSONCompact {
             return v
         }
 
-        func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
-
-        mutating func number() throws(JSONParseError) {
-            let start = i
-            if b[i] == UInt8(ascii: "-") { i += 1 }
-            guard i < b.count, isDigit(b[i]) else { throw error("invalid number") }
-            if b[i] == UInt8(ascii: "0") { i += 1 } else { while i < b.count, isDigit(b[i]) { i += 1 } }
-            if i < b.count, b[i] == UInt8(ascii: ".") {
-                i += 1
-                guard i < b.count, isDigit(b[i]) else { throw error("invalid number: digits expected after '.'") }
-                while i < b.count, isDigit(b[i]) { i += 1 }
-            }
-            if i < b.count, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
-                i += 1
-                if i < b.count, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
-                guard i < b.count, isDigit(b[i]) else { throw error("invalid number: digits expected in exponent") }
-                while i < b.count, isDigit(b[i]) { i += 1 }
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: b[start..<i]))
-        }
-
         /// A string, decoded and written back as `JSONWriter.writeString` writes it. Runs of bytes the writer
         /// keeps as they are are copied in one piece.
         mutating func string() throws(JSONParseError) {
-            i += 1
+            c.i += 1
             out.append(UInt8(ascii: "\""))
             var run = i
             while i < b.count {
-                let c = b[i]
-                if c >= 0x20 && c < 0x7F && c != 0x22 && c != 0x5C { i += 1; continue }
-                if c >= 0x80 {
+                let ch = b[i]
+                if ch >= 0x20 && ch < 0x7F && ch != 0x22 && ch != 0x5C { c.i += 1; continue }
+                if ch >= 0x80 {
                     let n = try sequence(at: i)
-                    if c == 0xC2 && b[i + 1] <= 0x9F {
+                    if ch == 0xC2 && b[i + 1] <= 0x9F {
                         out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<i]))
-                        writeEscaped(UInt32(b[i + 1]))
+                        JSONWriter.writeCharacter(b[i + 1], into: &out)
                         run = i + n
                     }
-                    i += n
+                    c.i += n
                     continue
                 }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: b[run..<i]))
-                if c == 0x22 { i += 1; out.append(c); return }
-                if c == 0x5C { try escape() } else if c == 0x7F { writeEscaped(0x7F); i += 1 } else {
+                if ch == 0x22 { c.i += 1; out.append(ch); return }
+                if ch == 0x5C { try escape() } else if ch == 0x7F { JSONWriter.writeCharacter(ch, into: &out); c.i += 1 } else {
                     throw error("control character in a string (must be escaped)")
                 }
                 run = i
@@ -202,9 +168,9 @@ public enum JSONCompact {
 
         /// The length of the well-formed UTF-8 sequence at `k` (what `String(validating:)` accepts).
         func sequence(at k: Int) throws(JSONParseError) -> Int {
-            let c = b[k]
+            let lead = b[k]
             func cont(_ j: Int, _ lo: UInt8 = 0x80, _ hi: UInt8 = 0xBF) -> Bool { j < b.count && b[j] >= lo && b[j] <= hi }
-            switch c {
+            switch lead {
             case 0xC2...0xDF: if cont(k + 1) { return 2 }
             case 0xE0: if cont(k + 1, 0xA0) && cont(k + 2) { return 3 }
             case 0xE1...0xEC, 0xEE, 0xEF: if cont(k + 1) && cont(k + 2) { return 3 }
@@ -217,85 +183,29 @@ public enum JSONCompact {
             throw error("string is not valid UTF-8")
         }
 
+        /// An escape (`i` on the backslash), decoded and written as the writer writes the character.
         mutating func escape() throws(JSONParseError) {
-            i += 1
+            c.i += 1
             guard i < b.count else { throw error("unterminated string") }
+            let scalar: UInt32
             switch b[i] {
-            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-            case UInt8(ascii: "/"): out.append(0x2F)
-            case UInt8(ascii: "b"): out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-            case UInt8(ascii: "f"): out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-            case UInt8(ascii: "n"): out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case UInt8(ascii: "r"): out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case UInt8(ascii: "t"): out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case UInt8(ascii: "u"):
-                var scalar = try hex4()
-                if (0xD800...0xDBFF).contains(scalar) {
-                    guard i + 2 < b.count, b[i + 1] == UInt8(ascii: "\\"), b[i + 2] == UInt8(ascii: "u") else {
-                        throw error("unpaired surrogate in \\u escape")
-                    }
-                    i += 2
-                    let low = try hex4()
-                    guard (0xDC00...0xDFFF).contains(low) else { throw error("invalid surrogate pair in \\u escape") }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                } else if (0xDC00...0xDFFF).contains(scalar) {
-                    throw error("unpaired surrogate in \\u escape")
-                }
-                writeScalar(scalar)
+            case UInt8(ascii: "\""): scalar = 0x22
+            case UInt8(ascii: "\\"): scalar = 0x5C
+            case UInt8(ascii: "/"): scalar = 0x2F
+            case UInt8(ascii: "b"): scalar = 0x08
+            case UInt8(ascii: "f"): scalar = 0x0C
+            case UInt8(ascii: "n"): scalar = 0x0A
+            case UInt8(ascii: "r"): scalar = 0x0D
+            case UInt8(ascii: "t"): scalar = 0x09
+            case UInt8(ascii: "u"): scalar = try c.unicodeEscape()
             default: throw error("invalid escape in a string")
             }
-            i += 1
-        }
-
-        /// As `JSONParser`: 4 hex digits after `\u`, leaving `i` on the last one.
-        mutating func hex4() throws(JSONParseError) -> UInt32 {
-            guard i + 4 < b.count else { throw error("truncated \\u escape") }
-            var v: UInt32 = 0
-            for k in 1...4 {
-                let c = b[i + k]
-                let d: UInt32
-                switch c {
-                case 0x30...0x39: d = UInt32(c - 0x30)
-                case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-                case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-                default: throw error("invalid hex digit in \\u escape")
-                }
-                v = v << 4 | d
+            if scalar < 0xA0 {
+                JSONWriter.writeCharacter(UInt8(scalar), into: &out)
+            } else {
+                out.append(contentsOf: Array(String(Character(UnicodeScalar(scalar)!)).utf8))
             }
-            i += 4
-            return v
-        }
-
-        /// A decoded character as the writer writes it.
-        mutating func writeScalar(_ s: UInt32) {
-            switch s {
-            case 0x22: out.append(contentsOf: [0x5C, 0x22])
-            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
-            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-            case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
-            case 0..<0x20, 0x7F...0x9F: writeEscaped(s)
-            case 0..<0x80: out.append(UInt8(s))
-            case 0..<0x800:
-                out.append(UInt8(0xC0 | (s >> 6)))
-                out.append(UInt8(0x80 | (s & 0x3F)))
-            case 0..<0x10000:
-                out.append(UInt8(0xE0 | (s >> 12)))
-                out.append(UInt8(0x80 | ((s >> 6) & 0x3F)))
-                out.append(UInt8(0x80 | (s & 0x3F)))
-            default:
-                out.append(UInt8(0xF0 | (s >> 18)))
-                out.append(UInt8(0x80 | ((s >> 12) & 0x3F)))
-                out.append(UInt8(0x80 | ((s >> 6) & 0x3F)))
-                out.append(UInt8(0x80 | (s & 0x3F)))
-            }
-        }
-
-        mutating func writeEscaped(_ s: UInt32) {
-            out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, Self.hex[Int(s >> 4)], Self.hex[Int(s & 0xF)]])
+            c.i += 1
         }
     }
 }

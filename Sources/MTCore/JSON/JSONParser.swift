@@ -142,6 +142,12 @@ public enum JSONParser {
         }
 
         mutating func number() throws(JSONParseError) -> String {
+            let r = try scanNumber()
+            return String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)
+        }
+
+        /// Where the number at `i` lies, checked against the grammar; `i` ends after it.
+        mutating func scanNumber() throws(JSONParseError) -> Range<Int> {
             let start = i
             if b[i] == UInt8(ascii: "-") { i += 1 }
             guard i < b.count, isDigit(b[i]) else { throw error("invalid number") }
@@ -157,7 +163,7 @@ public enum JSONParser {
                 guard i < b.count, isDigit(b[i]) else { throw error("invalid number: digits expected in exponent") }
                 while i < b.count, isDigit(b[i]) { i += 1 }
             }
-            return String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
+            return start..<i
         }
 
         func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
@@ -201,24 +207,30 @@ public enum JSONParser {
                 case UInt8(ascii: "r"): bytes.append(0x0D)
                 case UInt8(ascii: "t"): bytes.append(0x09)
                 case UInt8(ascii: "u"):
-                    var scalar = try hex4()
-                    if (0xD800...0xDBFF).contains(scalar) {
-                        guard i + 2 < b.count, b[i + 1] == UInt8(ascii: "\\"), b[i + 2] == UInt8(ascii: "u") else {
-                            throw error("unpaired surrogate in \\u escape")
-                        }
-                        i += 2
-                        let low = try hex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw error("invalid surrogate pair in \\u escape") }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    } else if (0xDC00...0xDFFF).contains(scalar) {
-                        throw error("unpaired surrogate in \\u escape")
-                    }
+                    let scalar = try unicodeEscape()
                     bytes.append(contentsOf: Array(String(Character(UnicodeScalar(scalar)!)).utf8))
                 default: throw error("invalid escape in a string")
                 }
                 i += 1
             }
             throw error("unterminated string")
+        }
+
+        /// The character of a `\u` escape (`i` on the `u`), a surrogate pair joined; `i` ends on its last digit.
+        mutating func unicodeEscape() throws(JSONParseError) -> UInt32 {
+            var scalar = try hex4()
+            if (0xD800...0xDBFF).contains(scalar) {
+                guard i + 2 < b.count, b[i + 1] == UInt8(ascii: "\\"), b[i + 2] == UInt8(ascii: "u") else {
+                    throw error("unpaired surrogate in \\u escape")
+                }
+                i += 2
+                let low = try hex4()
+                guard (0xDC00...0xDFFF).contains(low) else { throw error("invalid surrogate pair in \\u escape") }
+                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+            } else if (0xDC00...0xDFFF).contains(scalar) {
+                throw error("unpaired surrogate in \\u escape")
+            }
+            return scalar
         }
 
         /// Reads 4 hex digits after `\u`, leaving `i` on the last one.

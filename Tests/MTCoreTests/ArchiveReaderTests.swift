@@ -91,3 +91,45 @@ struct ArchiveReaderTests {
         ])
     }
 }
+
+/// The archive scan of `mt verify` and `mt benchmark`, streaming: the whole file hashed whatever its faults, a
+/// gzip fault reported as such even when the garbage it makes is read as JSON first.
+@Suite struct ArchiveScanTests {
+    @Test func entriesChecksumsAndFaultsOfEachKind() throws {
+        let dir = try TempDir(); defer { dir.remove() }
+        let layout = try ArchiveReaderTests.layout(dir)
+        // Big enough to span several chunks of the reader.
+        let rows = (1...30_000).map { #"{"id": \#($0), "text": "réponse \#($0) \#(String(repeating: "x", count: $0 % 97))"}"# }
+        let text = Array(("[" + rows.joined(separator: ",") + "]").utf8)
+        let good = ArchiveName.new(scale: "OA", time: Date(timeIntervalSince1970: 1_764_000_000))
+        let gz = try Gzip.compress(text)
+        try FileSystem.writeAtomically(gz, to: layout.archivePath(good))
+        let s = ArchiveScan.summarize(good, layout: layout)
+        #expect(s.problem == nil && s.sha256 == SHA256.hex(gz) && s.ids == Array(1...30_000))
+        #expect(s.hashes == (try ArchiveReader.entries(layout: layout, archive: good)).map(WrittenSet.hash))
+
+        // A byte flipped inside the compressed data: the garbage fails as JSON before the CRC fails; corrupt wins.
+        var flipped = gz
+        flipped[gz.count / 2] ^= 0x55
+        let bad = ArchiveName.new(scale: "OA", time: Date(timeIntervalSince1970: 1_764_000_100))
+        try FileSystem.writeAtomically(flipped, to: layout.archivePath(bad))
+        let c = ArchiveScan.summarize(bad, layout: layout)
+        guard case .corrupt = c.problem else { Issue.record("\(String(describing: c.problem))"); return }
+        #expect(c.sha256 == SHA256.hex(flipped) && c.ids.isEmpty, "the whole file is hashed, nothing counted as held")
+
+        let notJSON = ArchiveName.new(scale: "OA", time: Date(timeIntervalSince1970: 1_764_000_200))
+        let broken = try Gzip.compress(Array(text.dropLast()))
+        try FileSystem.writeAtomically(broken, to: layout.archivePath(notJSON))
+        let j = ArchiveScan.summarize(notJSON, layout: layout)
+        guard case .notJSON(let why) = j.problem else { Issue.record("\(String(describing: j.problem))"); return }
+        #expect(why.contains(notJSON.fileName) && j.sha256 == SHA256.hex(broken) && j.ids.isEmpty)
+
+        _ = try dir.write("raw_data/OA_Jan_05_2019_09_00_00.json", #"[{"id": 1}][{"id": 2}, {"x": 3}]"#)
+        let legacy = try #require(ArchiveName.parse("OA_Jan_05_2019_09_00_00.json"))
+        let l = ArchiveScan.summarize(legacy, layout: layout)
+        #expect(l.problem == nil && l.ids == [1, 2] && l.entriesWithoutID == 1)
+
+        let gone = ArchiveName.new(scale: "OA", time: Date(timeIntervalSince1970: 1_764_000_300))
+        guard case .unreadable = ArchiveScan.summarize(gone, layout: layout).problem else { Issue.record("expected unreadable"); return }
+    }
+}

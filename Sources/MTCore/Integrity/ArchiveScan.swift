@@ -26,36 +26,59 @@ public struct ArchiveSummary: Sendable {
 }
 
 public enum ArchiveScan {
-    /// Reads one archive completely. Never throws: every failure is part of the summary.
+    /// Reads one archive completely, streaming: memory holds one chunk and one entry, whatever the archive's size
+    /// (verify reads one archive per core at once). Never throws: every failure is part of the summary. The whole
+    /// file is always hashed; a gzip fault outranks the JSON fault it may cause further on.
     public static func summarize(_ name: ArchiveName, layout: DataLayout) -> ArchiveSummary {
         let path = layout.archivePath(name)
         var s = ArchiveSummary(name: name, path: path, sha256: nil, ids: [], entriesWithoutID: 0, problem: nil)
-        let bytes: [UInt8]
-        do { bytes = try FileSystem.read(path) } catch {
+        var splitter = JSONArrayStream(shape: .arrays)
+        var ids: [Int64] = [], hashes: [UInt64] = [], withoutID = 0
+        var jsonFault: String?, gzipFault: String?
+        // The first JSON fault is kept; the rest of the file is still read, for its checksum and its gzip checks.
+        func entries(_ piece: UnsafeRawBufferPointer) {
+            guard jsonFault == nil else { return }
+            do {
+                try splitter.feed(piece) { bytes, at in
+                    let e = try JSONArrayStream.parse(bytes, at: at)
+                    if let id = e["id"]?.int64Value { ids.append(id); hashes.append(WrittenSet.hash(e)) } else { withoutID += 1 }
+                }
+            } catch { jsonFault = "\(path): not valid JSON: \(error)" }
+        }
+        do {
+            let file = try SHA256.Stream()
+            if name.kind == .gzip {
+                var d = try GzipDecoder(source: path)
+                try FileSystem.readChunks(path) { chunk in
+                    file.update(chunk)
+                    guard gzipFault == nil else { return }
+                    do { try d.feed(chunk) { entries($0) } } catch { gzipFault = error.asMTError.message }
+                }
+                if gzipFault == nil { do { try d.finish() } catch { gzipFault = error.asMTError.message } }
+            } else {
+                try FileSystem.readChunks(path) { chunk in
+                    file.update(chunk)
+                    entries(chunk)
+                }
+            }
+            s.sha256 = file.finish()
+        } catch {
             s.problem = .unreadable(error.asMTError.message)
             return s
         }
-        s.sha256 = SHA256.hex(bytes)
-        let json: [UInt8]
-        if name.kind == .gzip {
-            do { json = try Gzip.decompress(bytes, source: path) } catch {
-                s.problem = .corrupt(error.asMTError.message)
-                return s
-            }
-        } else {
-            json = bytes
+        if let gzipFault {
+            s.problem = .corrupt(gzipFault)
+            return s
         }
-        do {
-            try ArchiveReader.forEachEntry(bytes: json, source: path) { e in
-                if let id = e["id"]?.int64Value { s.ids.append(id); s.hashes.append(WrittenSet.hash(e)) } else { s.entriesWithoutID += 1 }
-            }
-        } catch {
-            // Entries before the damage are not counted as held: mt recover cannot read such an archive either.
-            s.problem = .notJSON(error.asMTError.message)
-            s.ids = []
-            s.hashes = []
-            s.entriesWithoutID = 0
+        if jsonFault == nil { do { try splitter.finish() } catch { jsonFault = "\(path): not valid JSON: \(error)" } }
+        // Entries before the damage are not counted as held: mt recover cannot read such an archive either.
+        if let jsonFault {
+            s.problem = .notJSON(jsonFault)
+            return s
         }
+        s.ids = ids
+        s.hashes = hashes
+        s.entriesWithoutID = withoutID
         return s
     }
 

@@ -39,11 +39,14 @@ public enum ArchiveScan {
         func entries(_ piece: UnsafeRawBufferPointer) {
             guard jsonFault == nil else { return }
             do {
-                try splitter.feed(piece) { bytes, at in
-                    let e = try JSONArrayStream.parse(bytes, at: at)
+                try splitter.feedValues(piece) { e, _ in
                     if let id = e["id"]?.int64Value { ids.append(id); hashes.append(WrittenSet.hash(e)) } else { withoutID += 1 }
                 }
-            } catch { jsonFault = "\(path): not valid JSON: \(error)" }
+            } catch let e as JSONParseError {
+                jsonFault = ArchiveReader.invalidJSON(source: path, e).message
+            } catch {
+                jsonFault = error.asMTError.message
+            }
         }
         do {
             let file = try SHA256.Stream()
@@ -70,7 +73,9 @@ public enum ArchiveScan {
             s.problem = .corrupt(gzipFault)
             return s
         }
-        if jsonFault == nil { do { try splitter.finish() } catch { jsonFault = "\(path): not valid JSON: \(error)" } }
+        if jsonFault == nil {
+            do throws(JSONParseError) { try splitter.finish() } catch { jsonFault = ArchiveReader.invalidJSON(source: path, error).message }
+        }
         // Entries before the damage are not counted as held: mt recover cannot read such an archive either.
         if let jsonFault {
             s.problem = .notJSON(jsonFault)

@@ -150,7 +150,7 @@ public struct JSONArrayStream {
     }
 
     /// Call after the last chunk: the text must have ended after a whole array (or, for `.arrays`, be empty).
-    public mutating func finish() throws {
+    public mutating func finish() throws(JSONParseError) {
         switch state {
         case .afterArray: return
         case .start where shape == .arrays: return

@@ -44,15 +44,16 @@ public enum ArchiveReader {
     private static func feed(_ splitter: inout JSONArrayStream, _ chunk: UnsafeRawBufferPointer, source: String,
                              _ body: (JSONValue, JSONArrayStream.Position) throws -> Void) throws {
         // Parse errors become data errors naming the archive; errors from `body` pass through unchanged.
-        try parse(source: source) {
-            try splitter.feed(chunk) { bytes, at in try body(try JSONArrayStream.parse(bytes, at: at), at) }
-        }
+        try parse(source: source) { try splitter.feedValues(chunk, body) }
     }
 
     private static func parse<T>(source: String, _ step: () throws -> T) throws -> T {
-        do { return try step() } catch let error as JSONParseError {
-            throw MTError(.dataError, "\(source): not valid JSON: \(error)",
-                          hint: "the archive is damaged; compare it with raw_data/SHA256SUMS (mt verify) or restore it from a backup")
-        }
+        do { return try step() } catch let error as JSONParseError { throw invalidJSON(source: source, error) }
+    }
+
+    /// The error of an archive whose text is not the JSON it should be (`mt verify` reports the same words).
+    public static func invalidJSON(source: String, _ error: JSONParseError) -> MTError {
+        MTError(.dataError, "\(source): not valid JSON: \(error)",
+                hint: "the archive is damaged; compare it with raw_data/SHA256SUMS (mt verify) or restore it from a backup")
     }
 }

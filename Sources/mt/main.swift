@@ -1,6 +1,7 @@
 import Foundation
 import MTBenchmark
 import MTCore
+import MTCustody
 import MTDecrypt
 import MTExport
 import MTRecover
@@ -19,6 +20,7 @@ let commands: [any Command.Type] = [
     ScalesCommand.self,
     StatsCommand.self,
     StatusCommand.self,
+    CustodyCommand.self,
     ConfigCommand.self,
 ]
 

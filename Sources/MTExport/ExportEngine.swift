@@ -30,6 +30,8 @@ struct ServerExport {
     let now: Date
     /// A scale hit a failure after which the run must not go on (see `RunStop`).
     var stopped = false
+    /// The server's backlog from its list of scales, once read.
+    var backlog: Backlog?
     let progress: ExportProgress
 
     static func run(server: ServerConfig, options: ExportOptions, context: CommandContext, seams: ExportSeams) -> ServerOutcome {
@@ -54,6 +56,7 @@ struct ServerExport {
         do {
             var run = try ServerExport(server: server, options: options, context: context, logging: logging, seams: seams)
             outcome.scales = try run.exportScales()
+            outcome.backlog = run.backlog
         } catch {
             let e = error.asMTError
             log.critical("\(e.message)\(e.hint.map { " (\($0))" } ?? "")")
@@ -106,9 +109,27 @@ struct ServerExport {
         }
     }
 
+    /// The study server stops serving sessions once its deleteable records pass its limit: said at 50% (warning,
+    /// also in the alert mail) and at 80% (critical), while there is still time to find out why exports lag.
+    mutating func watchBacklog(_ b: Backlog) {
+        backlog = b
+        let text = "server \(server.name) holds \(b.records) records of deleteable scales, \(b.percent) of SERVER_MAX_RECORDS \(b.limit): past \(b.limit) the study server stops showing sessions to participants"
+        switch b.level {
+        case .critical:
+            logging.logger.critical("\(text); check that deletes succeed (DELETE_MODE, failed DELETEs, held-back entries) now")
+        case .warning:
+            let line = "\(text); check that exports delete what they archive"
+            logging.logger.warning("\(line)")
+            logging.alerts.add("\(LocalTime.stamp(Date())) WARNING export \(server.name) - \(line)\n")
+        case .normal:
+            logging.logger.debug("\(text)")
+        }
+    }
+
     mutating func exportScales() throws -> [ScaleOutcome] {
         let list = try FetchStep.get(server.exportURL, what: "list of scales", transport: client)
         let scales = try ExportValidation.scaleList(list, server: server.name, url: server.exportURL)
+        watchBacklog(Backlog(scales: scales, limit: server.maxRecords, time: now.timeIntervalSince1970))
         if case .named(let name) = options.scales, !scales.contains(where: { $0.name == name }) {
             let names = scales.map(\.name)
             let close = Suggest.closest(to: name, in: names).map { "did you mean '\(Untrusted.text($0))'? " } ?? ""

@@ -14,7 +14,7 @@ public struct MTConfig: Sendable {
         "READY", "DELETE_MODE", "SERVER", "USER", "PASS", "PASS_FILE", "PRIVATE_FILE", "DATE_FORMAT", "TIME_FORMAT",
         "PATH", "ALERT_EMAIL", "SMTP_SERVER", "SMTP_USER", "SMTP_PASS", "SMTP_PASS_FILE", "SMTP_FROM", "SMTP_CA_FILE",
         "CONNECT_TIMEOUT", "TIMEOUT", "LOW_SPEED_TIME", "CONCURRENCY", "MAX_CONCURRENCY", "RETRIES", "CA_FILE", "ALLOW_HTTP", "CATALOGUE",
-        "MAX_RESPONSE", "STUDY", "EXCLUDE_IDS", "METRICS_FILE",
+        "MAX_RESPONSE", "STUDY", "EXCLUDE_IDS", "METRICS_FILE", "SERVER_MAX_RECORDS",
     ]
 
     public func server(named name: String) throws -> ServerConfig {
@@ -275,6 +275,7 @@ private struct Block {
             throw fail("MAX_CONCURRENCY", "(\(server.maxConcurrency)) is below CONCURRENCY (\(server.concurrency))",
                        hint: "deleting starts at CONCURRENCY connections and grows to MAX_CONCURRENCY while the server keeps up; set them equal never to go above CONCURRENCY")
         }
+        server.maxRecords = try int("SERVER_MAX_RECORDS", default: ServerConfig.defaultMaxRecords, range: 1...Int(Int32.max))
         if let text = try string("MAX_RESPONSE") {
             guard let n = ByteSize.parse(text), n >= 1024 else {
                 throw fail("MAX_RESPONSE", "must be a size of at least 1 KiB, such as 4G, 500M or 1048576, not '\(text)'")

@@ -52,6 +52,11 @@ public struct ServerConfig: Sendable, Equatable {
     public var caFile: String?
     public var allowHTTP: Bool
     public var catalogue: String?
+    /// SERVER_MAX_RECORDS: the server's own `export.maxRecords`. Once the sizes of its deleteable scales add up to
+    /// more, the study server stops showing sessions to participants (MT-Java's ExportService and
+    /// SessionController), so an export that falls behind ends the study; export alerts at 50% and 80% of it.
+    public var maxRecords = ServerConfig.defaultMaxRecords
+    public static let defaultMaxRecords = 900_000
     /// MAX_RESPONSE: the largest answer accepted from the server, in bytes.
     public var maxResponse: Int64 = ByteSize.defaultMaxResponse
     /// `STUDY`: which study's questionnaire definitions of the catalogue apply (r34, r01, kaiser, templeton).

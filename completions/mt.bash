@@ -37,7 +37,7 @@ _mt() {
     local cur prev words cword
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD - 1]}"
-    local commands="export decrypt recover benchmark verify scales stats status custody config help"
+    local commands="export decrypt recover benchmark verify scales stats status custody withdraw config help"
     local globals="--config --json --quiet --verbose --allow-readable-secrets --help --version"
 
     case "$prev" in
@@ -91,6 +91,8 @@ _mt() {
             [ "$nargs" -eq 0 ] && opts="$opts . $(_mt_servers)" ;;
         custody) opts="--threshold --html"
             if [ "$nargs" -eq 0 ]; then opts="$opts $(_mt_servers)"; elif [ "$nargs" -eq 1 ]; then opts="$opts $(_mt_scales)"; fi ;;
+        withdraw) opts="--entries --key --yes"
+            [ "$nargs" -eq 0 ] && opts="$opts $(_mt_servers)" ;;
         config) [ "$nargs" -eq 0 ] && opts="check path" || opts="$(_mt_servers)" ;;
         help) [ "$nargs" -eq 0 ] && opts="$commands" ;;
     esac

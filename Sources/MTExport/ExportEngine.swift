@@ -32,6 +32,8 @@ struct ServerExport {
     var stopped = false
     /// The server's backlog from its list of scales, once read.
     var backlog: Backlog?
+    /// scale → ids of withdrawn participants' entries (ledger/withdrawals.tsv): left out of every answer.
+    let withdrawn: [String: Set<Int64>]
     let progress: ExportProgress
 
     static func run(server: ServerConfig, options: ExportOptions, context: CommandContext, seams: ExportSeams) -> ServerOutcome {
@@ -74,6 +76,12 @@ struct ServerExport {
         layout = DataLayout(server: server)
         self.seams = seams
         now = seams.now()
+        let layout = self.layout
+        if FileSystem.exists(layout.withdrawalJournal) {
+            throw MTError(.tempFail, "server \(server.name): a withdrawal was begun and not finished (\(layout.withdrawalJournal)); nothing is exported until it is",
+                          hint: "run mt withdraw \(server.name) again (with any participant or --entries): it finishes the withdrawal first")
+        }
+        withdrawn = try ExportStepError.onDisk { try WithdrawalLedger(layout: layout).withdrawnIDs() }
         progress = ExportProgress(context: context)
         httpOptions = try HTTPOptions(server: server)
         try HTTPClient.checkURL(server.exportURL, options: httpOptions)
@@ -85,7 +93,6 @@ struct ServerExport {
             keys = try KeyRing.load(paths: server.privateFiles, environment: context.environment,
                                     allowReadable: context.global.allowReadableSecrets)
         }
-        let layout = self.layout
         if !options.dryRun {
             try ExportStepError.onDisk {
                 try layout.create()
@@ -194,10 +201,16 @@ struct ServerExport {
         let fetchStart = seams.now()
         let url = server.exportURL + "/" + scale + (after.map { "?after=" + $0.text } ?? "")
         // The answer streams into the archive's temporary file as it is validated; a dry run keeps nothing.
-        let spool = options.dryRun ? nil : try ExportStepError.onDisk { try ExportArchive.Spool(scale: scale, layout: layout) }
+        var spool = options.dryRun ? nil : try ExportStepError.onDisk { try ExportArchive.Spool(scale: scale, layout: layout) }
         defer { spool?.discard() }
-        let fetched = try FetchStep.scale(url, scale: scale, transport: client, spool: spool,
+        var fetched = try FetchStep.scale(url, scale: scale, transport: client, spool: spool,
                                           bar: progress.fetch(label: "\(server.name) \(scale) fetch"))
+        // A withdrawn participant's entries leave the answer before anything is archived or written.
+        let gone = withdrawn[scale].map { w in fetched.ids.filter(w.contains) } ?? []
+        if !gone.isEmpty, let sent = spool {
+            (fetched, spool) = try ExportStepError.onDisk { try ExportArchive.leaveOut(Set(gone), fetched, spool: sent, layout: layout) }
+            log.info("left out \(gone.count) entries of withdrawn participants (ledger/withdrawals.tsv)\(info.deleteable ? "; they are deleted from the server" : "")")
+        }
         outcome.fetched = fetched.count
         if fetched.isEmpty, after == nil, let size = info.size, size > 0 {
             // Not an error (nothing is lost: nothing was sent, nothing is deleted), but a server that lists
@@ -238,7 +251,10 @@ struct ServerExport {
 
         // The DELETEs start now, with what the CSVs already hold; each batch the CSV step commits joins them.
         let heldBack = Set(state.heldBack)
-        let deletes = canDelete ? archive.map { startDeletes(fetched, triage: triage, written: written, heldBack: heldBack, info: info, archive: $0, state: state, outcome: &outcome, log: log) } : nil
+        // Withdrawn entries still on the server are deleted too: the withdrawal ledger accounts for them.
+        let deleteArchive = archive ?? (gone.isEmpty ? nil : WithdrawalLedger.deletionArchive)
+        let deletes = canDelete ? deleteArchive.map { startDeletes(fetched, triage: triage, written: written, heldBack: heldBack, info: info, archive: $0, state: state, outcome: &outcome, log: log) } : nil
+        deletes?.add(gone)
         do {
             if let archive, triage.freshCount > 0 {
                 try writeCSV(fetched, triage, scale: scale, csv: csv, archive: archive, written: &written, state: &state, outcome: &outcome, log: log) { batch, written in
@@ -247,11 +263,11 @@ struct ServerExport {
             }
         } catch {
             // Entries already handed over are in the CSVs: their DELETEs finish, and the mark records them.
-            if let deletes, let archive { try? finishDeletes(deletes, fetched, archive: archive, state: &state, outcome: &outcome, log: log) }
+            if let deletes, let archive = deleteArchive { try? finishDeletes(deletes, fetched, archive: archive, state: &state, outcome: &outcome, log: log) }
             try? save(state, scale: scale)
             throw error
         }
-        if let deletes, let archive { try finishDeletes(deletes, fetched, archive: archive, state: &state, outcome: &outcome, log: log) }
+        if let deletes, let archive = deleteArchive { try finishDeletes(deletes, fetched, archive: archive, state: &state, outcome: &outcome, log: log) }
 
         try mark(fetched, info: info, plan: plan, fetchStart: fetchStart, archived: archived, written: written, state: &state)
         if case .ok = outcome.status, outcome.exit != .ok { outcome.status = .problems }

@@ -9,6 +9,7 @@ import MTScales
 import MTStats
 import MTStatus
 import MTVerify
+import MTWithdraw
 
 /// The command table: every `mt` subcommand, in the order `mt help` lists them.
 let commands: [any Command.Type] = [
@@ -21,6 +22,7 @@ let commands: [any Command.Type] = [
     StatsCommand.self,
     StatusCommand.self,
     CustodyCommand.self,
+    WithdrawCommand.self,
     ConfigCommand.self,
 ]
 

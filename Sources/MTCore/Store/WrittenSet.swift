@@ -218,6 +218,14 @@ public struct WrittenSet: Sendable, Equatable {
         return (set, unreadable)
     }
 
+    /// The set without `gone` (a participant's withdrawal): every other id, content and release kept.
+    public func removing(_ gone: Set<Int64>) -> WrittenSet {
+        var out = WrittenSet()
+        for (id, h) in sortedRecords() where !gone.contains(id) { out.insert(id, hash: h) }
+        out.released = released.filter { !gone.contains($0.key) }
+        return out
+    }
+
     /// The whole set, written atomically (after a rebuild).
     public func write(path: String) throws {
         var out = ""

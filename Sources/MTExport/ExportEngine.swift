@@ -207,8 +207,14 @@ struct ServerExport {
                                           bar: progress.fetch(label: "\(server.name) \(scale) fetch"))
         // A withdrawn participant's entries leave the answer before anything is archived or written.
         let gone = withdrawn[scale].map { w in fetched.ids.filter(w.contains) } ?? []
-        if !gone.isEmpty, let sent = spool {
+        if let sent = spool, !gone.isEmpty {
             (fetched, spool) = try ExportStepError.onDisk { try ExportArchive.leaveOut(Set(gone), fetched, spool: sent, layout: layout) }
+        } else if !gone.isEmpty {
+            // A dry run counts what a real run would write.
+            let keep = fetched.ids.indices.filter { !gone.contains(fetched.ids[$0]) }
+            (fetched.ids, fetched.hashes) = (keep.map { fetched.ids[$0] }, keep.map { fetched.hashes[$0] })
+        }
+        if !gone.isEmpty {
             log.info("left out \(gone.count) entries of withdrawn participants (ledger/withdrawals.tsv)\(info.deleteable ? "; they are deleted from the server" : "")")
         }
         outcome.fetched = fetched.count
@@ -251,10 +257,14 @@ struct ServerExport {
 
         // The DELETEs start now, with what the CSVs already hold; each batch the CSV step commits joins them.
         let heldBack = Set(state.heldBack)
-        // Withdrawn entries still on the server are deleted too: the withdrawal ledger accounts for them.
-        let deleteArchive = archive ?? (gone.isEmpty ? nil : WithdrawalLedger.deletionArchive)
-        let deletes = canDelete ? deleteArchive.map { startDeletes(fetched, triage: triage, written: written, heldBack: heldBack, info: info, archive: $0, state: state, outcome: &outcome, log: log) } : nil
-        deletes?.add(gone)
+        let deletes = canDelete ? archive.map { startDeletes(fetched, triage: triage, written: written, heldBack: heldBack, info: info, archive: $0, state: state, outcome: &outcome, log: log) } : nil
+        // Withdrawn entries still on the server are deleted too, entered in the deletion ledger under the
+        // withdrawal ledger's name: no archive holds them, the withdrawal ledger accounts for them.
+        let none = FetchedScale(scaleName: scale)
+        let withdrawnDeletes = canDelete && !gone.isEmpty
+            ? startDeletes(none, triage: Triage(none, written: written), written: written, heldBack: heldBack, info: info,
+                           archive: WithdrawalLedger.deletionArchive, state: state, outcome: &outcome, log: log) : nil
+        withdrawnDeletes?.add(gone)
         do {
             if let archive, triage.freshCount > 0 {
                 try writeCSV(fetched, triage, scale: scale, csv: csv, archive: archive, written: &written, state: &state, outcome: &outcome, log: log) { batch, written in
@@ -263,11 +273,13 @@ struct ServerExport {
             }
         } catch {
             // Entries already handed over are in the CSVs: their DELETEs finish, and the mark records them.
-            if let deletes, let archive = deleteArchive { try? finishDeletes(deletes, fetched, archive: archive, state: &state, outcome: &outcome, log: log) }
+            if let deletes, let archive { try? finishDeletes(deletes, fetched, archive: archive, state: &state, outcome: &outcome, log: log) }
+            if let withdrawnDeletes { try? finishDeletes(withdrawnDeletes, none, archive: WithdrawalLedger.deletionArchive, state: &state, outcome: &outcome, log: log) }
             try? save(state, scale: scale)
             throw error
         }
-        if let deletes, let archive = deleteArchive { try finishDeletes(deletes, fetched, archive: archive, state: &state, outcome: &outcome, log: log) }
+        if let deletes, let archive { try finishDeletes(deletes, fetched, archive: archive, state: &state, outcome: &outcome, log: log) }
+        if let withdrawnDeletes { try finishDeletes(withdrawnDeletes, none, archive: WithdrawalLedger.deletionArchive, state: &state, outcome: &outcome, log: log) }
 
         try mark(fetched, info: info, plan: plan, fetchStart: fetchStart, archived: archived, written: written, state: &state)
         if case .ok = outcome.status, outcome.exit != .ok { outcome.status = .problems }
@@ -520,7 +532,8 @@ struct ServerExport {
             outcome.exit = max(outcome.exit, .unavailable)
             outcome.status = .deletesFailed(r.failed)
         }
-        log.info("deleted \(r.deleted + r.gone) entries archived in \(archive) (up to \(r.peakConcurrency) at once, halved \(r.backoffs) times)")
+        let what = archive == WithdrawalLedger.deletionArchive ? "of withdrawn participants" : "archived in \(archive)"
+        log.info("deleted \(r.deleted + r.gone) entries \(what) (up to \(r.peakConcurrency) at once, halved \(r.backoffs) times)")
     }
 
     /// Finishes a CSV append that a crash interrupted (the files are already cut back): the same rows from the

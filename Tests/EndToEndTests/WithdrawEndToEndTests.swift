@@ -108,6 +108,33 @@ import Testing
         #expect(v3.code == 1 && v3.stdout.contains("withdrawal-unfinished"), "\(v3.stdout)")
     }
 
+    /// Withdrawn while still on the server: the next export deletes a deleteable scale's entries of the
+    /// participant without archiving or writing them; the deletion ledger names them withdrawn.
+    @Test func aDeleteableScalesWithdrawnEntriesAreStillDeleted() throws {
+        let f = try ExportFixture(["--generate", "--participants", "3"])
+        #expect(try f.export(".", "all", "--no-delete").code == 0)
+        #expect(try f.sim.ledger().isEmpty)
+        let p = try Self.someParticipant(f)
+        #expect(try Run.mt(["--config", f.config, "withdraw", "sim", p, "--yes"]).code == 0)
+        let withdrawn = try WithdrawalLedger(layout: f.layout).read().entries
+        let (_, deleteable) = try f.study()
+        let onServer = Set(withdrawn.filter { deleteable.contains($0.scale) }.map { "\($0.scale)/\($0.id)" })
+        #expect(!onServer.isEmpty)
+        // A dry run would write none of them back (the written set no longer knows them).
+        let dry = try f.exportJSON(".", "all", "--dry-run").1
+        let statuses = (dry["servers"]?.arrayValues ?? []).flatMap { $0["scales"]?.arrayValues ?? [] }.compactMap { $0["status"]?.stringValue }
+        #expect(statuses.contains { $0.contains("would archive") } && statuses.allSatisfy { !$0.contains("would") || $0.contains(", write 0") }, "\(statuses)")
+        let r = try f.export(".", "all")
+        #expect(r.code == 0, "\(r.stderr)")
+        let deleted = Set(try f.sim.ledger().map { "\($0.scale)/\($0.id)" })
+        #expect(onServer.isSubset(of: deleted), "withdrawn entries left on the server: \(onServer.subtracting(deleted).sorted())")
+        #expect(try Self.traces(of: p, f) == [])
+        let requests = try DeletionLedger(layout: f.layout).read()
+        #expect(requests.filter { onServer.contains("\($0.scale)/\($0.id)") }.allSatisfy { $0.archive == WithdrawalLedger.deletionArchive })
+        let v = try Run.mt(["--config", f.config, "verify", "sim"])
+        #expect(v.code == 0, "\(v.stdout)")
+    }
+
     @Test func entriesNamedWithoutAKeyAndBadInput() throws {
         let f = try ExportFixture(["--generate", "--participants", "2"])
         #expect(try f.export(".", "all").code == 0)

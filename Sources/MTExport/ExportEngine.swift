@@ -8,8 +8,8 @@ enum ExportEngine {
     static func run(options: ExportOptions, context: CommandContext, seams: ExportSeams = .live) throws -> ExportReport {
         let config = try context.loadConfig()
         let servers = try config.select(options.server, readyOnly: true)
-        let report = ExportReport(servers: servers.map { ServerExport.run(server: $0, options: options, context: context, seams: seams) })
-        if !options.dryRun { ExportMetrics.writeAll(config: config, context: context) }
+        var report = ExportReport(servers: servers.map { ServerExport.run(server: $0, options: options, context: context, seams: seams) })
+        if !options.dryRun { report.metricsFailures = ExportMetrics.writeAll(config: config, context: context) }
         return report
     }
 }
@@ -59,7 +59,7 @@ struct ServerExport {
             log.critical("\(e.message)\(e.hint.map { " (\($0))" } ?? "")")
             outcome.error = e
         }
-        ExportRunRecord.record(outcome, server: server, options: options, started: started, log: log)
+        outcome.recordFailed = !ExportRunRecord.record(outcome, server: server, options: options, started: started, log: log)
         outcome.alertSent = logging.sendAlerts(subject: "mt export: \(server.name) needs attention")
         return outcome
     }
@@ -126,17 +126,16 @@ struct ServerExport {
         return out
     }
 
-    /// Scales exported before that the list no longer holds: a warning each (exit 1), and a list with none of
-    /// the scales this directory exported is the server's failure (the wrong server, or its tables gone).
+    /// Scales exported before that the list no longer holds: an error line each (exit 1); an empty list from a
+    /// server whose scales this directory exported is the server's failure (the wrong server, or its tables gone).
     func vanished(from scales: [ScaleInfo]) throws -> [ScaleOutcome] {
-        let had = try ExportStepError.onDisk { try layout.exportStateScales() }
         let gone = try ExportStepError.onDisk { try layout.vanishedScales(listed: scales.map(\.name)) }
             .map { ScaleInfo(name: $0, deleteable: (try? ExportScaleState.load(scale: $0, layout: layout))?.deleteable ?? true) }
             .filter { options.scales.includes($0) }
         guard !gone.isEmpty else { return [] }
-        if scales.isEmpty || gone.count == had.count {
+        if scales.isEmpty {
             let names = gone.prefix(10).map(\.name).joined(separator: ", ") + (gone.count > 10 ? ", …" : "")
-            throw MTError(.unavailable, "the server's list of scales holds \(scales.isEmpty ? "no scale" : "none of the \(had.count) scales exported here") (\(names))",
+            throw MTError(.unavailable, "the server's list of scales is empty, but this data directory exported \(gone.count) of them (\(names))",
                           hint: "check that SERVER (\(server.exportURL)) is this study's server and that its database is intact; nothing was deleted")
         }
         return gone.map { info in
@@ -567,10 +566,10 @@ struct ServerExport {
 }
 
 extension ExportRunRecord {
-    /// The end of an export run: record it. A failure is logged at critical (so mailed), never thrown: the run's
-    /// own outcome stands, and the dead man's switch will notice a record that stops moving.
-    static func record(_ outcome: ServerOutcome, server: ServerConfig, options: ExportOptions, started: Date, log: Logger) {
-        guard !options.dryRun else { return }
+    /// The end of an export run: record it; false when the record could not be written. A failure is logged at
+    /// critical (so mailed) and makes the run exit 1, never thrown: the run's own work stands.
+    static func record(_ outcome: ServerOutcome, server: ServerConfig, options: ExportOptions, started: Date, log: Logger) -> Bool {
+        guard !options.dryRun else { return true }
         let layout = DataLayout(server: server)
         let previous: ExportRunRecord?
         do { previous = try load(layout: layout) } catch {
@@ -580,7 +579,9 @@ extension ExportRunRecord {
         let deleting = server.deleteMode && !options.noDelete
         let record = after(outcome, previous: previous, started: started, finished: Date(), deleting: deleting)
         do { try record.save(layout: layout) } catch {
-            log.critical("could not write the export run record \(path(layout: layout)): \(error.asMTError.message) (mt status and the metrics will show this run as missing)")
+            log.critical("could not write the export run record \(path(layout: layout)): \(error.asMTError.message) (mt status and the metrics will show this run as missing; this run exits 1)")
+            return false
         }
+        return true
     }
 }

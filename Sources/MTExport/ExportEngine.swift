@@ -83,6 +83,7 @@ struct ServerExport {
                                     allowReadable: context.global.allowReadableSecrets)
         }
         let layout = self.layout
+        try DataIdentity.claim(server: server, layout: layout, write: !options.dryRun)
         if !options.dryRun {
             try ExportStepError.onDisk {
                 try layout.create()
@@ -90,6 +91,13 @@ struct ServerExport {
                 for ledger in [layout.checksums, layout.deletions] { try FileSystem.checkAppendable(ledger) }
             }
             Self.removeStaleTemporaries(layout: layout, log: logging.logger)
+            let interrupted = try ExportStepError.onDisk { try ExportArchive.recordInterrupted(layout: layout) }
+            for name in interrupted.entered {
+                logging.logger.warning("entered the checksum of \(name) in \(layout.checksums): a run was stopped after naming the archive and before entering it")
+            }
+            for (name, e) in interrupted.unreadable {
+                logging.logger.critical("\(name), named by a run that was stopped before entering its checksum, does not read back (\(e.message)); it is left out of \(layout.checksums), and mt verify reports it")
+            }
         }
         if let b = try Benchmark.read(path: layout.benchmark) {
             benchmark = b

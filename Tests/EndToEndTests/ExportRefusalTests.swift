@@ -94,4 +94,44 @@ import Testing
         #expect(blocked.code == 1, "\(blocked.stderr)")
         #expect(try FileSystem.readString(f.layout.logs + "/error.log").contains("could not write the export run record"))
     }
+
+    /// Two configurations naming one PATH: the first export claims it (mt-data.json), and a run of another server
+    /// block or another server is refused with 78 naming both, before it fetches, writes or deletes anything.
+    @Test func aDataDirectoryKnowsWhoseItIs() throws {
+        let study = try Study()
+        try study.write("OA", (1...5).map { Study.entry(Int64($0), date: Date().addingTimeInterval(-3600)) })
+        let f = try ExportFixture(study: study)
+        #expect(try f.export("sim").code == 0)
+        let identity = try JSONParser.parse(FileSystem.read(f.data + "/mt-data.json"))
+        #expect(identity["server"] == .string("sim") && identity["format"] == .string("mt-data/1"))
+
+        let other = try Study()
+        try other.write("OA", (6...8).map { Study.entry(Int64($0), date: Date().addingTimeInterval(-3600)) })
+        let second = try ExportFixture(study: other)
+        let text = try FileSystem.readString(second.config)
+            .replacingOccurrences(of: "sim:", with: "second:")
+            .replacingOccurrences(of: second.data, with: f.data)
+        try FileSystem.writeAtomically(Array(text.utf8), to: second.config)
+        let r = try Run.mt(["--config", second.config, "export", "second"])
+        #expect(r.code == 78, "\(r.stderr)")
+        #expect(r.stderr.contains("'sim'") && r.stderr.contains("'second'"), "\(r.stderr)")
+        #expect(try second.sim.ledger().isEmpty)
+        #expect(try f.ids("OA") == [1, 2, 3, 4, 5])
+    }
+
+    /// A state file of a newer mt is refused with 78 and left byte for byte, never rewritten in the old shape.
+    @Test func aNewerFormatIsRefusedNotRewritten() throws {
+        let study = try Study()
+        try study.write("OA", (1...5).map { Study.entry(Int64($0), date: Date().addingTimeInterval(-3600)) })
+        let f = try ExportFixture(study: study)
+        #expect(try f.export("sim", "--no-delete").code == 0)
+        let path = f.layout.exportState(scale: "OA")
+        let newer = try FileSystem.readString(path).replacingOccurrences(of: "mt-export-state/2", with: "mt-export-state/3")
+        try FileSystem.writeAtomically(Array(newer.utf8), to: path)
+        let r = try f.export("sim")
+        #expect(r.code == 78, "\(r.stderr)")
+        #expect(r.stderr.contains("mt-export-state/3"), "\(r.stderr)")
+        #expect(try FileSystem.readString(path) == newer)
+        #expect(try f.sim.ledger().isEmpty)
+    }
 }

@@ -251,10 +251,51 @@ class Harness:
         return out
 
 
-def describe(keys, limit=40):
-    keys = sorted(keys)
-    text = ", ".join(f"{s} {i}" for s, i in keys[:limit])
-    return text + (f" … ({len(keys)} in all)" if len(keys) > limit else f" ({len(keys)})")
+def describe(keys):
+    """Exact and short: "DD 2501-2999, 3001; QOL 102501 (501 in all)"."""
+    by_scale = {}
+    for scale, i in sorted(set(keys)):
+        by_scale.setdefault(scale, []).append(i)
+    parts = []
+    for scale, ids in by_scale.items():
+        runs, start, prev = [], ids[0], ids[0]
+        for i in ids[1:] + [None]:
+            if i is not None and i == prev + 1:
+                prev = i
+                continue
+            runs.append(f"{start}" if start == prev else f"{start}-{prev}")
+            if i is not None:
+                start = prev = i
+        parts.append(f"{scale} {', '.join(runs)}")
+    return "; ".join(parts) + f" ({len(set(keys))} in all)"
+
+
+def tree(root):
+    """relative path -> size (-1 for a folder) of everything under root."""
+    out = {}
+    for d, dirs, files in os.walk(root):
+        for n in dirs:
+            out[os.path.relpath(os.path.join(d, n), root)] = -1
+        for n in files:
+            p = os.path.join(d, n)
+            out[os.path.relpath(p, root)] = os.lstat(p).st_size
+    return out
+
+
+def lost_files(live, durable):
+    """What the power cut took: files and folders of the live tree at the cut that the durable state lacks, or
+    holds shorter."""
+    a, b = tree(live), tree(durable)
+    out = []
+    for p in sorted(a):
+        if p.startswith("data/logs") or p == "data/.mt.lock":
+            continue
+        if p not in b:
+            if not any(p.startswith(q + "/") for q in out if a.get(q) == -1):
+                out.append(p)
+        elif a[p] >= 0 and b[p] != a[p]:
+            out.append(f"{p} ({b[p]} of {a[p]} bytes)")
+    return [p + ("/ (folder, with all inside)" if a.get(p) == -1 else "") for p in out]
 
 
 def check_rows(h, expected, must_hold, allow_twice=frozenset(), folder="active_data"):
@@ -280,6 +321,13 @@ def check_rows(h, expected, must_hold, allow_twice=frozenset(), folder="active_d
         problems.append(f"WRONG content: {describe(wrong)}; e.g. {k}: {dict((f, rows[k][0].get(f)) for f in expected[k])} "
                         f"instead of {expected[k]}")
     return problems, rows
+
+
+def cut_report(log):
+    """durablefs' op log (the last operations before the cut) and the files the cut took, from crash()."""
+    lines = [l for l in log.splitlines() if l.strip() and (not l.startswith("  #") or " /data/logs/" not in l)]
+    ops = [i for i, l in enumerate(lines) if l.startswith("  #")]
+    return "\n".join(lines[ops[-25]:] if len(ops) > 25 else lines)
 
 
 class Suite:
@@ -322,22 +370,30 @@ class Suite:
         return d
 
     def crash(self, backing, trigger, cut, args):
-        """Mount with the trigger, run mt `args` until the trigger kills it; returns the backing folder to mount
-        next (the durable state after a cut, the same folder after a kill alone) and the op log. Raises Failure
-        when the run was not killed."""
+        """Mount with the trigger, run mt `args` until the trigger kills it (trigger None: until it ends, then
+        the power is cut); returns the backing folder to mount next (the durable state after a cut, the same
+        folder after a kill alone) and the op log. Raises Failure when the run was not killed."""
         h = self.h
         cut_to = os.path.join(h.tmp, f"cut-{h.mounts + 1}")
         h.mount(backing, trigger=trigger, on_trigger="cut" if cut else "kill", cut_to=cut_to)
         try:
             r = h.mt(*args)
+            if trigger is None and cut:
+                h.cut()
         finally:
             h.unmount()
         log = h.fs_output()
-        if r.returncode != -signal.SIGKILL:
+        if trigger is None:
+            if r.returncode not in (0, 1):
+                raise Failure(f"mt {' '.join(args)} exited {r.returncode}: {r.stderr.decode(errors='replace')[-800:]}")
+        elif r.returncode != -signal.SIGKILL:
             raise Failure(f"the trigger {trigger} never fired: mt {' '.join(args)} exited {r.returncode} "
                           f"(stderr: {r.stderr.decode(errors='replace')[-800:]})")
         if cut and not os.path.isdir(cut_to):
-            raise Failure(f"the trigger fired but no durable state was written: {log[-2000:]}")
+            raise Failure(f"no durable state was written: {log[-2000:]}")
+        if cut:
+            gone = lost_files(backing, cut_to)
+            log += "\nthe power cut took (live at the cut, not durable):\n" + ("\n".join("  " + g for g in gone) or "  nothing")
         return (cut_to if cut else backing), log
 
     def complete_exports(self, problems, runs=2):
@@ -388,7 +444,7 @@ class Suite:
         except Failure as e:
             problems.append(str(e))
         if problems and log:
-            problems.append("op log before the cut:\n" + "\n".join(log.splitlines()[-40:]))
+            problems.append(cut_report(log))
         self.report(title, problems)
 
     def make_template(self):
@@ -466,7 +522,7 @@ class Suite:
         except Failure as e:
             problems.append(str(e))
         if problems and log:
-            problems.append("op log before the cut:\n" + "\n".join(log.splitlines()[-40:]))
+            problems.append(cut_report(log))
         self.report(title, problems)
 
     # ------------------------------------------------------------ recover rounds
@@ -497,7 +553,7 @@ class Suite:
         except Failure as e:
             problems.append(str(e))
         if problems and log:
-            problems.append("op log before the cut:\n" + "\n".join(log.splitlines()[-40:]))
+            problems.append(cut_report(log))
         self.report(title, problems)
 
     # ------------------------------------------------------------ the layer itself
@@ -555,17 +611,19 @@ class Suite:
 
 
 EXPORT_PHASES = [
-    # (phase, trigger): the N-th operation matching, relative to the mount root
-    ("fetch", "write:data/raw_data/*:1"),
-    ("fetch", "write:data/raw_data/*:3"),
+    # (phase, trigger): mt is killed at the N-th operation matching, paths relative to the mount root; the two
+    # scales are exported one after the other, DD first. None: the run completes, then the power is cut.
+    ("fetch", "write:data/raw_data/.DD.json.gz.tmp-*:1"),
     ("archive", "link:data/raw_data/*:1"),
-    ("archive", "fsync:data/raw_data/SHA256SUMS:1"),
-    ("archive", "link:data/raw_data/*:2"),
-    ("csv", "write:data/active_data/*.csv:1"),
-    ("csv", "write:data/active_data/*.csv:2"),
+    ("csv", "write:data/active_data/DD_*.csv:1"),
     ("ledger", "fsync:data/ledger/deletions.tsv:1"),
-    ("delete", "fsync:data/ledger/deletions.tsv:3"),
-    ("mark", "rename:data/active_data/benchMark.json:1"),
+    ("delete", "fsync:data/ledger/deletions.tsv:2"),   # DD's DELETEs are sent, QOL's ledger batch is next
+    ("mark", "rename:data/state/export_DD.json:4"),    # DD's delete mark after its DELETEs
+    ("done", None),
+    ("fetch", "write:data/raw_data/.QOL.json.gz.tmp-*:1"),
+    ("archive", "fsync:data/raw_data/SHA256SUMS:1"),
+    ("csv", "write:data/active_data/QOL_*.csv:1"),
+    ("archive", "fsync:data/raw_data/ARCHIVES.tsv:2"),
 ]
 
 RELEASE_PHASES = [

@@ -9,8 +9,8 @@ cc and libfuse3-dev, fuse3 (fusermount3), openssl, the debug mt (.build/debug/mt
 (Sim/.build/debug/mt-sim); MT_BIN and MT_SIM_BIN override them.
 
 Environment: MT_POWERLOSS_ROUNDS (export rounds from an empty PATH and as many from existing folders; default
-20), MT_POWERLOSS_EXTRA (rounds of release, recover and the control each; default 6), MT_POWERLOSS_KEEP=1 keeps
-the temporary folder, MT_POWERLOSS_ONLY (a regular expression on round titles).
+20), MT_POWERLOSS_EXTRA (rounds of release and of recover; default 10), MT_POWERLOSS_CONTROL (control rounds,
+one per export phase; default 11), MT_POWERLOSS_KEEP=1 keeps the temporary folder, MT_POWERLOSS_ONLY (a regular expression on round titles).
 `powerloss.py --oplog` prints every file-system operation of one clean export (to choose triggers by).
 """
 import base64
@@ -33,7 +33,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 MT = os.environ.get("MT_BIN") or os.path.join(ROOT, ".build/debug/mt")
 SIM = os.environ.get("MT_SIM_BIN") or os.path.join(ROOT, "Sim/.build/debug/mt-sim")
 ROUNDS = int(os.environ.get("MT_POWERLOSS_ROUNDS", "20"))
-EXTRA = int(os.environ.get("MT_POWERLOSS_EXTRA", "6"))
+EXTRA = int(os.environ.get("MT_POWERLOSS_EXTRA", "10"))
+CONTROL = int(os.environ.get("MT_POWERLOSS_CONTROL", "11"))
 ONLY = re.compile(os.environ.get("MT_POWERLOSS_ONLY", ""))
 SCALES = ("DD", "QOL")         # two deleteable scales
 PER_SCALE = 500
@@ -323,6 +324,16 @@ def check_rows(h, expected, must_hold, allow_twice=frozenset(), folder="active_d
     return problems, rows
 
 
+def backdate(backing):
+    """Renames the active CSVs of today (DATE_FORMAT's default, %b_%d_%Y, local time) to yesterday's names."""
+    today = time.strftime("%b_%d_%Y")
+    yesterday = time.strftime("%b_%d_%Y", time.localtime(time.time() - 86400))
+    d = os.path.join(backing, "data/active_data")
+    for n in os.listdir(d):
+        if n.endswith(f"_{today}.csv"):
+            os.rename(os.path.join(d, n), os.path.join(d, n.replace(today, yesterday)))
+
+
 def cut_report(log):
     """durablefs' op log (the last operations before the cut) and the files the cut took, from crash()."""
     lines = [l for l in log.splitlines() if l.strip() and (not l.startswith("  #") or " /data/logs/" not in l)]
@@ -410,7 +421,9 @@ class Suite:
     def verify(self, problems):
         r = self.h.mt("verify")
         if r.returncode != 0:
-            problems.append(f"mt verify exited {r.returncode}: {(r.stdout + r.stderr).decode(errors='replace').strip()[-2500:]}")
+            lines = (r.stdout + r.stderr).decode(errors="replace").strip().splitlines()
+            shown = lines if len(lines) <= 12 else lines[:8] + [f"… ({len(lines) - 10} lines)"] + lines[-2:]
+            problems.append(f"mt verify exited {r.returncode}:\n" + "\n".join("  " + l for l in shown))
 
     # ------------------------------------------------------------ export rounds
     def export_round(self, kind, phase, trigger, template=None, cut=True):
@@ -448,7 +461,8 @@ class Suite:
         self.report(title, problems)
 
     def make_template(self):
-        """An earlier completed export, everything durable (it is copied as the backing folder)."""
+        """An earlier completed export, everything durable (it is copied as the backing folder); and the same
+        as if it had run yesterday (its CSVs under yesterday's names), so that the next run starts new CSVs."""
         h = self.h
         self.template_expected = h.serve(h.batch(self.ids()))
         backing = self.fresh_backing()
@@ -460,6 +474,8 @@ class Suite:
         finally:
             h.unmount()
         self.template = backing
+        self.template_yesterday = self.fresh_backing(backing)
+        backdate(self.template_yesterday)
 
     # ------------------------------------------------------------ release rounds
     def make_release_template(self):
@@ -482,9 +498,11 @@ class Suite:
         finally:
             h.unmount()
         self.rel_template = backing
+        self.rel_template_yesterday = self.fresh_backing(backing)
+        backdate(self.rel_template_yesterday)
 
-    def release_round(self, phase, trigger, cut=True):
-        title = f"benchmark-release phase={phase}" + ("" if cut else " (kill -9 alone)")
+    def release_round(self, phase, trigger, yesterday, cut=True):
+        title = f"benchmark-release{'(yesterday' + chr(39) + 's CSVs)' if yesterday else ''} phase={phase}" + ("" if cut else " (kill -9 alone)")
         if not self.wanted(title):
             return
         h = self.h
@@ -493,7 +511,8 @@ class Suite:
         try:
             before = len(h.ledger_lines())
             h.serve(self.rel_batch)
-            backing, log = self.crash(self.fresh_backing(self.rel_template), trigger, cut,
+            template = self.rel_template_yesterday if yesterday else self.rel_template
+            backing, log = self.crash(self.fresh_backing(template), trigger, cut,
                                       ["benchmark", "sim", "release", "QOL", "--yes"])
             h.mount(backing)
             try:
@@ -628,14 +647,18 @@ EXPORT_PHASES = [
 
 RELEASE_PHASES = [
     ("csv", "write:data/active_data/*.csv:1"),
+    ("csv-fsync", "fsync:data/active_data/QOL_*.csv:1"),
     ("written-set", "fsync:data/state/written_QOL.tsv:1"),
     ("state", "rename:data/state/export_QOL.json:1"),
+    ("done", None),
 ]
 
 RECOVER_PHASES = [
     ("csv", "write:data/recovered_data/*:1"),
     ("rename", "rename:data/recovered_data/*:1"),
     ("readme", "rename:data/recovered_data/*:3"),
+    ("folder-fsync", "fsyncdir:data/recovered_data:2"),
+    ("done", None),
 ]
 
 
@@ -679,15 +702,18 @@ def main():
             phase, trigger = EXPORT_PHASES[i % len(EXPORT_PHASES)]
             suite.export_round("empty-PATH", phase, trigger)
         for i in range(ROUNDS):
-            phase, trigger = EXPORT_PHASES[i % len(EXPORT_PHASES)]
-            suite.export_round("existing-PATH", phase, trigger, template=suite.template)
-        for i in range(EXTRA):
-            phase, trigger = EXPORT_PHASES[(i * 3) % len(EXPORT_PHASES)]
-            suite.export_round("control", phase, trigger, cut=False)
+            # from an export of today (the CSVs exist) and of yesterday (today's CSVs are new), in turn
+            phase, trigger = EXPORT_PHASES[(i // 2) % len(EXPORT_PHASES)]
+            if i % 2 == 0:
+                suite.export_round("existing-PATH", phase, trigger, template=suite.template)
+            else:
+                suite.export_round("existing-PATH(yesterday's CSVs)", phase, trigger, template=suite.template_yesterday)
+        for phase, trigger in EXPORT_PHASES[:CONTROL]:
+            suite.export_round("control", phase, trigger, template=suite.template_yesterday, cut=False)
         suite.make_release_template()
         for i in range(EXTRA):
-            phase, trigger = RELEASE_PHASES[i % len(RELEASE_PHASES)]
-            suite.release_round(phase, trigger)
+            phase, trigger = RELEASE_PHASES[(i // 2) % len(RELEASE_PHASES)]
+            suite.release_round(phase, trigger, yesterday=i % 2 == 1)
         for i in range(EXTRA):
             phase, trigger = RECOVER_PHASES[i % len(RECOVER_PHASES)]
             suite.recover_round(phase, trigger)

@@ -522,6 +522,10 @@ class Suite:
                 self.complete_exports(problems)
                 rows = h.csv_rows()
                 deleted = set(h.ledger_lines()[before:])
+                lost = [k for k in self.rel_new if k in deleted
+                        and self.rel_new[k]["text"] not in [row["text"] for row in rows.get(k, [])]]
+                if lost:
+                    problems.append(f"LOST (deleted from the server, its content after the restart in no CSV): {describe(lost)}")
                 for k in self.rel_old:
                     texts = sorted(row["text"] for row in rows.get(k, []))
                     want = sorted([self.rel_old[k]["text"], self.rel_new[k]["text"]])

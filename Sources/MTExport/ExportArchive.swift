@@ -130,16 +130,10 @@ enum ExportArchive {
         // link(2) never replaces an existing name.
         var name = ArchiveName.new(scale: scale, time: time)
         var step = 1
-        while link(spool.path, layout.archivePath(name)) != 0 {
-            guard errno == EEXIST else {
-                let path = layout.archivePath(name)
-                if let culprit = FileSystem.wrongType(path) { throw culprit }
-                throw MTError(.ioError, "cannot name the archive \(path): \(String(cString: strerror(errno)))")
-            }
+        while try !FileSystem.linkDurably(spool.path, to: layout.archivePath(name)) {
             name = ArchiveName.new(scale: scale, time: time.addingTimeInterval(Double(step) * 1e-5))
             step += 1
         }
-        try FileSystem.syncDirectory(layout.raw)
         let ledger = ChecksumLedger(layout: layout)
         do {
             try ledger.append(archive: name.fileName, sha256: sha)

@@ -152,6 +152,12 @@ struct ServerExport {
         if let pending = state.pending, !options.dryRun {
             outcome.written += try replay(pending, scale: scale, csv: csv, written: &written, state: &state, log: log)
         }
+        let short = keys == nil || options.dryRun ? [] : csv.shortened(state)
+        if !short.isEmpty {
+            outcome.written += try restoreLostRows(short, scale: scale, csv: csv, written: &written, state: &state, outcome: &outcome, log: log)
+            unsure = true
+            outcome.exit = max(outcome.exit, .problems)
+        }
 
         if let was = state.deleteable, was != info.deleteable {
             log.critical("the server lists \(scale) as \(info.deleteable ? "deleteable" : "non-deleteable") now (it was \(was ? "deleteable" : "non-deleteable")): every row already in its CSVs stays; new rows are added as before")
@@ -240,7 +246,7 @@ struct ServerExport {
         } catch ExportStepError.disk(let e) where e.exitCode == .dataError && !options.dryRun {
             let p = layout.exportState(scale: scale)
             let aside = p + ".damaged"
-            guard rename(p, aside) == 0 else { throw ExportStepError.disk(e) }
+            do { try FileSystem.renameDurably(p, to: aside) } catch { throw ExportStepError.disk(e) }
             log.critical("\(e.message); kept as \(aside) and rebuilt from the archives and the CSVs: this run fetches the whole scale and deletes only entries found in the CSVs")
             state = ExportScaleState()
             unsure = true
@@ -270,7 +276,62 @@ struct ServerExport {
             unsure = true
         }
         if !options.dryRun { try ExportStepError.onDisk { try rebuilt.write(path: setPath) } }
+        // The rebuilt set vouches for exactly what the CSVs hold now.
+        state.csvLengths = try ExportStepError.onDisk { try csv.lengthsNow() }
         return (state, rebuilt, unsure)
+    }
+
+    /// CSVs that lost rows the written set vouches for (`ExportCSV.shortened`): the set is rebuilt from what the
+    /// CSVs hold, and every entry it named that they lack is written again from the archives, before anything of
+    /// the scale is deleted, so the set never vouches for rows that are not there.
+    func restoreLostRows(_ short: [(csv: String, committed: Int64, now: Int64)], scale: String, csv: ExportCSV,
+                         written: inout WrittenSet, state: inout ExportScaleState, outcome: inout ScaleOutcome,
+                         log: Logger) throws -> Int {
+        guard let keys else { return 0 }
+        let setPath = layout.writtenSet(scale: scale)
+        let files = short.map { "\($0.csv) (\($0.now) of \($0.committed) bytes)" }.joined(separator: ", ")
+        log.critical("\(files) in \(layout.active) lost rows that \(setPath) records as written (a power cut took data the disk had not kept, or the file was edited): the set is rebuilt from the CSVs, and the entries they lack are written again from the archives before anything of this scale is deleted")
+        let (rebuilt, unreadable) = try ExportStepError.onDisk { try WrittenSet.rebuild(scale: scale, layout: layout, fromCSVs: true) }
+        if !unreadable.isEmpty { log.error("archives that could not be read while rebuilding \(setPath): \(unreadable.joined(separator: ", "))") }
+        var missing = written.missing(from: rebuilt)
+        written = rebuilt
+        state.csvLengths = try ExportStepError.onDisk {
+            try rebuilt.write(path: setPath)
+            return try csv.lengthsNow()
+        }
+        state.writtenEntries = written.count
+        try save(state, scale: scale)
+        guard !missing.isEmpty else { return 0 }
+        var decryptor = try CSVDecryptor(keys: keys, scale: scale, log: log)
+        var restored = 0
+        let archives = try ExportStepError.onDisk { try layout.archives(scale: scale) }
+        for name in archives where !missing.isEmpty {
+            var rows: [JSONValue] = []
+            var hashes: [Int64: UInt64] = [:]
+            try ExportStepError.onDisk {
+                try ArchiveReader.forEachEntry(layout: layout, archive: name) { e in
+                    guard let id = e["id"]?.int64Value, hashes[id] == nil, let wanted = missing[id] else { return }
+                    let h = WrittenSet.hash(e)
+                    guard wanted.contains(h) else { return }
+                    hashes[id] = h
+                    rows.append(e)
+                    let rest = wanted.filter { $0 != h }
+                    missing[id] = rest.isEmpty ? nil : rest
+                }
+            }
+            guard !rows.isEmpty else { continue }
+            let plain = try decryptor.decrypt(rows, outcome: &outcome)
+            let csvName = csvFileName(scale)
+            restored += try ExportStepError.onDisk {
+                try csv.append(plain, hashes: hashes, archive: name.fileName, csvName: csvName, written: &written, state: &state)
+            }
+        }
+        try decryptor.finish(outcome: &outcome)
+        log.warning("wrote \(restored) entries again from the archives into \(csvFileName(scale))")
+        if !missing.isEmpty {
+            log.critical("\(missing.count) entries recorded as written are in no readable archive either (\(Self.idList(Array(missing.keys)))): they cannot be written again; mt verify \(server.name) lists what is missing")
+        }
+        return restored
     }
 
     /// The one place the engine saves a scale's state (the CSV step's journal aside, which `ExportCSV` commits).

@@ -104,9 +104,10 @@ struct Verifier {
         }
         report.archivedIDs = archived.values.reduce(0) { $0 + $1.count }
 
-        let (deletionFindings, deletions) = deletionLedgerFindings(archived: archived, archives: Set(names.map(\.fileName)))
+        let (deletionFindings, ledgerLines) = deletionLedgerFindings(archived: archived, archives: Set(names.map(\.fileName)))
         report.findings += deletionFindings
-        report.deletions = deletions
+        report.deletions = ledgerLines.values.reduce(0, +)
+        report.findings += lostContentsFindings(ledgerLines: ledgerLines, archives: names)
 
         var benchmark: Benchmark?
         do { benchmark = try Benchmark.read(path: layout.benchmark) } catch {
@@ -227,11 +228,12 @@ struct Verifier {
 
     // MARK: ledgers and benchmark
 
-    func deletionLedgerFindings(archived: [String: [Int64: String]], archives: Set<String>) -> ([VerifyFinding], Int) {
+    /// The ledger's findings, and its lines per scale.
+    func deletionLedgerFindings(archived: [String: [Int64: String]], archives: Set<String>) -> ([VerifyFinding], [String: Int]) {
         let entries: [DeletionLedger.Entry]
         do { entries = try DeletionLedger(layout: layout).read() } catch {
             return ([VerifyFinding(.ledgerUnreadable, path: layout.deletions, message: error.asMTError.message,
-                                   hint: "restore ledger/deletions.tsv from a backup")], 0)
+                                   hint: "restore ledger/deletions.tsv from a backup")], [:])
         }
         var out: [VerifyFinding] = []
         for e in entries where archived[e.scale]?[e.id] == nil {
@@ -240,7 +242,31 @@ struct Verifier {
                                      message: "\(e.scale) id \(e.id) was deleted from the server but no archive of \(e.scale) holds it (\(named))",
                                      hint: "restore \(FileSystem.shellQuote(layout.raw + "/" + e.archive)) from a backup; it is the only copy of that entry"))
         }
-        return (out, entries.count)
+        return (out, Dictionary(entries.map { ($0.scale, 1) }, uniquingKeysWith: +))
+    }
+
+    /// A data directory that lost files its run record outlived (a power cut that took folders or files the disk
+    /// had not made durable, a restore from an older backup): more deletions confirmed than the ledger records,
+    /// or no archive left of a scale that was archived. "ok: 0 archive(s)" must never be said of such a folder.
+    func lostContentsFindings(ledgerLines: [String: Int], archives: [ArchiveName]) -> [VerifyFinding] {
+        guard let record = try? ExportRunRecord.load(layout: layout) else { return [] }
+        let archivedScales = Set(archives.map(\.scale))
+        let hint = "restore \(layout.root) from a backup, and keep mt export from deleting (DELETE_MODE: false) until it is back: the server no longer holds what was deleted"
+        var out: [VerifyFinding] = []
+        for scale in record.scales {
+            let lines = ledgerLines[scale.name] ?? 0
+            if scale.deletedTotal > lines {
+                out.append(VerifyFinding(.contentsLost, path: layout.deletions, scale: scale.name,
+                                         message: "the export run record counts \(scale.deletedTotal) entries of \(scale.name) confirmed deleted from the server, but the deletion ledger records \(lines): the data directory lost files",
+                                         hint: hint))
+            }
+            if scale.lastArchive != nil && !archivedScales.contains(scale.name) {
+                out.append(VerifyFinding(.contentsLost, path: layout.raw, scale: scale.name,
+                                         message: "the export run record says \(scale.name) was archived, but raw_data holds no archive of it: the data directory lost files",
+                                         hint: hint))
+            }
+        }
+        return out
     }
 
     func benchmarkFindings(_ benchmark: Benchmark?, archived: [String: [Int64: String]]) -> [VerifyFinding] {

@@ -364,6 +364,48 @@ extension ExportFixture {
         #expect(r.stderr.contains("first") && r.stderr.contains("second") && r.stderr.contains("share"), "\(r.stderr)")
     }
 
+    /// A power cut can take a CSV's rows (or the file's name) while the written set, fsynced later, survives. The
+    /// set must not vouch for them: the next run finds the CSV shorter than its last committed append, writes
+    /// the entries again from the archives (the server no longer has them), and only then deletes anything.
+    @Test func aCSVThatLostCommittedRowsIsWrittenAgainFromTheArchives() throws {
+        let study = try Study()
+        let now = Date()
+        try study.write("OA", (1...40).map { Study.entry(Int64($0), date: now.addingTimeInterval(-3600)) })
+        let f = try ExportFixture(study: study)
+        #expect(try f.export("sim", "OA").code == 0)
+        #expect(Set(try f.sim.ledger().map(\.id)) == Set((1...40).map(Int64.init)))
+        let csvs = try f.layout.activeCSVs(scale: "OA")
+        #expect(csvs.count == 1)
+        for path in csvs { _ = unlink(path) }
+
+        let r = try f.export("sim", "OA")
+        #expect(r.code == 1, "\(r.stderr)")
+        #expect(try FileSystem.readString(f.layout.logs + "/error.log").contains("lost rows"))
+        #expect(try f.ids("OA") == (1...40).map(Int64.init))
+        try f.checkDeletedAreSafe()
+        let v = try f.verify("sim")
+        #expect(v.code == 0, "\(v.stdout)\(v.stderr)")
+        let again = try f.export("sim", "OA")
+        #expect(again.code == 0, "\(again.stderr)")
+        #expect(try f.ids("OA") == (1...40).map(Int64.init))
+    }
+
+    /// A data directory that lost files its run record outlived is a finding, never "ok: 0 archive(s)".
+    @Test func verifyNoticesADataDirectoryThatLostItsContents() throws {
+        let study = try Study()
+        try study.write("OA", (1...10).map { Study.entry(Int64($0), date: Date().addingTimeInterval(-3600)) })
+        let f = try ExportFixture(study: study)
+        #expect(try f.export("sim", "OA").code == 0)
+        #expect(try f.verify("sim").code == 0)
+        for name in try FileSystem.list(f.layout.raw) { _ = unlink(f.layout.raw + "/" + name) }
+        _ = unlink(f.layout.deletions)
+        let v = try f.verify("sim")
+        #expect(v.code != 0)
+        #expect(v.stdout.contains("contents-lost"), "\(v.stdout)")
+        #expect(v.stdout.contains("10 entries of OA confirmed deleted"), "\(v.stdout)")
+        #expect(!v.stdout.contains("ok: 0 archive"), "\(v.stdout)")
+    }
+
     /// A DATE_FORMAT that cannot make a file name mt can read back is refused at load, with an example.
     @Test func anUnsafeDateFormatIsRefused() throws {
         let dir = try TempDir("mt-format")

@@ -33,6 +33,29 @@ import Testing
         #expect(FileSystem.isDirectory(dir.file("a/b/c")))
     }
 
+    /// What a process made durable is remembered by inode, never by name alone: a folder removed and made again
+    /// under the same name (or a file in it) is created and synced again, not taken for the old one.
+    @Test func aFolderMadeAgainUnderTheSameNameIsMadeAgain() throws {
+        let dir = try TempDir("mt-durable")
+        defer { dir.remove() }
+        let deep = dir.path + "/a/b/c"
+        try FileSystem.makeDirectories(deep)
+        try FileSystem.appendDurably(Array("one\n".utf8), to: deep + "/ledger.tsv")
+        #expect(rmdir(deep) != 0)
+        _ = unlink(deep + "/ledger.tsv")
+        #expect(rmdir(deep) == 0 && rmdir(dir.path + "/a/b") == 0)
+        try FileSystem.makeDirectories(deep + "/")
+        #expect(FileSystem.isDirectory(deep))
+        try FileSystem.appendLinesDurably(Array("two\n".utf8), to: deep + "/ledger.tsv")
+        #expect(try FileSystem.readString(deep + "/ledger.tsv") == "two\n")
+        // A rename and a link are durable in both folders; link never replaces a name.
+        try FileSystem.makeDirectories(dir.path + "/other")
+        try FileSystem.renameDurably(deep + "/ledger.tsv", to: dir.path + "/other/ledger.tsv")
+        #expect(try FileSystem.linkDurably(dir.path + "/other/ledger.tsv", to: deep + "/copy.tsv"))
+        #expect(try !FileSystem.linkDurably(dir.path + "/other/ledger.tsv", to: deep + "/copy.tsv"))
+        #expect(try FileSystem.readString(deep + "/copy.tsv") == "two\n")
+    }
+
     @Test func secretsReadableByOthersAreRefusedWithTheChmod() throws {
         let dir = try TempDir()
         defer { dir.remove() }

@@ -1,6 +1,12 @@
 import Foundation
+import Synchronization
 
 /// File-system primitives with durability: every byte `mt` keeps goes through here.
+///
+/// Durability is what survives a power cut (ARCHITECTURE.md, "Durability"): a file's data once that file is
+/// fsynced, a name (create, mkdir, rename, link) once the folder holding it is fsynced, and a folder only while
+/// every folder above it holds its name durably. A killed process keeps the page cache and so proves none of
+/// this. Every writer here therefore makes the name durable as well as the bytes, before it returns.
 public enum FileSystem {
     static func errnoText() -> String { String(cString: strerror(errno)) }
 
@@ -63,19 +69,86 @@ public enum FileSystem {
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
-    /// Creates a folder and its parents (mode 0700 unless told otherwise); a folder is never assumed to exist.
+    /// Creates a folder and its parents (mode 0700 unless told otherwise), durably: each level's name is fsynced
+    /// in its parent, so a power cut never takes a folder (and everything under it) that mt went on to rely on.
+    /// A level that already existed is synced as well, once per process, because a run killed between its
+    /// mkdir and that fsync left a name that only the page cache holds.
     public static func makeDirectories(_ path: String, mode: mode_t = 0o700) throws {
-        if isDirectory(path) { return }
+        let path = normalized(path)
+        if Durable.folders.holds(path) { return }
         let parent = (path as NSString).deletingLastPathComponent
-        if !parent.isEmpty && parent != path { try makeDirectories(parent, mode: mode) }
-        if mkdir(path, mode) != 0 && errno != EEXIST {
-            throw failure("cannot create folder \(path)", path: path, errno: errno, folder: true,
-                          hint: "check that the parent folder exists and is writable by this user")
+        let hasParent = !parent.isEmpty && parent != path
+        if hasParent { try makeDirectories(parent, mode: mode) }
+        var made = false
+        if !isDirectory(path) {
+            if mkdir(path, mode) == 0 {
+                made = true
+            } else if errno != EEXIST {
+                throw failure("cannot create folder \(path)", path: path, errno: errno, folder: true,
+                              hint: "check that the parent folder exists and is writable by this user")
+            }
         }
         var st = stat()
         if lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFDIR {
             throw wrongTypeError(path)
         }
+        if hasParent { try syncDirectory(parent, making: path, strict: made) }
+        Durable.folders.record(path)
+    }
+
+    /// What this process has made durable, each name with the inode it was made durable for: a folder or file
+    /// that was removed and made again under the same name is a new one, and is synced again.
+    enum Durable {
+        /// Folders whose name is durable all the way up.
+        static let folders = Names()
+        /// Files whose name is durable in their (durable) folder.
+        static let files = Names()
+
+        final class Names: Sendable {
+            private let names = Mutex<[String: ino_t]>([:])
+
+            func holds(_ path: String) -> Bool {
+                var st = stat()
+                guard lstat(path, &st) == 0 else { return false }
+                return names.withLock { $0[path] == st.st_ino }
+            }
+
+            func record(_ path: String) {
+                var st = stat()
+                guard lstat(path, &st) == 0 else { return }
+                names.withLock { $0[path] = st.st_ino }
+            }
+        }
+    }
+
+    /// `path` without a trailing slash or `.` parts, so that one folder has one key in `Durable`.
+    static func normalized(_ path: String) -> String {
+        let p = (path as NSString).standardizingPath
+        return p.isEmpty ? "." : p
+    }
+
+    /// The file's name durable in its folder, and the folder's all the way up (once per process and inode).
+    static func makeNameDurable(_ path: String) throws {
+        let path = normalized(path)
+        if Durable.files.holds(path) { return }
+        let dir = (path as NSString).deletingLastPathComponent
+        let folder = dir.isEmpty ? "." : dir
+        try ensureDurableFolder(folder)
+        try syncDirectory(folder, making: path, strict: true)
+        Durable.files.record(path)
+    }
+
+    /// An existing folder's name made durable up to the root, creating nothing (a missing folder is reported
+    /// by the operation that needed it).
+    static func ensureDurableFolder(_ dir: String) throws {
+        let dir = normalized(dir)
+        if Durable.folders.holds(dir) || !isDirectory(dir) { return }
+        let parent = (dir as NSString).deletingLastPathComponent
+        if !parent.isEmpty && parent != dir {
+            try ensureDurableFolder(parent)
+            try syncDirectory(parent, making: dir, strict: false)
+        }
+        Durable.folders.record(dir)
     }
 
     /// Reads a whole file.
@@ -129,7 +202,10 @@ public enum FileSystem {
         }
         do {
             try body(fd)
-            guard fsync(fd) == 0 else { throw MTError(.ioError, "cannot flush \(tmp) to disk: \(errnoText())") }
+            guard fsync(fd) == 0 else {
+                throw MTError(.ioError, "cannot flush \(tmp) to disk (\(errnoText())); \(path) keeps its old content",
+                              hint: "check the disk (dmesg); nothing that depends on it is deleted from the server")
+            }
             close(fd)
         } catch {
             close(fd)
@@ -142,15 +218,56 @@ public enum FileSystem {
             if let culprit = [EISDIR, ENOTDIR, ENOTEMPTY, EEXIST].contains(e) ? wrongType(path) : nil { throw culprit }
             throw MTError(codeForErrno(e), "cannot rename \(tmp) to \(path): \(String(cString: strerror(e)))")
         }
+        try ensureDurableFolder(dir.isEmpty ? "." : dir)
         try syncDirectory(dir.isEmpty ? "." : dir)
     }
 
-    /// Makes a rename or a new file in `dir` durable.
-    public static func syncDirectory(_ dir: String) throws {
+    /// Makes a rename, link or new file in `dir` durable. A failed fsync means the folder's new names may be
+    /// gone: it is thrown, never retried, because a second fsync can succeed on what the first one lost.
+    /// `making` names the entry being made durable, for the message. Not `strict`: the entry was there before
+    /// this process, in a folder above the data directory that this user may search but not read; mt made none
+    /// of the names in such a folder and cannot sync it.
+    public static func syncDirectory(_ dir: String, making entry: String? = nil, strict: Bool = true) throws {
         let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw MTError(codeForErrno(), "cannot open folder \(dir): \(errnoText())") }
+        guard fd >= 0 else {
+            if !strict && errno == EACCES { return }
+            throw MTError(codeForErrno(), "cannot open folder \(dir) to make \(entry ?? "its new names") durable: \(errnoText())")
+        }
         defer { close(fd) }
-        guard fsync(fd) == 0 else { throw MTError(.ioError, "cannot flush folder \(dir) to disk: \(errnoText())") }
+        guard fsync(fd) == 0 else {
+            throw MTError(.ioError, "cannot flush folder \(dir) to disk (\(errnoText())): \(entry ?? "its new names") may not survive a power cut",
+                          hint: "check the disk (dmesg); nothing that depends on it is deleted from the server")
+        }
+    }
+
+    /// A rename made durable: the target folder synced, and the source folder too when it is another one (so a
+    /// power cut cannot bring the old name back beside the new).
+    public static func renameDurably(_ from: String, to: String) throws {
+        guard rename(from, to) == 0 else {
+            let e = errno
+            throw failure("cannot rename \(from) to \(to)", path: to, errno: e)
+        }
+        try syncNames(from: from, to: to)
+    }
+
+    /// A second name for a file, made durable; false when `to` exists already (link(2) never replaces a name).
+    public static func linkDurably(_ from: String, to: String) throws -> Bool {
+        guard link(from, to) == 0 else {
+            let e = errno
+            if e == EEXIST { return false }
+            if let culprit = wrongType(to) { throw culprit }
+            throw MTError(codeForErrno(e), "cannot name \(to): \(String(cString: strerror(e)))")
+        }
+        try syncNames(from: from, to: to)
+        return true
+    }
+
+    private static func syncNames(from: String, to: String) throws {
+        func folder(_ p: String) -> String { let d = (p as NSString).deletingLastPathComponent; return normalized(d.isEmpty ? "." : d) }
+        let target = folder(to), source = folder(from)
+        try ensureDurableFolder(target)
+        try syncDirectory(target, making: to)
+        if source != target { try syncDirectory(source, making: to) }
     }
 
     public static func writeAll<C: Collection>(_ fd: Int32, _ bytes: C, path: String) throws where C.Element == UInt8 {
@@ -169,13 +286,24 @@ public enum FileSystem {
         }
     }
 
-    /// Appends and fsyncs (ledgers: the line is on disk before the next step starts).
+    /// Appends and fsyncs the file, and the file's name in its folder (a new file, or the first append of this
+    /// process): the bytes and the name are durable before the next step starts.
     public static func appendDurably(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, mode)
         guard fd >= 0 else { throw failure("cannot open \(path) for appending", path: path, errno: errno) }
         defer { close(fd) }
         try writeAll(fd, bytes, path: path)
-        guard fsync(fd) == 0 else { throw MTError(.ioError, "cannot flush \(path) to disk: \(errnoText())") }
+        try flush(fd, path: path)
+    }
+
+    /// fsync of a file just written, then of its name. A failed fsync is thrown, never retried: the kernel may
+    /// have dropped the pages it could not write, and a second fsync would report them as safe.
+    static func flush(_ fd: Int32, path: String) throws {
+        guard fsync(fd) == 0 else {
+            throw MTError(.ioError, "cannot flush \(path) to disk (\(errnoText())): what was just written may be lost",
+                          hint: "check the disk (dmesg); nothing that depends on it is deleted from the server")
+        }
+        try makeNameDurable(path)
     }
 
     /// Fails now, before anything relies on it, if `path` could not take an append: a symlink, a folder or
@@ -203,7 +331,7 @@ public enum FileSystem {
         var last: UInt8 = 0x0A
         if fstat(fd, &st) == 0, st.st_size > 0 { _ = pread(fd, &last, 1, st.st_size - 1) }
         try writeAll(fd, last == 0x0A ? bytes : [0x0A] + bytes, path: path)
-        guard fsync(fd) == 0 else { throw MTError(.ioError, "cannot flush \(path) to disk: \(errnoText())") }
+        try flush(fd, path: path)
     }
 
     /// Permission bits of a file, or nil if it does not exist.

@@ -24,6 +24,7 @@ public struct VerifyFinding: Sendable, Equatable {
         case benchmarkBehind = "benchmark-behind"
         case permissions = "permissions"
         case remoteRemains = "remote-remains"
+        case contentsLost = "contents-lost"
     }
 
     public var kind: Kind

@@ -48,8 +48,25 @@ public struct ExportCSV: Sendable {
         for (id, h) in records { written.insert(id, hash: h) }
         state.pending = nil
         state.writtenEntries = written.count
+        state.csvLengths = (state.csvLengths ?? [:]).merging([csvName: Self.size(file)]) { _, new in new }
         try state.save(scale: scale, layout: layout)
         return rows.count
+    }
+
+    /// The active CSVs shorter than the length their last committed append left (or gone): rows the written set
+    /// vouches for are not there. Only a power cut that took data the file system had not made durable, or a
+    /// hand edit, does that; the written set must not be trusted for them.
+    public func shortened(_ state: ExportScaleState) -> [(csv: String, committed: Int64, now: Int64)] {
+        (state.csvLengths ?? [:]).sorted { $0.key < $1.key }.compactMap { name, committed in
+            let now = Self.size(path(name))
+            return now < committed ? (name, committed, now) : nil
+        }
+    }
+
+    /// Every active CSV of the scale at its length now: what a written set rebuilt from the CSVs vouches for.
+    public func lengthsNow() throws -> [String: Int64] {
+        Dictionary(try layout.activeCSVs(scale: scale).map { (($0 as NSString).lastPathComponent, Self.size($0)) },
+                   uniquingKeysWith: { a, _ in a })
     }
 
     /// A journal left by a crash: cut the CSV and the written set back to their lengths before the append. The

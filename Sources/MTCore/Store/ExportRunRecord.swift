@@ -34,6 +34,10 @@ public struct ExportRunRecord: Sendable, Equatable {
         public var lastDelete: Double?
         /// The archives written in the last 7 days, for "archived in 24 h / 7 days".
         public var history: [Batch] = []
+        /// Every entry the server confirmed deleted (200 or 404) over all recorded runs: the deletion ledger
+        /// holds at least as many lines, since each DELETE is recorded there before it is sent. `mt verify`
+        /// compares the two to notice a data directory that lost files the record outlived.
+        public var deletedTotal = 0
 
         public init(name: String) { self.name = name }
 
@@ -93,6 +97,7 @@ public struct ExportRunRecord: Sendable, Equatable {
             s.archived = o.archived
             s.deleted = o.deleted
             s.failed = o.failed
+            s.deletedTotal += o.deleted
             let handled = o.exit <= .problems
             if deleting && o.deleteable && handled { s.leftovers = o.left } else if !(deleting && o.deleteable) { s.leftovers = nil }
             if handled { s.lastSuccess = end }
@@ -141,6 +146,7 @@ public struct ExportRunRecord: Sendable, Equatable {
             s.archived = int(f["archived"])
             s.deleted = int(f["deleted"])
             s.failed = int(f["failed"])
+            s.deletedTotal = int(f["deletedTotal"])
             s.leftovers = f["leftovers"]?.int64Value.map { Int(clamping: $0) }
             s.lastSuccess = time(f["lastSuccess"])
             s.lastArchive = time(f["lastArchive"])
@@ -167,7 +173,7 @@ public struct ExportRunRecord: Sendable, Equatable {
                 (s.name, .object([
                     ("deleteable", .bool(s.deleteable)), ("lastRun", opt(s.lastRun)), ("exit", .int(s.exit.rawValue)),
                     ("status", .string(s.status)), ("fetched", .int(s.fetched)), ("archived", .int(s.archived)),
-                    ("deleted", .int(s.deleted)), ("failed", .int(s.failed)),
+                    ("deleted", .int(s.deleted)), ("deletedTotal", .int(s.deletedTotal)), ("failed", .int(s.failed)),
                     ("leftovers", s.leftovers.map { .int($0) } ?? .null), ("lastSuccess", opt(s.lastSuccess)),
                     ("lastArchive", opt(s.lastArchive)), ("lastDelete", opt(s.lastDelete)),
                     ("history", .array(s.history.map { .array([time($0.time), .int($0.entries)]) })),

@@ -58,6 +58,10 @@ public struct ExportScaleState: Sendable, Equatable {
     /// What the written set records: entries in the active CSVs, or (no PRIVATE_FILE) entries in archives.
     public enum WrittenSource: String, Sendable { case csvs, archives }
     public var writtenSource: WrittenSource?
+    /// Each active CSV of the scale with its length at the last committed append: the written set vouches for
+    /// rows up to there. A file shorter than this (or gone) lost rows the set still names, and nothing of the
+    /// scale may be deleted until they are written again. Nil for a state written before it was kept.
+    public var csvLengths: [String: Int64]?
 
     public init() {}
 
@@ -85,6 +89,16 @@ public struct ExportScaleState: Sendable, Equatable {
         s.heldBack = (v["heldBack"]?.arrayValues ?? []).compactMap(\.int64Value)
         s.writtenEntries = v["writtenEntries"]?.int64Value.map { Int($0) }
         s.writtenSource = v["writtenSource"]?.stringValue.flatMap(WrittenSource.init(rawValue:))
+        if let fields = v["csvLengths"]?.objectFields {
+            var lengths: [String: Int64] = [:]
+            for (name, n) in fields {
+                guard SafeName.isValidScale(name), let n = n.int64Value, n >= 0 else {
+                    throw MTError(.dataError, "\(p): csvLengths holds '\(Untrusted.text(name))', not a CSV name and a length")
+                }
+                lengths[name] = n
+            }
+            s.csvLengths = lengths
+        }
         if let p = v["pending"], p.objectFields != nil {
             guard let a = p["archive"]?.stringValue, let c = p["csv"]?.stringValue, let o = p["offset"]?.int64Value,
                   ArchiveName.parse(a) != nil, SafeName.isValidScale(c) else {
@@ -116,6 +130,9 @@ public struct ExportScaleState: Sendable, Equatable {
         fields.append(("writtenFile", .string((layout.writtenSet(scale: scale) as NSString).lastPathComponent)))
         if let writtenEntries { fields.append(("writtenEntries", .int(Int64(writtenEntries)))) }
         if let writtenSource { fields.append(("writtenSource", .string(writtenSource.rawValue))) }
+        if let csvLengths {
+            fields.append(("csvLengths", .object(csvLengths.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })))
+        }
         if let p = pending {
             fields.append(("pending", .object([("archive", .string(p.archive)), ("csv", .string(p.csv)),
                                                ("offset", .int(p.offset)), ("written", .int(p.written)),

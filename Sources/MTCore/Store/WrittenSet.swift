@@ -54,6 +54,18 @@ public struct WrittenSet: Sendable, Equatable {
         return all.sorted { $0.0 < $1.0 }
     }
 
+    /// Every content recorded under each id (the first and any released ones) that `other` does not hold as
+    /// the same entry: what a set names and the CSVs behind `other` lack. Contents not known (`-`) are skipped.
+    public func missing(from other: WrittenSet) -> [Int64: [UInt64]] {
+        var out: [Int64: [UInt64]] = [:]
+        for (id, first) in sortedRecords() {
+            for h in [first].compactMap({ $0 }) + (released[id] ?? []) where other.verdict(id: id, hash: h) != .same {
+                out[id, default: []].append(h)
+            }
+        }
+        return out
+    }
+
     /// The first 8 bytes of the digest, big-endian: the number whose hex is the first 16 digits of the SHA-256.
     public static func hash(_ entry: JSONValue) -> UInt64 {
         JSONWriter.bytes(entry).withUnsafeBytes { SHA256.prefix64($0) }

@@ -10,7 +10,7 @@ cc and libfuse3-dev, fuse3 (fusermount3), openssl, the debug mt (.build/debug/mt
 
 Environment: MT_POWERLOSS_ROUNDS (export rounds from an empty PATH and as many from existing folders; default
 20), MT_POWERLOSS_EXTRA (rounds of release and of recover; default 10), MT_POWERLOSS_CONTROL (control rounds,
-one per export phase; default 11), MT_POWERLOSS_KEEP=1 keeps the temporary folder, MT_POWERLOSS_ONLY (a regular expression on round titles).
+one per export phase; default 12), MT_POWERLOSS_KEEP=1 keeps the temporary folder, MT_POWERLOSS_ONLY (a regular expression on round titles).
 `powerloss.py --oplog` prints every file-system operation of one clean export (to choose triggers by).
 """
 import base64
@@ -34,7 +34,7 @@ MT = os.environ.get("MT_BIN") or os.path.join(ROOT, ".build/debug/mt")
 SIM = os.environ.get("MT_SIM_BIN") or os.path.join(ROOT, "Sim/.build/debug/mt-sim")
 ROUNDS = int(os.environ.get("MT_POWERLOSS_ROUNDS", "20"))
 EXTRA = int(os.environ.get("MT_POWERLOSS_EXTRA", "10"))
-CONTROL = int(os.environ.get("MT_POWERLOSS_CONTROL", "11"))
+CONTROL = int(os.environ.get("MT_POWERLOSS_CONTROL", "12"))
 ONLY = re.compile(os.environ.get("MT_POWERLOSS_ONLY", ""))
 SCALES = ("DD", "QOL")         # two deleteable scales
 PER_SCALE = 500
@@ -643,6 +643,7 @@ EXPORT_PHASES = [
     ("delete", "fsync:data/ledger/deletions.tsv:2"),   # DD's DELETEs are sent, QOL's ledger batch is next
     ("mark", "rename:data/state/export_DD.json:4"),    # DD's delete mark after its DELETEs
     ("done", None),
+    ("archive", "write:data/raw_data/SHA256SUMS:1"),  # DD's archive is linked, its checksum line not written
     ("fetch", "write:data/raw_data/.QOL.json.gz.tmp-*:1"),
     ("archive", "fsync:data/raw_data/SHA256SUMS:1"),
     ("csv", "write:data/active_data/QOL_*.csv:1"),

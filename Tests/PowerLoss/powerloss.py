@@ -611,6 +611,20 @@ class Suite:
             except Failure as e:
                 problems.append(str(e))
             self.report(title, problems)
+        self.number += 1
+        if ONLY.search("self-test live"):
+            problems = []
+            try:
+                h.mount(self.fresh_backing())
+                try:
+                    r = run([sys.executable, script, "--do", "live", h.mnt], check=False)
+                    if r.returncode != 0:
+                        problems.append((r.stdout + r.stderr).decode(errors="replace"))
+                finally:
+                    h.unmount()
+            except Failure as e:
+                problems.append(str(e))
+            self.report("self-test live (flock excludes a second process, O_APPEND)", problems)
         # the trigger: a child writing and fsyncing is killed at its 2nd fsync; the 1st one's bytes are kept
         self.number += 1
         if ONLY.search("self-test trigger"):

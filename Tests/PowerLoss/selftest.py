@@ -5,10 +5,15 @@ gone afterwards), and the right patterns, each of which it must spare (SPARED: t
     selftest.py --list                 the cases
     selftest.py --do CASE MOUNT        the file operations, on the mounted durablefs (then the driver cuts)
     selftest.py --check CASE MOUNT     on the durable state mounted again: exit 0 if the outcome is the expected one
+    selftest.py --do live MOUNT        what mt needs of the live mount: flock(2) excludes a second process (mt's
+                                       DirectoryLock), O_APPEND appends through two descriptors
+    selftest.py --do trigger MOUNT     a write and fsync, then another: the driver's trigger kills it at the second
 
 The mount's data/ folder exists at mount time, so it is durable from the start.
 """
+import fcntl
 import os
+import subprocess
 import sys
 
 
@@ -127,6 +132,29 @@ def main(argv):
         os.fsync(fd)
         os.pwrite(fd, b"two", 0)
         os.fsync(fd)
+        return 0
+    if len(argv) == 4 and argv[1] == "--do" and argv[2] == "live":
+        d = argv[3] + "/data"
+        lock = os.open(f"{d}/.mt.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        other = subprocess.run([sys.executable, "-c", "import fcntl, os, sys\n"
+                                "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+                                "try:\n    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\nexcept BlockingIOError:\n    sys.exit(75)\n",
+                                f"{d}/.mt.lock"])
+        if other.returncode != 75:
+            print(f"a second process took the flock held by the first (exit {other.returncode})")
+            return 1
+        a = os.open(f"{d}/log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        b = os.open(f"{d}/log", os.O_WRONLY | os.O_APPEND)
+        for i in range(3):
+            os.write(a, b"a%d\n" % i)
+            os.write(b, b"b%d\n" % i)
+        os.close(a)
+        os.close(b)
+        got = read(f"{d}/log")
+        if got != b"a0\nb0\na1\nb1\na2\nb2\n":
+            print(f"O_APPEND through two descriptors gave {got!r}")
+            return 1
         return 0
     if len(argv) != 4 or argv[1] not in ("--do", "--check") or argv[2] not in CASES:
         print(__doc__, file=sys.stderr)

@@ -15,7 +15,6 @@ one per export phase; default 12), MT_POWERLOSS_KEEP=1 keeps the temporary folde
 """
 import base64
 import csv
-import io
 import json
 import os
 import re
@@ -299,20 +298,19 @@ def lost_files(live, durable):
     return [p + ("/ (folder, with all inside)" if a.get(p) == -1 else "") for p in out]
 
 
-def check_rows(h, expected, must_hold, allow_twice=frozenset(), folder="active_data"):
-    """Every key of `must_hold` is in the CSVs exactly once with its content; no id is there twice
-    (except those of `allow_twice`, once per content)."""
+def check_rows(h, expected, must_hold, folder="active_data"):
+    """Every key of `must_hold` is in the CSVs exactly once with its content; no id is there twice."""
     rows = h.csv_rows(folder)
     problems = []
     lost = [k for k in must_hold if k not in rows]
     if lost:
         problems.append(f"LOST (deleted from the server, in no CSV): {describe(lost)}")
-    twice = [k for k, v in rows.items() if len(v) > 1 and k not in allow_twice]
+    twice = [k for k, v in rows.items() if len(v) > 1]
     if twice:
         problems.append(f"TWICE in the CSVs: {describe(twice)}")
     wrong = []
     for k in must_hold:
-        if k in rows and k not in allow_twice:
+        if k in rows:
             want = expected[k]
             row = rows[k][0]
             if any(row.get(f) != v for f, v in want.items()):
@@ -355,7 +353,7 @@ class Suite:
         self.next_id += span
         return first
 
-    def report(self, title, problems, notes=""):
+    def report(self, title, problems):
         if problems:
             self.failed += 1
             print(f"round {self.number} {title}: FAILED")
@@ -364,7 +362,7 @@ class Suite:
                     print("    " + line)
         else:
             self.passed += 1
-            print(f"round {self.number} {title}: ok{notes}")
+            print(f"round {self.number} {title}: ok")
         sys.stdout.flush()
 
     def wanted(self, title):
@@ -482,7 +480,6 @@ class Suite:
         """QOL ids exported and deleted, then the server's ids restart with other content: held back."""
         h = self.h
         first = self.ids(30)
-        self.rel_first = first
         old = {"QOL": [h.entry("QOL", first + i) for i in range(30)]}
         self.rel_old = h.serve(old)
         backing = self.fresh_backing()
@@ -501,8 +498,9 @@ class Suite:
         self.rel_template_yesterday = self.fresh_backing(backing)
         backdate(self.rel_template_yesterday)
 
-    def release_round(self, phase, trigger, yesterday, cut=True):
-        title = f"benchmark-release{'(yesterday' + chr(39) + 's CSVs)' if yesterday else ''} phase={phase}" + ("" if cut else " (kill -9 alone)")
+    def release_round(self, phase, trigger, yesterday):
+        kind = "benchmark-release(yesterday's CSVs)" if yesterday else "benchmark-release"
+        title = f"{kind} phase={phase}"
         if not self.wanted(title):
             return
         h = self.h
@@ -512,7 +510,7 @@ class Suite:
             before = len(h.ledger_lines())
             h.serve(self.rel_batch)
             template = self.rel_template_yesterday if yesterday else self.rel_template
-            backing, log = self.crash(self.fresh_backing(template), trigger, cut,
+            backing, log = self.crash(self.fresh_backing(template), trigger, True,
                                       ["benchmark", "sim", "release", "QOL", "--yes"])
             h.mount(backing)
             try:
@@ -549,15 +547,15 @@ class Suite:
         self.report(title, problems)
 
     # ------------------------------------------------------------ recover rounds
-    def recover_round(self, phase, trigger, cut=True):
-        title = f"recover phase={phase}" + ("" if cut else " (kill -9 alone)")
+    def recover_round(self, phase, trigger):
+        title = f"recover phase={phase}"
         if not self.wanted(title):
             return
         h = self.h
         problems = []
         log = ""
         try:
-            backing, log = self.crash(self.fresh_backing(self.template), trigger, cut, ["recover", "sim"])
+            backing, log = self.crash(self.fresh_backing(self.template), trigger, True, ["recover", "sim"])
             h.mount(backing)
             try:
                 r = h.mt("recover", "sim")

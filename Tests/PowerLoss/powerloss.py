@@ -10,7 +10,7 @@ cc and libfuse3-dev, fuse3 (fusermount3), openssl, the debug mt (.build/debug/mt
 
 Environment: MT_POWERLOSS_ROUNDS (export rounds from an empty PATH and as many from existing folders; default
 20), MT_POWERLOSS_EXTRA (rounds of release and of recover; default 10), MT_POWERLOSS_CONTROL (control rounds,
-one per export phase; default 12), MT_POWERLOSS_KEEP=1 keeps the temporary folder, MT_POWERLOSS_ONLY (a regular expression on round titles).
+one per export phase; default 13), MT_POWERLOSS_KEEP=1 keeps the temporary folder, MT_POWERLOSS_ONLY (a regular expression on round titles).
 `powerloss.py --oplog` prints every file-system operation of one clean export (to choose triggers by).
 """
 import base64
@@ -33,7 +33,6 @@ MT = os.environ.get("MT_BIN") or os.path.join(ROOT, ".build/debug/mt")
 SIM = os.environ.get("MT_SIM_BIN") or os.path.join(ROOT, "Sim/.build/debug/mt-sim")
 ROUNDS = int(os.environ.get("MT_POWERLOSS_ROUNDS", "20"))
 EXTRA = int(os.environ.get("MT_POWERLOSS_EXTRA", "10"))
-CONTROL = int(os.environ.get("MT_POWERLOSS_CONTROL", "12"))
 ONLY = re.compile(os.environ.get("MT_POWERLOSS_ONLY", ""))
 SCALES = ("DD", "QOL")         # two deleteable scales
 PER_SCALE = 500
@@ -660,7 +659,10 @@ EXPORT_PHASES = [
     ("archive", "fsync:data/raw_data/SHA256SUMS:1"),
     ("csv", "write:data/active_data/QOL_*.csv:1"),
     ("archive", "fsync:data/raw_data/ARCHIVES.tsv:2"),
+    ("mark", "rename:data/active_data/benchMark.json:2"),  # a delete mark in the original tool's benchmark
 ]
+
+CONTROL = int(os.environ.get("MT_POWERLOSS_CONTROL", str(len(EXPORT_PHASES))))
 
 RELEASE_PHASES = [
     ("csv", "write:data/active_data/*.csv:1"),
@@ -725,8 +727,12 @@ def main():
                 suite.export_round("existing-PATH", phase, trigger, template=suite.template)
             else:
                 suite.export_round("existing-PATH(yesterday's CSVs)", phase, trigger, template=suite.template_yesterday)
-        for phase, trigger in EXPORT_PHASES[:CONTROL]:
-            suite.export_round("control", phase, trigger, template=suite.template_yesterday, cut=False)
+        for i, (phase, trigger) in enumerate(EXPORT_PHASES[:CONTROL]):
+            if i % 2 == 0:
+                suite.export_round("control empty-PATH", phase, trigger, cut=False)
+            else:
+                suite.export_round("control existing-PATH(yesterday's CSVs)", phase, trigger,
+                                   template=suite.template_yesterday, cut=False)
         suite.make_release_template()
         for i in range(EXTRA):
             phase, trigger = RELEASE_PHASES[(i // 2) % len(RELEASE_PHASES)]

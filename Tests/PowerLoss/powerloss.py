@@ -10,7 +10,8 @@ cc and libfuse3-dev, fuse3 (fusermount3), openssl, the debug mt (.build/debug/mt
 
 Environment: MT_POWERLOSS_ROUNDS (export rounds from an empty PATH and as many from existing folders; default
 20), MT_POWERLOSS_EXTRA (rounds of release and of recover; default 10), MT_POWERLOSS_CONTROL (control rounds,
-one per export phase; default 13), MT_POWERLOSS_KEEP=1 keeps the temporary folder, MT_POWERLOSS_ONLY (a regular expression on round titles).
+one per export phase; default 13), MT_POWERLOSS_KEEP=1 keeps the temporary folder, MT_POWERLOSS_ONLY (a
+regular expression on round titles: only those rounds run).
 `powerloss.py --oplog` prints every file-system operation of one clean export (to choose triggers by).
 """
 import base64

@@ -116,7 +116,7 @@ struct ServerExport {
             throw MTError(.usage, "server \(server.name) has no scale named '\(Untrusted.text(name))'",
                           hint: "\(close)scales on the server: \(shown.joined(separator: ", "))")
         }
-        var out: [ScaleOutcome] = []
+        var out = try vanished(from: scales)
         let selected = scales.filter { options.scales.includes($0) }
         for (i, info) in selected.enumerated() {
             progress.scale(server: server.name, scale: info.name, index: i + 1, count: selected.count)
@@ -124,6 +124,28 @@ struct ServerExport {
             if stopped { break }
         }
         return out
+    }
+
+    /// Scales exported before that the list no longer holds: a warning each (exit 1), and a list with none of
+    /// the scales this directory exported is the server's failure (the wrong server, or its tables gone).
+    func vanished(from scales: [ScaleInfo]) throws -> [ScaleOutcome] {
+        let had = try ExportStepError.onDisk { try layout.exportStateScales() }
+        let gone = try ExportStepError.onDisk { try layout.vanishedScales(listed: scales.map(\.name)) }
+            .map { ScaleInfo(name: $0, deleteable: (try? ExportScaleState.load(scale: $0, layout: layout))?.deleteable ?? true) }
+            .filter { options.scales.includes($0) }
+        guard !gone.isEmpty else { return [] }
+        if scales.isEmpty || gone.count == had.count {
+            let names = gone.prefix(10).map(\.name).joined(separator: ", ") + (gone.count > 10 ? ", …" : "")
+            throw MTError(.unavailable, "the server's list of scales holds \(scales.isEmpty ? "no scale" : "none of the \(had.count) scales exported here") (\(names))",
+                          hint: "check that SERVER (\(server.exportURL)) is this study's server and that its database is intact; nothing was deleted")
+        }
+        return gone.map { info in
+            logging.logger(scale: info.name).error("the server's list of scales no longer holds \(info.name), which this data directory exported before; its CSVs and archives stay. If the table was removed on purpose, move \(layout.exportState(scale: info.name)) aside to stop this warning")
+            var o = ScaleOutcome(scale: info.name, deleteable: info.deleteable)
+            o.status = .vanished
+            o.exit = .problems
+            return o
+        }
     }
 
     /// One scale; every failure ends here, logged at critical (so mailed) and turned into the scale's exit code.
@@ -208,7 +230,11 @@ struct ServerExport {
 
         // Held back before anything is written or deleted, and durable before any DELETE of this run.
         let heldNow = Set(triage.conflicts)
-        state.heldBack = (plan.full ? heldNow : heldNow.union(state.heldBack)).sorted()
+        let held = triage.heldBack(before: state.heldBack, fullFetch: plan.full)
+        state.heldBack = held.held
+        if !held.nowMatching.isEmpty {
+            log.warning("\(held.nowMatching.count) entries held back by an earlier run now match what the written set records (\(Self.idList(held.nowMatching))); they stay held back, never deleted by mt export, because a rebuilt written set may vouch for the wrong content: check them, then mt benchmark \(server.name) release \(scale) lets go of them")
+        }
         if !heldNow.isEmpty {
             log.critical("\(heldNow.count) entries have the id of an entry already in the CSVs but other content (\(Self.idList(Array(heldNow)))); the server's ids may have restarted. They are held back: not written to the CSVs and never deleted by mt export; the server's copy is kept in \(archive ?? "no archive"). Check them on the server; to keep both entries of each such id, mt benchmark \(server.name) release \(scale) writes them to the CSVs, and the next run deletes them; mt recover \(server.name) \(scale) builds a CSV that keeps both. If the server's database was rebuilt, move the scale's CSVs out of \(layout.active) and \(layout.writtenSet(scale: scale)) out of \(layout.state) (they belong to the old database): the next run writes the new entries")
             outcome.exit = max(outcome.exit, .problems)
@@ -410,7 +436,9 @@ struct ServerExport {
     mutating func mark(_ fetched: FetchedScale, info: ScaleInfo, plan: FetchStep.Plan, fetchStart: Date,
                        archived: ArchiveStep.Result, written: WrittenSet, state: inout ExportScaleState) throws {
         let scale = info.name
-        if let top = fetched.ids.max() {
+        // The written set too: a run killed after its DELETEs and before this step left entries written (and gone
+        // from the server) that no later fetch shows.
+        if let top = [fetched.ids.max(), written.maxID].compactMap({ $0 }).max() {
             let old = benchmark.marks[scale]
             let mark = Benchmark.Mark(current: max(old?.current ?? top, top), deleteable: info.deleteable)
             if old != mark {

@@ -14,6 +14,8 @@ public enum ScaleStatus: Sendable, Equatable, CustomStringConvertible {
     case deletesFailed(Int)
     /// The scale stopped: the error's message.
     case failed(String)
+    /// This data directory exported the scale before, and the server's list no longer holds it.
+    case vanished
 
     public var description: String {
         switch self {
@@ -24,6 +26,7 @@ public enum ScaleStatus: Sendable, Equatable, CustomStringConvertible {
         case .dryRun(let s): "dry run: " + s
         case .deletesFailed(let n): "\(n) deletes failed"
         case .failed(let message): message
+        case .vanished: "warning: no longer in the server's list of scales"
         }
     }
 }

@@ -27,6 +27,7 @@ public struct VerifyFinding: Sendable, Equatable {
         case contentsLost = "contents-lost"
         case withdrawnPresent = "withdrawn-present"
         case withdrawalUnfinished = "withdrawal-unfinished"
+        case scaleVanished = "scale-vanished"
     }
 
     public var kind: Kind

@@ -2,12 +2,14 @@
 # Installs the system packages mt needs, only those missing. `deps.sh build` for building and running,
 # `deps.sh test` adds what the test suites use (a browser for the HTML report test, GNU time, R and pandas
 # for reading mended CSVs, promtool and node_exporter for the metrics file, systemd-analyze for the units),
-# `deps.sh perf` what the benchmarks use (bc, GNU time, pandas).
+# `deps.sh perf` what the benchmarks use (bc, GNU time, pandas), `deps.sh deb` what make deb and make deb-test use
+# (Debian's packaging tools and lintian; systemd for systemd-analyze, sysusers and tmpfiles; man-db for man -l).
 set -euo pipefail
 what=${1:-build}
 pkgs=(pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev openssl ca-certificates python3 curl)
 if [ "$what" = test ]; then pkgs+=(chromium util-linux time r-base-core prometheus prometheus-node-exporter systemd); fi
 if [ "$what" = perf ]; then pkgs+=(bc time); fi
+if [ "$what" = deb ]; then pkgs+=(build-essential dpkg-dev debhelper lintian systemd man-db); fi
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -32,7 +34,7 @@ if ! command -v swift >/dev/null; then
   exit 1
 fi
 
-if [ "$what" != build ] && ! python3 -c 'import pandas' 2>/dev/null; then
+if [ "$what" != build ] && [ "$what" != deb ] && ! python3 -c 'import pandas' 2>/dev/null; then
   echo "mt: installing pandas for the stats comparison tests" >&2
   python3 -m pip install -q pandas >/dev/null 2>&1 || echo "mt: pandas could not be installed; those tests will say so and skip" >&2
 fi

@@ -292,6 +292,12 @@ public struct ScaleCatalogue: Sendable {
                       hint: "set MT_CATALOGUE to its path, or reinstall with make install")
     }
 
+    /// The shipped catalogue as this binary finds it (installed or in its source tree), for hints that send the
+    /// reader to its comments; the package's place when none is found.
+    public static var shippedForHints: String {
+        (try? locate(environment: [:])) ?? "/usr/share/mt/scales.yaml"
+    }
+
     /// Reads `columns`, `missingCodes`, `sessions`, `scales` and `studies`; other top-level sections, and other
     /// keys of a study, are ignored, so that later sections (study-level facts) do not break this reader.
     public static func parse(_ text: String, source: String) throws -> ScaleCatalogue {
@@ -333,7 +339,7 @@ struct CatalogueReader {
     var source: String
 
     func fail(_ node: Node?, _ what: String) -> MTError {
-        MTError(.config, "\(source):\(node?.mark?.line ?? 0): \(what)", hint: "see the comments at the top of config/scales.yaml")
+        MTError(.config, "\(source):\(node?.mark?.line ?? 0): \(what)", hint: "see the comments at the top of \(ScaleCatalogue.shippedForHints)")
     }
 
     func strings(_ n: Node?) -> [String] {

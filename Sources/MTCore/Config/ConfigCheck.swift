@@ -58,7 +58,8 @@ public struct ConfigCheck: Sendable {
         }
         for key in s.privateFiles {
             do {
-                _ = try RSAPrivateKey.load(path: key, passphrase: ProcessInfo.processInfo.environment["MT_KEY_PASSPHRASE"])
+                _ = try RSAPrivateKey.load(path: key, passphrase: s.keyPassphrase?.reveal
+                                           ?? ProcessInfo.processInfo.environment["MT_KEY_PASSPHRASE"])
             } catch {
                 r.problems.append("PRIVATE_FILE: \(error.asMTError.description)")
             }

@@ -60,6 +60,9 @@ public struct ServerConfig: Sendable, Equatable {
     public var excludeIDs: String?
     /// The config file this block came from, for messages.
     public var configFile: String
+    /// KEY_PASSPHRASE_FILE: the passphrase of protected PRIVATE_FILE keys (a file or a systemd credential);
+    /// before $MT_KEY_PASSPHRASE and the terminal's question.
+    public var keyPassphrase: Secret?
     /// Prometheus text file (node_exporter's textfile collector) that every export run rewrites.
     public var metricsFile: String?
 

@@ -1,0 +1,36 @@
+import Foundation
+
+/// `credential:NAME` as the value of a `*_FILE` key (`PASS_FILE: credential:mindtrails-pass`): the file NAME in
+/// `$CREDENTIALS_DIRECTORY`, where systemd puts what a unit's `LoadCredential=` loaded (README.md, "Running from
+/// systemd"). The secret then lives in a root-only file that systemd copies into a private, per-run place for this
+/// unit alone, and the config file holds no secret at all.
+public enum Credential {
+    public static let prefix = "credential:"
+    public static let variable = "CREDENTIALS_DIRECTORY"
+
+    /// The credential's name when `value` is such a reference, else nil.
+    public static func name(in value: String) -> String? {
+        value.hasPrefix(prefix) ? String(value.dropFirst(prefix.count)) : nil
+    }
+
+    /// Where the named credential is in this run's environment. The errors, worded to follow the key that names
+    /// the credential, say what is missing and how to provide it; they name the credential and the folder, never
+    /// a byte of any file.
+    public static func path(of name: String, environment: [String: String]) throws -> String {
+        // systemd's rule for a credential's name: one path component.
+        guard !name.isEmpty, name != ".", name != "..", !name.contains("/") else {
+            throw MTError(.config, "names '\(Credential.prefix)\(name)', which is not a credential name",
+                          hint: "a credential's name is one word of letters, digits, '-', '_' or '.', as in credential:mindtrails-pass")
+        }
+        guard let dir = environment[variable], !dir.isEmpty else {
+            throw MTError(.config, "names credential \(name), but $\(variable) is not set: credentials exist only in a systemd service that loads them",
+                          hint: "run mt through its unit, which has LoadCredential=\(name):/etc/mt/credentials/\(name) (see man mt-config), or outside systemd name the password file itself")
+        }
+        let path = (dir.hasSuffix("/") ? dir : dir + "/") + name
+        guard FileSystem.exists(path) else {
+            throw MTError(.config, "names credential \(name), which is not in $\(variable) (\(dir))",
+                          hint: "put the secret in /etc/mt/credentials/\(name) (root only, mode 600); the units load every file there (LoadCredential=), and systemctl daemon-reload is not needed")
+        }
+        return path
+    }
+}

@@ -56,7 +56,11 @@ printf '[]\n' > "$tmp/bad.yaml"
 set +e; /usr/bin/mt --config "$tmp/bad.yaml" config check 2> "$tmp/hint"; code=$?; set -e
 [ "$code" = 78 ] && grep -q "/usr/share/doc/mt/examples/server.yaml.sample" "$tmp/hint" \
   || fail "a config error does not point at the installed sample (exit $code): $(cat "$tmp/hint")"
-man -l /usr/share/man/man5/mt-config.5.gz 2>&1 >/dev/null | grep . && fail "man mt-config warns"
+for page in $(grep -E '^/usr/share/man/.*\.gz$' "$tmp/files"); do
+  warnings=$(LC_ALL=C.UTF-8 man --warnings -E UTF-8 -l "$page" 2>&1 >/dev/null)
+  [ -z "$warnings" ] || fail "man -l $page warns: $warnings"
+done
+LC_ALL=C.UTF-8 man 5 mt-config | grep -q "credential:" || fail "man 5 mt-config does not render"
 
 step "the user mt, /var/lib/mt, no timer enabled"
 getent passwd mt | grep -q ":/var/lib/mt:/usr/sbin/nologin$" || fail "user mt: $(getent passwd mt)"

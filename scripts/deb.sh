@@ -20,7 +20,8 @@ mkdir -p "$work"
 tar -xzf "$tarball" -C "$work"
 started=$SECONDS
 # SCRATCH outside the unpacked tree: the Swift build survives the next make deb (debian/rules reads it).
-(cd "$work/mt-$version" && SCRATCH="$PWD/../scratch" dpkg-buildpackage -b -us -uc)
+scratch=$PWD/$work/scratch
+(cd "$work/mt-$version" && SCRATCH="$scratch" dpkg-buildpackage -b -us -uc)
 arch=$(dpkg --print-architecture)
 deb=mt_${version}_$arch.deb
 cp "$work/$deb" out/

@@ -110,7 +110,7 @@ public struct DecryptCommand: Command {
                 block = only
             }
             paths = block.privateFiles
-            passphrase = block.keyPassphrase
+            passphrase = try block.passphraseForKeys()
             guard !paths.isEmpty else {
                 throw MTError(.config, "\(config.file): server \(block.name) has no PRIVATE_FILE", hint: "pass --key PEM or set PRIVATE_FILE in its block")
             }

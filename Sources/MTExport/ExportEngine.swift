@@ -79,7 +79,7 @@ struct ServerExport {
             keys = nil
             logging.logger.info("no PRIVATE_FILE configured: archiving only (a supported set-up); run mt recover where the private key lives to build the CSVs")
         } else {
-            keys = try KeyRing.load(paths: server.privateFiles, passphrase: server.keyPassphrase, environment: context.environment,
+            keys = try KeyRing.load(paths: server.privateFiles, passphrase: try server.passphraseForKeys(), environment: context.environment,
                                     allowReadable: context.global.allowReadableSecrets)
         }
         let layout = self.layout

@@ -48,7 +48,7 @@ import Testing
         let e = try #require(s.passwordProblem)
         #expect(e.exitCode == .config)
         #expect(e.message.contains("server.yaml:6: server lab: PASS_FILE names credential lab-pass, but $CREDENTIALS_DIRECTORY is not set"), "\(e.message)")
-        #expect(e.hint?.contains("LoadCredential=lab-pass:/etc/mt/credentials/lab-pass") == true)
+        #expect(e.hint?.contains("LoadCredential=mt:/etc/mt/credentials") == true)
     }
 
     @Test func aMissingCredentialNamesTheFolderAndNeverTheSecrets() throws {
@@ -62,6 +62,10 @@ import Testing
         let e = try #require(c.servers.first?.passwordProblem)
         #expect(e.message.contains("PASS_FILE names credential lab-pass, which is not in $CREDENTIALS_DIRECTORY (\(creds))"), "\(e.message)")
         #expect(!e.description.contains(Self.secret))
+        #expect(e.hint?.contains("LoadCredential=lab-pass:PATH") == true, "\(e)")
+        // The units' own naming: credential mt_FILE is the file /etc/mt/credentials/FILE.
+        let unit = try Self.load(Self.config(["PASS_FILE: credential:mt_lab-pass"]), in: dir, environment: env)
+        #expect(unit.servers.first?.passwordProblem?.hint?.contains("put the secret in /etc/mt/credentials/lab-pass") == true)
 
         // A name that would leave the folder is refused before any file is opened.
         for bad in ["../other", "", "a/b", ".."] {
@@ -71,13 +75,18 @@ import Testing
             #expect(!problem.description.contains(Self.secret))
         }
 
-        // The passphrase is needed at once (it is no per-server password problem): a config error.
+        // A missing passphrase, like a missing password, is that server's problem when its keys are loaded, and
+        // mt config check reports it; commands that need no key still work.
+        let k = try Self.load(Self.config(["KEY_PASSPHRASE_FILE: credential:lab-key"]), in: dir, environment: env)
+        let server = try #require(k.servers.first)
         do {
-            _ = try Self.load(Self.config(["KEY_PASSPHRASE_FILE: credential:lab-key"]), in: dir, environment: env)
+            _ = try server.passphraseForKeys()
             Issue.record("a missing passphrase credential was accepted")
         } catch let e as MTError {
             #expect(e.exitCode == .config && e.message.contains("KEY_PASSPHRASE_FILE names credential lab-key"), "\(e.message)")
         }
+        let check = ConfigCheck.run(config: k, servers: k.servers)
+        #expect(check.servers[0].problems.contains { $0.contains("KEY_PASSPHRASE_FILE names credential lab-key") })
     }
 
     @Test func anEmptyCredentialIsRefused() throws {

@@ -304,8 +304,13 @@ private struct Block {
         server.excludeIDs = exclude.isEmpty ? nil : exclude.joined(separator: "\n")
         server.metricsFile = try string("METRICS_FILE").map(resolve)
         if let p = try string("KEY_PASSPHRASE_FILE") {
-            server.keyPassphrase = try secretFile("KEY_PASSPHRASE_FILE", p, environment: environment,
-                                                  allowReadable: allowReadableSecrets).0
+            // Reported when a key is loaded, as the password is, so that commands that need no key still work.
+            do {
+                server.keyPassphrase = try secretFile("KEY_PASSPHRASE_FILE", p, environment: environment,
+                                                      allowReadable: allowReadableSecrets).0
+            } catch let e as MTError where e.exitCode == .config {
+                server.keyPassphraseProblem = e
+            }
         }
         return server
     }

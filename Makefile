@@ -86,9 +86,12 @@ install-sim: sim
 	install -m 644 man/mt-sim.1 $(DESTDIR)$(MANDIR)/
 
 # Reads the manifest only (scripts/uninstall.sh is installed beside it as SHAREDIR/uninstall.sh, so that
-# `sh /usr/local/share/mt/uninstall.sh` does the same without this tree).
+# `sh /usr/local/share/mt/uninstall.sh` does the same without this tree); mt-sim's two files by name.
 uninstall:
+	@test -f $(DESTDIR)$(SHAREDIR)/install-manifest || { \
+	  echo "make uninstall: no $(DESTDIR)$(SHAREDIR)/install-manifest: mt was not installed there by make install" >&2; exit 66; }
 	sh $(DESTDIR)$(SHAREDIR)/uninstall.sh "$(DESTDIR)"
+	rm -f $(DESTDIR)$(BINDIR)/mt-sim $(DESTDIR)$(MANDIR)/mt-sim.1
 
 # A tarball of exactly the tracked files of HEAD (git archive; VERSION is one of them), commit stamped in.
 dist:

@@ -172,5 +172,14 @@ import Testing
         #expect(json["commit"] != nil)
         // mt version and -V are the same report.
         #expect(try Run.mt(["-V"]).stdout == v.stdout)
+
+        // VERSION is the one owner: no man page repeats the number (their .TH names the package only), and the
+        // Debian changelog's newest entry is this version (make deb refuses otherwise).
+        for page in try FileSystem.list(Products.packageRoot + "/man") {
+            let th = try FileSystem.readString(Products.packageRoot + "/man/" + page).split(separator: "\n").first ?? ""
+            #expect(th.hasPrefix(".TH ") && !th.contains(version), "man/\(page): \(th)")
+        }
+        let changelog = try FileSystem.readString(Products.packageRoot + "/debian/changelog")
+        #expect(changelog.hasPrefix("mt (\(version)) "), "\(changelog.prefix(80))")
     }
 }

@@ -289,7 +289,7 @@ public struct ScaleCatalogue: Sendable {
         candidates.append("config/scales.yaml")
         if let found = candidates.first(where: FileSystem.exists) { return found }
         throw MTError(.config, "the scale catalogue scales.yaml was not found; looked in: \(candidates.joined(separator: ", "))",
-                      hint: "set MT_CATALOGUE to its path, or reinstall with make install")
+                      hint: "set MT_CATALOGUE to its path, or reinstall mt (apt install --reinstall mt, or make install)")
     }
 
     /// The shipped catalogue as this binary finds it (installed or in its source tree), for hints that send the

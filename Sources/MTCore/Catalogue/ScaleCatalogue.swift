@@ -294,7 +294,7 @@ public struct ScaleCatalogue: Sendable {
 
     /// The shipped catalogue as this binary finds it (installed or in its source tree), for hints that send the
     /// reader to its comments; the package's place when none is found.
-    public static var shippedForHints: String {
+    static var shippedForHints: String {
         (try? locate(environment: [:])) ?? "/usr/share/mt/scales.yaml"
     }
 

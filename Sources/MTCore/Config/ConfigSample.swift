@@ -7,7 +7,7 @@ import Foundation
 public enum ConfigSample {
     public static let packaged = "/usr/share/doc/mt/examples/server.yaml.sample"
 
-    public static var path: String {
+    static var path: String {
         locate(executable: try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
     }
 
@@ -24,5 +24,5 @@ public enum ConfigSample {
     }
 
     /// "compare with …": the hint of a config file whose shape is wrong.
-    public static var compareHint: String { "compare with \(path) (every key: man 5 mt-config)" }
+    static var compareHint: String { "compare with \(path) (every key: man 5 mt-config)" }
 }

@@ -4,21 +4,21 @@ import Foundation
 /// `$CREDENTIALS_DIRECTORY`, where systemd puts what a unit's `LoadCredential=` loaded (README.md, "Running from
 /// systemd"). The secret then lives in a root-only file that systemd copies into a private, per-run place for this
 /// unit alone, and the config file holds no secret at all.
-public enum Credential {
-    public static let prefix = "credential:"
-    public static let variable = "CREDENTIALS_DIRECTORY"
+enum Credential {
+    static let prefix = "credential:"
+    static let variable = "CREDENTIALS_DIRECTORY"
     /// What the shipped units' `LoadCredential=mt:/etc/mt/credentials` puts before each file's name.
     static let unitPrefix = "mt_"
 
     /// The credential's name when `value` is such a reference, else nil.
-    public static func name(in value: String) -> String? {
+    static func name(in value: String) -> String? {
         value.hasPrefix(prefix) ? String(value.dropFirst(prefix.count)) : nil
     }
 
     /// Where the named credential is in this run's environment. The errors, worded to follow the key that names
     /// the credential, say what is missing and how to provide it; they name the credential and the folder, never
     /// a byte of any file.
-    public static func path(of name: String, environment: [String: String]) throws -> String {
+    static func path(of name: String, environment: [String: String]) throws -> String {
         // systemd's rule for a credential's name: one path component.
         guard !name.isEmpty, name != ".", name != "..", !name.contains("/") else {
             throw MTError(.config, "names '\(Credential.prefix)\(name)', which is not a credential name",

@@ -90,7 +90,7 @@ struct ServerExport {
             keys = nil
             logging.logger.info("no PRIVATE_FILE configured: archiving only (a supported set-up); run mt recover where the private key lives to build the CSVs")
         } else {
-            keys = try KeyRing.load(paths: server.privateFiles, environment: context.environment,
+            keys = try KeyRing.load(paths: server.privateFiles, passphrase: try server.passphraseForKeys(), environment: context.environment,
                                     allowReadable: context.global.allowReadableSecrets)
         }
         try DataIdentity.claim(server: server, layout: layout, write: !options.dryRun)

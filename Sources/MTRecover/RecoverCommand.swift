@@ -77,6 +77,7 @@ public struct RecoverCommand: Command {
             let lock = try DirectoryLock(directory: layout.root)
             defer { lock.release() }
             let keys = try KeyRing.load(paths: keyPaths.isEmpty ? server.privateFiles : keyPaths,
+                                        passphrase: keyPaths.isEmpty ? try server.passphraseForKeys() : nil,
                                         environment: context.environment,
                                         allowReadable: context.global.allowReadableSecrets,
                                         prompt: context.stderrIsTerminal)

@@ -303,6 +303,31 @@ final class StatusFixture: @unchecked Sendable {
         let timer = try FileSystem.readString(source + "/mt-export.timer")
         #expect(timer.contains("OnCalendar=*:0/5\n"))
 
+        // A security reviewer's bar: every service rated 2.0 or below ("OK") by systemd's own assessment.
+        for u in units where u.hasSuffix(".service") {
+            let r = try Run.program(analyze, ["security", "--offline=yes", "--no-pager", dir.path + "/" + u])
+            let rating = r.stdout.split(separator: "\n").last { $0.contains("Overall exposure level") }
+                .flatMap { line in line.split(separator: " ").compactMap { Double($0) }.last }
+            #expect(rating.map { $0 <= 2.0 } == true, "\(u): \(r.stdout.suffix(600))\(r.stderr)")
+            let text = try FileSystem.readString(source + "/" + u)
+            #expect(text.contains("\nLoadCredential=mt:/etc/mt/credentials\n"), "\(u)")
+            #expect(text.contains("\nCapabilityBoundingSet=\n") && text.contains("\nSystemCallFilter=@system-service\n"))
+            // Every directive of [Service] is explained: a comment stands above it or above its group (no blank line
+            // between).
+            var inService = false, explained = false
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                if line.hasPrefix("[") { inService = line == "[Service]"; explained = false }
+                else if line.hasPrefix("#") { explained = true }
+                else if line.isEmpty { explained = false }
+                else if inService { #expect(explained, "\(u): \(line) has no comment above it or its group") }
+            }
+        }
+        // The export units write the default data place without any path being edited.
+        for u in ["mt-export.service", "mt-export-static.service"] {
+            let text = try FileSystem.readString(source + "/" + u)
+            #expect(text.contains("\nStateDirectory=mt\n") && !text.contains("\nReadWritePaths="), "\(u)")
+        }
+
         // The check can fail: a misspelt key is reported.
         _ = try dir.write("mt-status.service", try FileSystem.readString(dir.path + "/mt-status.service")
             .replacingOccurrences(of: "PrivateTmp=", with: "PrivateTemp="), mode: 0o644)

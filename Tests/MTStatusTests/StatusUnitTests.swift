@@ -143,7 +143,9 @@ import Testing
         #expect(lines.count > 1 && lines[1].contains("--max-age") && lines[1].contains("--remote"))
         #expect(try FileSystem.readString(root + "/completions/mt.fish").contains("-a status"))
         #expect(try FileSystem.readString(root + "/completions/_mt").contains("status\\:"))
-        let make = try FileSystem.readString(root + "/Makefile")
-        #expect(make.contains("$(SHAREDIR)/systemd/mt-export.service") && make.contains("systemd/*.timer"))
+        let install = try FileSystem.readString(root + "/scripts/install.sh")
+        #expect(install.contains("for unit in systemd/*.service") && install.contains("systemd/*.timer"))
+        let rules = try FileSystem.readString(root + "/debian/rules")
+        #expect(rules.contains("for unit in systemd/*.service") && rules.contains("systemd/*.timer"))
     }
 }

@@ -65,6 +65,11 @@ public struct ServerConfig: Sendable, Equatable {
     public var excludeIDs: String?
     /// The config file this block came from, for messages.
     public var configFile: String
+    /// KEY_PASSPHRASE_FILE: the passphrase of protected PRIVATE_FILE keys (a file or a systemd credential);
+    /// before $MT_KEY_PASSPHRASE and the terminal's question.
+    public var keyPassphrase: Secret?
+    /// Why KEY_PASSPHRASE_FILE could not be read; thrown by `passphraseForKeys()` when keys are loaded.
+    public var keyPassphraseProblem: MTError?
     /// Prometheus text file (node_exporter's textfile collector) that every export run rewrites.
     public var metricsFile: String?
 
@@ -111,6 +116,12 @@ public struct ServerConfig: Sendable, Equatable {
                           hint: "put it in a file readable only by you and set PASS_FILE, or export \(ServerConfig.passwordVariable(for: name))")
         }
         return password
+    }
+
+    /// KEY_PASSPHRASE_FILE's passphrase (nil when the key is not set), or the error that reading it gave.
+    public func passphraseForKeys() throws -> Secret? {
+        if let keyPassphraseProblem { throw keyPassphraseProblem }
+        return keyPassphrase
     }
 
     /// `MT_PASS_<NAME>` with the name upper-cased and anything but letters and digits turned into `_`.

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""The power-loss suite: mt export, mt benchmark release and mt recover killed at chosen phases on durablefs,
-the power cut at that instant, the durable state mounted again, the command rerun to completion, and then:
-every entry the server deleted (its own ledger) is in the active CSVs exactly once with its decrypted content,
-and `mt verify` exits 0. A control run kills alone (no power cut) on the same harness.
+"""The power-loss suite: mt export, mt benchmark release, mt recover and mt withdraw killed at chosen phases on
+durablefs, the power cut at that instant, the durable state mounted again, the command rerun to completion, and
+then: every entry the server deleted (its own ledger) is in the active CSVs exactly once with its decrypted
+content (a withdrawn participant's nowhere: no archive, no CSV), and `mt verify` exits 0. Control runs kill
+alone (no power cut) on the same harness.
 
 Run by scripts/powerloss.sh (make powerloss). Needs /dev/fuse and root (or a user allowed to mount FUSE),
 cc and libfuse3-dev, fuse3 (fusermount3), openssl, the debug mt (.build/debug/mt) and mt-sim
@@ -12,7 +13,8 @@ Environment: MT_POWERLOSS_ROUNDS (export rounds from an empty PATH and as many f
 20), MT_POWERLOSS_EXTRA (rounds of release and of recover; default 10), MT_POWERLOSS_CONTROL (control rounds,
 one per export phase; default 13), MT_POWERLOSS_KEEP=1 keeps the temporary folder, MT_POWERLOSS_ONLY (a
 regular expression on round titles: only those rounds run).
-`powerloss.py --oplog` prints every file-system operation of one clean export (to choose triggers by).
+`powerloss.py --oplog` prints every file-system operation of one clean export (to choose triggers by);
+`powerloss.py --oplog withdraw` those of one clean withdrawal after an export and a recovery.
 """
 import base64
 import csv
@@ -684,7 +686,7 @@ class Suite:
         CSVs exactly once with its content."""
         h = self.h
         problems = []
-        archived = {}
+        archived, held = {}, {}
         raw = os.path.join(h.data(), "raw_data")
         for name in sorted(os.listdir(raw)):
             # archives are named TIME_SCALE.json.gz (or .json)
@@ -701,8 +703,10 @@ class Suite:
             for e in entries:
                 k = (scale, e["id"])
                 if h.decrypt(e["participantRSA"]) == WITHDRAWN or k in self.wd_withdrawn:
-                    problems.append(f"raw_data/{name} still holds {scale} {e['id']} of the withdrawn participant")
+                    held.setdefault(name, []).append(k)
                 archived.setdefault(k, []).append((name, e))
+        for name, keys in held.items():
+            problems.append(f"raw_data/{name} still holds the withdrawn participant's {describe(keys)}")
         missing = [k for k in others if k not in archived]
         if missing:
             problems.append(f"LOST from the archives: {describe(missing)}")
@@ -882,7 +886,10 @@ WITHDRAW_PHASES = [
     ("journal-removed", "unlink:data/state/withdrawal.json:1"),
     ("done", None),
 ]
-WITHDRAW_CONTROL = [("archive-rename", "rename:data/raw_data/*_QOL.json.gz:1")]
+WITHDRAW_CONTROL = [
+    ("archive-rename", "rename:data/raw_data/*_QOL.json.gz:1"),
+    ("archive-ledger", "write:data/ledger/withdrawals.tsv:2"),  # DD's new checksum appended, its replacement line not
+]
 
 
 def main():

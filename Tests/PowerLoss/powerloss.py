@@ -171,8 +171,9 @@ class Harness:
         if not os.path.exists(self.ledger):
             return []
         out = []
+        # mt-sim(1), --ledger: scale TAB id TAB the UTC time of the delete
         for line in open(self.ledger).read().splitlines():
-            scale, i = line.split("\t")
+            scale, i = line.split("\t")[:2]
             out.append((scale, int(i)))
         return out
 

@@ -56,8 +56,9 @@ public struct StatsCommand: Command {
           out of range a non-empty cell outside the catalogue's valid values; codes like 555 and -1 are valid.
           duplicates   entries minus distinct identities: participant + session + tag (+ sessionId when
                        present); else participant + session + trial_index; else participant + session; with no
-                       session, participant alone. Dedupe keeps the first entry per identity (--keep last:
-                       the last), except ELIGIBLE screenings, where the last one counts. Score and wide keep
+                       session, participant alone; TaskLog (the study design's): participant + session + task.
+                       Dedupe keeps the first entry per identity (--keep last: the last), except ELIGIBLE
+                       screenings, where the last one counts. Score and wide keep
                        the same rows (first entry), then leave out rows with an empty participant or session
                        (anonymous screenings), with a warning that counts them.
           participants distinct non-empty values of the participant column: participantRSA, participantDAO,
@@ -181,6 +182,7 @@ public struct StatsCommand: Command {
         if o.verb == "mend" { return try mend(o, context: context) }
         if o.verb == "flow" { return try runFlow(o, context: context) }
         let (sources, catalogue, title) = try resolveInputs(o, context: context)
+        let design = try StudyDesign.load(catalogue: catalogue)
         let warn: ([String]) -> Void = { ws in
             guard context.global.verbosity > .quiet else { return }
             for w in ws { context.stderr.line(Untrusted.line("warning: \(w)")) }
@@ -193,7 +195,7 @@ public struct StatsCommand: Command {
                     ? ProgressBar(output: context.stderr, label: source.scale, total: StatsTable.size(of: source.files), unit: "bytes")
                     : nil
                 defer { bar?.finish() }
-                return try StatsSummarizer.summarize(source, catalogue: catalogue, detail: o.verb == "report",
+                return try StatsSummarizer.summarize(source, catalogue: catalogue, design: design, detail: o.verb == "report",
                                                      progress: bar.map { b in { b.advance(by: $0) } })
             }
             for s in summaries { warn(s.warnings) }
@@ -217,9 +219,9 @@ public struct StatsCommand: Command {
             let source = sources[0]
             let produce: (([UInt8]) throws -> Void) throws -> StatsTransforms.Result = { write in
                 switch o.verb {
-                case "score": try StatsTransforms.scores(source, catalogue: catalogue, write: write)
-                case "wide": try StatsTransforms.wide(source, catalogue: catalogue, scores: o.scores, write: write)
-                default: try StatsTransforms.dedupe(source, catalogue: catalogue, keep: o.keep, write: write)
+                case "score": try StatsTransforms.scores(source, catalogue: catalogue, design: design, write: write)
+                case "wide": try StatsTransforms.wide(source, catalogue: catalogue, scores: o.scores, design: design, write: write)
+                default: try StatsTransforms.dedupe(source, catalogue: catalogue, keep: o.keep, design: design, write: write)
                 }
             }
             let result: StatsTransforms.Result

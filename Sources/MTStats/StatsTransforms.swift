@@ -40,12 +40,12 @@ public enum StatsTransforms {
     }
 
     /// `mt stats dedupe`: the table (union header) without repeated answers, in reading order.
-    static func dedupe(_ source: ScaleFiles, catalogue: ScaleCatalogue, keep: Keep,
+    static func dedupe(_ source: ScaleFiles, catalogue: ScaleCatalogue, keep: Keep, design: StudyDesign? = nil,
                               write: ([UInt8]) throws -> Void) throws -> Result {
-        let table = try StatsTable(source, catalogue: catalogue)
+        let table = try StatsTable(source, catalogue: catalogue, design: design)
         var warnings = StatsWarnings()
-        noteParticipant(table, catalogue: catalogue, warnings: &warnings)
-        let (kept, entries) = try keptRows(table, identity: IdentityRule(table: table), keep: keep, warnings: &warnings)
+        noteParticipant(table, catalogue: catalogue, design: design, warnings: &warnings)
+        let (kept, entries) = try keptRows(table, identity: IdentityRule(table: table, design: design), keep: keep, warnings: &warnings)
         var out = CSVWriter.row(table.columns)
         var ordinal = 0, written = 0
         var ignored = StatsWarnings() // the first pass reported them
@@ -73,8 +73,9 @@ public enum StatsTransforms {
         var warnings: [String]
     }
 
-    static func longForm(_ source: ScaleFiles, catalogue: ScaleCatalogue, scores: Bool) throws -> LongForm {
-        let table = try StatsTable(source, catalogue: catalogue)
+    static func longForm(_ source: ScaleFiles, catalogue: ScaleCatalogue, scores: Bool,
+                         design: StudyDesign? = nil) throws -> LongForm {
+        let table = try StatsTable(source, catalogue: catalogue, design: design)
         let spec = catalogue.spec(for: source.scale)
         var warnings = StatsWarnings()
         if scores && (spec?.scores.isEmpty ?? true) {
@@ -82,8 +83,8 @@ public enum StatsTransforms {
             throw MTError(.usage, "\(source.scale) has no scores in the scale catalogue",
                           hint: "scales with scores: \(scored.joined(separator: ", ")); see mt scales show \(source.scale)")
         }
-        noteParticipant(table, catalogue: catalogue, warnings: &warnings)
-        let identity = IdentityRule(table: table)
+        noteParticipant(table, catalogue: catalogue, design: design, warnings: &warnings)
+        let identity = IdentityRule(table: table, design: design)
         let (kept, entries) = try keptRows(table, identity: identity, keep: .first, warnings: &warnings)
         // Only the catalogue's items: a table's metadata, counters and free text never become item columns. Scores
         // use the scale's whole list (an absent column is unanswered); the wide form, the items the files have.
@@ -188,16 +189,19 @@ public enum StatsTransforms {
     }
 
     /// Tells which column was taken for the participant when only its name ("…participant…") chose it.
-    static func noteParticipant(_ table: StatsTable, catalogue: ScaleCatalogue, warnings: inout StatsWarnings) {
-        for name in table.participantNames where catalogue.isGuessedParticipant(name, scale: table.scale) {
+    static func noteParticipant(_ table: StatsTable, catalogue: ScaleCatalogue, design: StudyDesign?,
+                                warnings: inout StatsWarnings) {
+        let designs = design?.participantColumn(scale: table.scale, columns: table.columns)
+        for name in table.participantNames where name != designs && catalogue.isGuessedParticipant(name, scale: table.scale) {
             warnings.note("\(table.scale): the participant column is \(name) (its name contains \"participant\"; the usual names \(catalogue.participantColumns.joined(separator: ", ")) are absent)")
         }
     }
 
     /// `mt stats score`: participant, the identity's other columns (session, tag, sessionId when the table has
     /// them), one column per score.
-    public static func scores(_ source: ScaleFiles, catalogue: ScaleCatalogue, write: ([UInt8]) throws -> Void) throws -> Result {
-        let long = try longForm(source, catalogue: catalogue, scores: true)
+    public static func scores(_ source: ScaleFiles, catalogue: ScaleCatalogue, design: StudyDesign? = nil,
+                              write: ([UInt8]) throws -> Void) throws -> Result {
+        let long = try longForm(source, catalogue: catalogue, scores: true, design: design)
         var out = CSVWriter.row(["participant"] + long.keyNames + long.names)
         for r in long.rows { CSVWriter.appendRow([r.participant] + r.key + r.values, to: &out) }
         try write(out)
@@ -208,9 +212,9 @@ public enum StatsTransforms {
     /// `<Scale>_<item>_<session>` (`…_<session>_<tag>` for a tagged answer); sessions in the catalogue's order,
     /// then as they appear. Answers that differ only by sessionId (repeated screenings) share a cell: the
     /// first counts, at ELIGIBLE the last, and a warning counts them.
-    static func wide(_ source: ScaleFiles, catalogue: ScaleCatalogue, scores: Bool,
+    static func wide(_ source: ScaleFiles, catalogue: ScaleCatalogue, scores: Bool, design: StudyDesign? = nil,
                             write: ([UInt8]) throws -> Void) throws -> Result {
-        let long = try longForm(source, catalogue: catalogue, scores: scores)
+        let long = try longForm(source, catalogue: catalogue, scores: scores, design: design)
         var warnings = long.warnings
         let sessionAt = long.keyNames.firstIndex(of: "session")
         let tagAt = long.keyNames.firstIndex(of: "tag")

@@ -86,21 +86,18 @@ public enum Codebook {
 
     /// The role of a column of the study's own tables (participant table, TaskLog), from the `designs:` block.
     static func studyRole(_ scale: String, _ column: String, design: StudyDesign?) -> String? {
-        guard let d = design else { return nil }
-        if d.participantTables.contains(scale) {
+        guard let d = design, let role = d.role(of: scale) else { return nil }
+        if role == .participantTable {
             if d.participantID.contains(column) { return "participant id (participant table)" }
             if d.conditions.contains(column) { return "arm (participant table)" }
             if [d.adminFlag, d.testAccountFlag, d.over18Flag].contains(column) { return "exclusion flag (participant table)" }
             return "metadata (participant table)"
         }
-        if d.taskLogTables.contains(scale) {
-            for (names, role) in [(d.taskLogParticipant, "participant"), (d.taskLogSession, "session"),
-                                  (d.taskLogTask, "task"), (d.taskLogDate, "date")] where names.contains(column) {
-                return "\(role) (TaskLog)"
-            }
-            return "metadata (TaskLog)"
+        for (names, part) in [(d.taskLogParticipant, "participant"), (d.taskLogSession, "session"),
+                              (d.taskLogTask, "task"), (d.taskLogDate, "date")] where names.contains(column) {
+            return "\(part) (TaskLog)"
         }
-        return nil
+        return "metadata (TaskLog)"
     }
 
     public static func build(_ sources: [ScaleFiles], catalogue: ScaleCatalogue,
@@ -108,11 +105,11 @@ public enum Codebook {
         var out: [CodebookEntry] = []
         var warnings = StatsWarnings()
         for source in sources {
-            let table = try StatsTable(source, catalogue: catalogue)
+            let table = try StatsTable(source, catalogue: catalogue, design: design)
             let spec = catalogue.spec(for: source.scale)
-            let identity = IdentityRule(table: table)
+            let identity = IdentityRule(table: table, design: design)
             var observed = [Observed](repeating: Observed(), count: table.columns.count)
-            let dateCol = table.column("date")
+            let dateCol = table.column(design?.dateColumn(scale: source.scale, columns: table.columns) ?? "date")
             try table.forEachRow(warnings: &warnings) { row in
                 let rowDate = dateCol.flatMap { row.isEmpty($0) ? nil : EntryDate.parse(row.string($0)) }
                 for c in table.columns.indices {

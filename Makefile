@@ -75,7 +75,7 @@ install: build
 	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 755 .build/release/mt $(DESTDIR)$(BINDIR)/
 	install -m 644 $(filter-out man/mt-sim.1,$(wildcard man/*.1)) $(DESTDIR)$(MANDIR)/
-	install -m 644 config/scales.yaml config/server.yaml.sample $(DESTDIR)$(SHAREDIR)/
+	install -m 644 config/scales.yaml config/labels.yaml config/server.yaml.sample $(DESTDIR)$(SHAREDIR)/
 	install -m 644 completions/mt.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mt
 	install -m 644 completions/_mt $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mt
 	install -m 644 completions/mt.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/mt.fish
@@ -91,7 +91,7 @@ install-sim: sim
 	install -m 644 man/mt-sim.1 $(DESTDIR)$(MANDIR)/
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/mt $(DESTDIR)$(BINDIR)/mt-sim $(DESTDIR)$(SHAREDIR)/scales.yaml \
+	rm -f $(DESTDIR)$(BINDIR)/mt $(DESTDIR)$(BINDIR)/mt-sim $(DESTDIR)$(SHAREDIR)/scales.yaml $(DESTDIR)$(SHAREDIR)/labels.yaml \
 	  $(DESTDIR)$(SHAREDIR)/server.yaml.sample $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mt \
 	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mt $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/mt.fish
 	cd man && for f in *.1; do rm -f $(DESTDIR)$(MANDIR)/$$f; done

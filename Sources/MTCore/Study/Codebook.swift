@@ -21,13 +21,22 @@ public struct CodebookEntry: Sendable, Equatable {
     public var missing: Int
     public var firstDate: String
     public var lastDate: String
+    /// From the study's question page (config/labels.yaml): the question as the participant saw it, the labels
+    /// of its coded answers and no-answer codes (`0=No anxiety; …; 555=Prefer not to answer (no answer)`), the
+    /// page they were read from, and where the page and its Java class disagree.
+    public var question = ""
+    public var labels = ""
+    public var labelSource = ""
+    public var disagrees = ""
 
     public static let header = ["scale", "column", "role", "valid", "noAnswer", "scores", "identity", "inIdentity",
-                                "type", "range", "distinct", "missing", "firstDate", "lastDate"]
+                                "type", "range", "distinct", "missing", "firstDate", "lastDate",
+                                "question", "labels", "labelSource", "disagrees"]
 
     public var fields: [String] {
         [scale, column, role, valid, noAnswer, scores, identity, inIdentity ? "yes" : "no",
-         type, range, inData ? String(distinct) : "", inData ? String(missing) : "", firstDate, lastDate]
+         type, range, inData ? String(distinct) : "", inData ? String(missing) : "", firstDate, lastDate,
+         question, labels, labelSource, disagrees]
     }
 }
 
@@ -137,6 +146,13 @@ public enum Codebook {
                     e.role = isMeta ? "metadata" : (spec.items.contains(name) ? "item" : "item (not in the catalogue)")
                     if !isMeta, let rule = spec.rule(for: name) { (e.valid, e.noAnswer) = describe(rule) }
                     let scoreColumns = items.isEmpty ? spec.items : items
+                    if !isMeta, let l = spec.labels, let item = l.items[name] {
+                        e.question = item.text ?? ""
+                        e.labels = (item.values.map { "\($0.0)=\($0.1)" } + l.noAnswer.map { "\($0.0)=\($0.1) (no answer)" })
+                            .joined(separator: "; ")
+                        e.labelSource = "TeachmanLab/MT-Java " + l.source
+                        e.disagrees = l.disagrees ?? ""
+                    }
                     e.scores = spec.scores.filter { s in
                         !isMeta && (s.numerator(in: scoreColumns).contains(name) || s.denominator(in: scoreColumns).contains(name))
                     }.map(\.name).joined(separator: ", ")

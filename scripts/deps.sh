@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs the system packages mt needs, only those missing. `deps.sh build` for building and running,
 # `deps.sh test` adds what the test suites use (a browser for the HTML report test, GNU time, R and pandas
-# for reading mended CSVs, promtool and node_exporter for the metrics file, systemd-analyze for the units),
+# for reading mended CSVs, PSPP, sqlite3 and frictionless for reading the dataset mt did not write, promtool and node_exporter for the metrics file, systemd-analyze for the units),
 # `deps.sh perf` what the benchmarks use (bc, GNU time, pandas).
 set -euo pipefail
 what=${1:-build}
-pkgs=(pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev openssl ca-certificates python3 curl)
-if [ "$what" = test ]; then pkgs+=(chromium util-linux time r-base-core prometheus prometheus-node-exporter systemd); fi
+pkgs=(pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev libsqlite3-dev libreadstat-dev openssl ca-certificates python3 curl)
+if [ "$what" = test ]; then pkgs+=(chromium util-linux time r-base-core prometheus prometheus-node-exporter systemd pspp sqlite3); fi
 if [ "$what" = perf ]; then pkgs+=(bc time); fi
 
 missing=()
@@ -35,5 +35,10 @@ fi
 if [ "$what" != build ] && ! python3 -c 'import pandas' 2>/dev/null; then
   echo "mt: installing pandas for the stats comparison tests" >&2
   python3 -m pip install -q pandas >/dev/null 2>&1 || echo "mt: pandas could not be installed; those tests will say so and skip" >&2
+fi
+# frictionless validates the dataset's CSV and datapackage.json (mt stats dataset's tests).
+if [ "$what" = test ] && ! command -v frictionless >/dev/null; then
+  echo "mt: installing frictionless for the dataset tests" >&2
+  python3 -m pip install -q frictionless >/dev/null 2>&1 || echo "mt: frictionless could not be installed; the dataset test will say so" >&2
 fi
 exit 0

@@ -64,11 +64,21 @@ public enum StatsTransforms {
     /// (+ sessionId) …), with the identity's columns and, per `names`, a value — the items' cells, or the
     /// catalogue's scores. Rows with an empty participant or session (anonymous screenings) are left out and
     /// counted in a warning.
+    /// One kept answer: where it came from (its id and file, for a dataset's provenance) and its date.
+    struct LongRow: Sendable {
+        var participant: String
+        var key: [String]
+        var values: [String]
+        var id = ""
+        var file = ""
+        var date: Int64?
+    }
+
     struct LongForm: Sendable {
         var names: [String]
         /// The identity's columns after the participant (session, tag, sessionId, …).
         var keyNames: [String]
-        var rows: [(participant: String, key: [String], values: [String])]
+        var rows: [LongRow]
         var entries: Int
         var warnings: [String]
     }
@@ -117,7 +127,9 @@ public enum StatsTransforms {
         let wanted = Set(items)
         let sessionCol = table.column("session")
         var tally = ScoreTally(count: names.count)
-        var rows: [(participant: String, key: [String], values: [String])] = []
+        var rows: [LongRow] = []
+        let idCol = table.column("id")
+        let dateCol = table.column(design?.dateColumn(scale: source.scale, columns: table.columns) ?? "date")
         var anonymous = 0
         var ordinal = 0
         var ignored = StatsWarnings()
@@ -128,7 +140,9 @@ public enum StatsTransforms {
             if participant.isEmpty || (sessionCol.map { row.isEmpty($0) } ?? false) { anonymous += 1; return }
             var cells: [String: String] = [:]
             for (c, name) in table.columns.enumerated() where wanted.contains(name) { cells[name] = try row.text(c) }
-            rows.append((participant, try identity.columns.map { try row.text($0) }, compute(cells, &tally)))
+            rows.append(LongRow(participant: participant, key: try identity.columns.map { try row.text($0) },
+                                values: compute(cells, &tally), id: try idCol.map { try row.text($0) } ?? "",
+                                file: row.file, date: dateCol.flatMap { row.isEmpty($0) ? nil : EntryDate.parse(row.string($0)) }))
         }
         if anonymous > 0 {
             warnings.note("\(source.scale): \(anonymous) kept row\(anonymous == 1 ? "" : "s") with an empty participant or session (anonymous screenings) left out: no participant to put them under")

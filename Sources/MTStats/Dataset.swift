@@ -71,7 +71,12 @@ struct Dataset: Sendable {
         func isCiphertext(_ s: String) -> Bool { Array(s.utf8).withUnsafeBufferPointer { StatsSummarizer.looksLikeCiphertext($0) } }
 
         // Per participant and session: the cells of every scale column, and the first entry date.
-        struct Slot { var cells: [Int: String] = [:]; var first: Int64? }
+        /// `dates`: per scale, the date of the answer joined (the session's first entry is the earliest).
+        struct Slot {
+            var cells: [Int: String] = [:]
+            var dates: [Int: Int64] = [:]
+            var first: Int64? { dates.values.min() }
+        }
         var slots: [String: [Int: Slot]] = [:]   // participant → session position → slot
         var unscored: [String] = []
         for source in sources.sorted(by: { $0.scale < $1.scale }) where design.role(of: source.scale) == nil {
@@ -140,7 +145,7 @@ struct Dataset: Sendable {
                 joinedAt[slotKey] = k
                 table.joined[k] = true
                 for (i, v) in values.enumerated() { slot.cells[firstColumn + i] = v }
-                if let t = r.date, slot.first == nil || t < slot.first! { slot.first = t }
+                slot.dates[d.scales.count] = r.date
                 slots[r.participant, default: [:]][p] = slot
             }
             if cipher > 0 { warnings.note("\(source.scale): \(cipher) answer(s) whose participant holds RSA ciphertext left undecrypted are not joined (run mt decrypt or mt recover with the right key)") }

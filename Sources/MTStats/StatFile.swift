@@ -28,6 +28,8 @@ enum StatFile {
         let stata = format == .dta
         let limit = stata ? 32 : 64
         let varNames = names(d.columns, limit: limit)
+        // Stata's str holds 2045 bytes, SPSS's 32767: longer free text is cut there (the CSV keeps it whole).
+        let maxText = stata ? 2045 : 32767
         try FileSystem.writeOutput(to: out, mode: 0o600) { fd in
             guard let w = readstat_writer_init() else { throw MTError(.software, "ReadStat could not start a writer") }
             defer { readstat_writer_free(w) }
@@ -48,8 +50,8 @@ enum StatFile {
             var tags: [[Int: CChar]] = []
             for (i, c) in d.columns.enumerated() {
                 let type: readstat_type_t = c.kind == .text ? READSTAT_TYPE_STRING : READSTAT_TYPE_DOUBLE
-                let width = c.kind == .text ? max(1, d.rows.map { $0[i].utf8.count }.max() ?? 1) : 0
-                guard let v = readstat_add_variable(w, varNames[i], type, stata ? min(width, 2045) : width) else {
+                let width = c.kind == .text ? min(maxText, max(1, d.rows.map { $0[i].utf8.count }.max() ?? 1)) : 0
+                guard let v = readstat_add_variable(w, varNames[i], type, width) else {
                     throw MTError(.software, "ReadStat could not add the variable \(varNames[i])")
                 }
                 let label = varNames[i] == c.name ? c.label : "\(c.name): \(c.label)"
@@ -91,7 +93,8 @@ enum StatFile {
                     for (i, cell) in row.enumerated() {
                         let v = variables[i]
                         if d.columns[i].kind == .text {
-                            try check(cell.isEmpty ? readstat_insert_missing_value(w, v) : readstat_insert_string_value(w, v, cell), out)
+                            try check(cell.isEmpty ? readstat_insert_missing_value(w, v)
+                                      : readstat_insert_string_value(w, v, cut(cell, maxText)), out)
                         } else if cell.isEmpty {
                             try check(readstat_insert_missing_value(w, v), out)
                         } else if let x = Double(cell) {

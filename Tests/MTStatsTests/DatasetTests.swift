@@ -1,5 +1,6 @@
 import Foundation
 import MTCore
+@testable import MTStats
 import MTTestSupport
 import Testing
 
@@ -258,4 +259,47 @@ import Testing
         if reader.variable_labels().get("OA_SUM", "").find("OASIS") < 0: bad.append("dta variable label")
         print(json.dumps({"bad": bad[:30], "cells": cells}))
         """#
+}
+
+/// What cannot be joined is named, per scale and kind, and left out.
+@Suite struct DatasetJoinTests {
+    @Test func warningsNameWhatCouldNotBeJoined() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let cipher = String(repeating: "QUJD", count: 86)
+        let people = try dir.write("ParticipantExportDAO_Jan_01_2020.csv", """
+            admin,cbmCondition,id,over18,prime,testAccount\r
+            0,POSITIVE,1,1,ANXIETY,0\r
+            0,FIFTY_FIFTY,2,1,ANXIETY,0\r
+            1,POSITIVE,3,1,ANXIETY,0\r
+
+            """)
+        let oa = try dir.write("OA_Jan_01_2020.csv", """
+            anxious_freq,anxious_sev,avoid,date,id,interfere,interfere_social,participant,session,tag\r
+            1,2,3,"Mon, 06 Jan 2020 10:00:00 -0500",10,4,555,1,PRE,\r
+            1,1,1,"Mon, 06 Jan 2020 11:00:00 -0500",11,1,1,1,PRE,\r
+            0,0,0,"Tue, 07 Jan 2020 10:00:00 -0500",12,0,0,1,WEIRD,\r
+            2,2,2,"Tue, 07 Jan 2020 10:00:00 -0500",13,2,2,9,PRE,\r
+            2,2,2,"Tue, 07 Jan 2020 10:00:00 -0500",14,2,2,\(cipher),PRE,\r
+            4,4,4,"Wed, 08 Jan 2020 10:00:00 -0500",15,4,4,2,POST,\r
+            3,3,3,"Wed, 08 Jan 2020 10:00:00 -0500",16,3,3,3,POST,\r
+
+            """)
+        let qol = try dir.write("QOL_Jan_01_2020.csv", "id,session,material\r\n1,PRE,3\r\n")
+        let cat = try Fixtures.catalogue()
+        let design = try StudyDesign.load(catalogue: cat)
+        let sources = try ScaleFiles.paths([people, oa, qol], scale: nil)
+        let d = try Dataset.build(sources, catalogue: cat, design: design, exclusions: ExclusionList(), options: .init())
+        let text = d.warnings.joined(separator: "\n")
+        #expect(text.contains("OA: 1 answer(s) whose participant holds RSA ciphertext left undecrypted are not joined"), "\(text)")
+        #expect(text.contains("OA: 1 answer(s) in a session outside the study's order"), "\(text)")
+        #expect(text.contains("OA: 1 answer(s) of participants not in the participant table are not joined"), "\(text)")
+        #expect(text.contains("QOL: not joined: QOL: no participant column"), "\(text)")
+        // Participant 1 PRE once (the first of two answers: the same identity), 2 POST; 3 is an admin.
+        #expect(d.rows.map { Array($0.prefix(3)) } == [["1", "POSITIVE/ANXIETY", "PRE"], ["2", "FIFTY_FIFTY/ANXIETY", "POST"]])
+        let sum = try #require(d.columns.firstIndex { $0.name == "OA_SUM" })
+        #expect(d.rows[0][sum] == "12.5") // (1+2+3+4) / 4 × 5: 555 skipped
+        #expect(d.rows[0][3] == "2020-01-06T15:00:00Z")
+        #expect(d.participants.map(\.excluded) == ["", "", "admin"])
+    }
 }

@@ -12,6 +12,9 @@ struct Dataset: Sendable {
         var shape = Shape.long
         var items = false
         var includeExcluded = false
+        /// Keep every answer of every scale (`scales`), as the study database needs; the other formats need only
+        /// the joined table.
+        var keepAnswers = false
     }
 
     enum Kind: String, Sendable { case text, integer, decimal }
@@ -70,12 +73,12 @@ struct Dataset: Sendable {
         let position = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         func isCiphertext(_ s: String) -> Bool { Array(s.utf8).withUnsafeBufferPointer { StatsSummarizer.looksLikeCiphertext($0) } }
 
-        // Per participant and session: the cells of every scale column, and the first entry date.
-        /// `dates`: per scale, the date of the answer joined (the session's first entry is the earliest).
+        // Per participant and session, per scale (by its place in `d.scales`): the joined answer's scores and
+        // items, its date (the session's first entry is the earliest of them) and its row in the scale's table.
+        struct Joined { var values: [String]; var date: Int64?; var row: Int }
         struct Slot {
-            var cells: [Int: String] = [:]
-            var dates: [Int: Int64] = [:]
-            var first: Int64? { dates.values.min() }
+            var joined: [Int: Joined] = [:]
+            var first: Int64? { joined.values.compactMap(\.date).min() }
         }
         var slots: [String: [Int: Slot]] = [:]   // participant → session position → slot
         var unscored: [String] = []
@@ -121,32 +124,28 @@ struct Dataset: Sendable {
                 columns.append(c)
             }
             // Rows of both passes line up: the same kept rows in the same order.
-            let firstColumn = d.columns.count
             var table = ScaleTable(scale: source.scale, title: spec.title, keyNames: base.keyNames, columns: columns, rows: [],
                                    sessionAt: sessionAt)
-            var joinedAt: [String: Int] = [:]
             var outside = 0, unknown = 0, cipher = 0, shared = 0
             for (k, r) in base.rows.enumerated() {
                 var values = long?.rows[k].values ?? []
                 if let itemsLong { values += itemsLong.rows[k].values }
-                table.rows.append((r.participant, r.key, r.date, values, r.file, r.id))
-                table.joined.append(false)
+                if options.keepAnswers {
+                    table.rows.append((r.participant, r.key, r.date, values, r.file, r.id))
+                    table.joined.append(false)
+                }
                 if isCiphertext(r.participant) { cipher += 1; continue }
                 guard let p = position[r.key[sessionAt]] else { outside += 1; continue }
                 if let roster, roster.armOf[r.participant] == nil { unknown += 1; continue }
                 if reason(r.participant) != nil && !options.includeExcluded { continue }
-                var slot = slots[r.participant]?[p] ?? Slot()
-                let slotKey = r.participant + "\u{1F}" + String(p)
-                if let previous = joinedAt[slotKey] {
+                let scale = d.scales.count
+                if let previous = slots[r.participant]?[p]?.joined[scale] {
                     shared += 1
                     if r.key[sessionAt] != StatsTransforms.lastCountsSession { continue }
-                    table.joined[previous] = false
+                    if options.keepAnswers { table.joined[previous.row] = false }
                 }
-                joinedAt[slotKey] = k
-                table.joined[k] = true
-                for (i, v) in values.enumerated() { slot.cells[firstColumn + i] = v }
-                slot.dates[d.scales.count] = r.date
-                slots[r.participant, default: [:]][p] = slot
+                if options.keepAnswers { table.joined[k] = true }
+                slots[r.participant, default: [:]][p, default: Slot()].joined[scale] = Joined(values: values, date: r.date, row: k)
             }
             if cipher > 0 { warnings.note("\(source.scale): \(cipher) answer(s) whose participant holds RSA ciphertext left undecrypted are not joined (run mt decrypt or mt recover with the right key)") }
             if outside > 0 { warnings.note("\(source.scale): \(outside) answer(s) in a session outside the study's order (\(order.joined(separator: ", "))) are not joined") }
@@ -157,6 +156,15 @@ struct Dataset: Sendable {
         }
         if !unscored.isEmpty { warnings.note("scales without scores in the catalogue join with --items only: \(unscored.joined(separator: ", "))") }
         let values = d.columns
+        let widths = d.scales.map(\.columns.count)
+        func cells(_ slot: Slot?) -> [String] {
+            var out: [String] = []
+            out.reserveCapacity(values.count)
+            for (k, n) in widths.enumerated() {
+                if let v = slot?.joined[k]?.values { out += v } else { out += repeatElement("", count: n) }
+            }
+            return out
+        }
         // Participants: the participant table's order when there is one, else by id.
         let people: [String]
         if let roster {
@@ -183,7 +191,7 @@ struct Dataset: Sendable {
             for p in people {
                 for (pos, slot) in (slots[p] ?? [:]).sorted(by: { $0.key < $1.key }) {
                     d.rows.append(lead(p) + [order[pos], slot.first.map(EntryDate.iso) ?? ""]
-                                  + values.indices.map { slot.cells[$0] ?? "" })
+                                  + cells(slot))
                 }
             }
         case .wide:
@@ -204,7 +212,7 @@ struct Dataset: Sendable {
                 for pos in present {
                     let slot = slots[p]?[pos]
                     row.append(slot?.first.map(EntryDate.iso) ?? "")
-                    row += values.indices.map { slot?.cells[$0] ?? "" }
+                    row += cells(slot)
                 }
                 d.rows.append(row)
             }

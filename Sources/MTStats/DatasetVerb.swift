@@ -18,7 +18,9 @@ extension StatsCommand {
         if sources.contains(where: { s in s.files.contains(out) }) {
             throw MTError(.cantCreate, "\(out) is one of the input files", hint: "write the dataset elsewhere")
         }
-        let dataset = try Dataset.build(sources, catalogue: catalogue, design: design, exclusions: exclusions, options: o.dataset)
+        var options = o.dataset
+        options.keepAnswers = o.format == .sqlite
+        let dataset = try Dataset.build(sources, catalogue: catalogue, design: design, exclusions: exclusions, options: options)
         if context.global.verbosity > .quiet { for w in dataset.warnings { context.stderr.line(Untrusted.line("warning: \(w)")) } }
         switch o.format! {
         case .csv:

@@ -103,11 +103,13 @@ public enum StatsTransforms {
         let present = Set(table.columns)
         let items = scores ? listed : listed.filter(present.contains)
         let names: [String]
-        let compute: ([String: String], inout ScoreTally) -> [String]
+        // A row's cells are an array in `items` order (empty where the table lacks the item): no hashing per row.
+        let compute: ([String], inout ScoreTally) -> [String]
+        let itemIndex = Dictionary(items.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         if scores, let spec {
             names = spec.scores.map(\.name)
             let noAnswer = spec.noAnswer ?? NoAnswer(codes: catalogue.missingCodes)
-            let plans = spec.scores.map { ($0, $0.numerator(in: items), $0.denominator(in: items)) }
+            let plans = spec.scores.map { ($0, $0.numerator(in: items).map { itemIndex[$0]! }, $0.denominator(in: items).map { itemIndex[$0]! }) }
             compute = { cells, tally in
                 plans.enumerated().map { k, plan in
                     let (score, num, den) = plan
@@ -122,9 +124,9 @@ public enum StatsTransforms {
             }
         } else {
             names = items
-            compute = { cells, _ in items.map { cells[$0] ?? "" } }
+            compute = { cells, _ in cells }
         }
-        let wanted = Set(items)
+        let itemColumns = items.map { table.column($0) }
         let sessionCol = table.column("session")
         var tally = ScoreTally(count: names.count)
         var rows: [LongRow] = []
@@ -138,8 +140,7 @@ public enum StatsTransforms {
             guard kept[ordinal] else { return }
             let participant = row.participant
             if participant.isEmpty || (sessionCol.map { row.isEmpty($0) } ?? false) { anonymous += 1; return }
-            var cells: [String: String] = [:]
-            for (c, name) in table.columns.enumerated() where wanted.contains(name) { cells[name] = try row.text(c) }
+            let cells = try itemColumns.map { c in try c.map { try row.text($0) } ?? "" }
             rows.append(LongRow(participant: participant, key: try identity.columns.map { try row.text($0) },
                                 values: compute(cells, &tally), id: try idCol.map { try row.text($0) } ?? "",
                                 file: row.file, date: dateCol.flatMap { row.isEmpty($0) ? nil : EntryDate.parse(row.string($0)) }))
@@ -173,12 +174,15 @@ public enum StatsTransforms {
     /// One score of one row. Means are kept as exact sums and counts until the one final division, so the
     /// result is the correctly rounded value of the formula (84 / 5 gives 16.8, where 2.4 × 7 gives
     /// 16.799999999999997).
-    static func score(_ s: ScoreSpec, numerator: [String], denominator: [String], cells: [String: String],
+    /// `numerator` and `denominator` index `cells`.
+    static func score(_ s: ScoreSpec, numerator: [Int], denominator: [Int], cells: [String],
                       noAnswer: NoAnswer) -> ScoreValue {
-        func total(_ cols: [String]) -> (sum: Double, n: Double) {
+        func total(_ cols: [Int]) -> (sum: Double, n: Double) {
             var sum = 0.0, n = 0.0
             for c in cols {
-                guard let text = cells[c], let v = Double(text.trimmingCharacters(in: .whitespaces)),
+                let text = cells[c]
+                // Trimming goes through NSString: only a cell that does not parse as it is pays for it.
+                guard !text.isEmpty, let v = Double(text) ?? Double(text.trimmingCharacters(in: .whitespaces)),
                       v.isFinite, !noAnswer.excludes(v) else { continue }
                 sum += v
                 n += 1

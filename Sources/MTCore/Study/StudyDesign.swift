@@ -131,10 +131,14 @@ public struct StudyDesign: Sendable, Equatable {
         return "date"
     }
 
-    /// The participant column of the participant table (its `id`), nil for other tables.
+    /// The participant column of the design's own tables: the participant table's `id`, TaskLog's
+    /// `participantdao_id` (or its other names); nil for other tables.
     public func participantColumn(scale: String, columns: [String]) -> String? {
-        guard role(of: scale) == .participantTable else { return nil }
-        return participantID.first(where: columns.contains)
+        switch role(of: scale) {
+        case .participantTable: participantID.first(where: columns.contains)
+        case .taskLog: taskLogParticipant.first(where: columns.contains)
+        case nil: nil
+        }
     }
 
     /// The column naming an entry's session: TaskLog's `session_name` (or its other names), `session` elsewhere.

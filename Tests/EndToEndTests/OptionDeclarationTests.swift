@@ -204,4 +204,15 @@ import Testing
                     "\(shell) completion of mt \(command) offers \(offered.subtracting(allowed).sorted()), which mt \(command) does not declare")
         }
     }
+
+    /// mt-config(5) documents every key the configuration accepts: a key added to `MTConfig.knownKeys` without its
+    /// paragraph there fails here.
+    @Test func everyConfigurationKeyIsInTheConfigPage() throws {
+        let page = try Self.read("man/mt-config.5")
+        // The words of the paragraph heads (`.B KEY`, `.BR KEY ", " OTHER`), quoted parts aside.
+        let heads = page.split(separator: "\n").filter { $0.hasPrefix(".B ") || $0.hasPrefix(".BR ") }
+            .flatMap { $0.split(separator: "\"").enumerated().filter { $0.offset % 2 == 0 }.flatMap { $0.element.split(separator: " ") } }
+        let undocumented = MTConfig.knownKeys.subtracting(heads.map(String.init))
+        #expect(undocumented.isEmpty, "keys without a paragraph in man/mt-config.5: \(undocumented.sorted())")
+    }
 }

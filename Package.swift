@@ -3,7 +3,7 @@ import PackageDescription
 
 // One `mt` binary; each subcommand is its own module on MTCore (see ARCHITECTURE.md).
 // Only MTCore links the system libraries; command modules never import each other.
-let commands = ["MTExport", "MTDecrypt", "MTRecover", "MTBenchmark", "MTVerify", "MTScales", "MTStats", "MTStatus", "MTCustody", "MTWithdraw"]
+let commands = ["MTExport", "MTDecrypt", "MTRecover", "MTBenchmark", "MTVerify", "MTScales", "MTStats", "MTStatus", "MTCustody", "MTWithdraw", "MTRelease"]
 
 let package = Package(
     name: "mt",

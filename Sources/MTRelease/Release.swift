@@ -12,6 +12,9 @@ struct Release {
         var action: ReleaseProfile.Action
         /// Whether the column links a row to its participant (pseudonymised and shifted as the participant).
         var participantLink: Bool
+        /// A kept item the catalogue gives no valid values for: only its numbers are released, since text there
+        /// would be free text nobody tagged.
+        var numbersOnly = false
     }
 
     struct ScaleReport: Sendable, Equatable {
@@ -21,6 +24,8 @@ struct Release {
         var columns: [ColumnReport]
         /// Date cells that were not dates mt can read: emptied under shift or coarsen.
         var unreadableDates: Int
+        /// Cells of an item without valid values that were not numbers: emptied.
+        var suppressedText: Int
     }
 
     let layout: DataLayout
@@ -81,7 +86,10 @@ struct Release {
         return header.map { c in
             let link = links.contains(c)
             let role = link ? .identifier : catalogue.roles.role(of: c, in: spec)
-            return ColumnReport(column: c, role: role, action: role.map(profile.action) ?? .drop, participantLink: link)
+            let unruled = role == .item && spec?.items.contains(c) == true && spec?.rule(for: c) == nil
+                && catalogue.roles.names[.item]?.contains(c) != true
+            return ColumnReport(column: c, role: role, action: role.map(profile.action) ?? .drop, participantLink: link,
+                                numbersOnly: unruled)
         }
     }
 
@@ -111,7 +119,7 @@ struct Release {
         let idColumn = header.firstIndex(of: "id")
         var out: [UInt8] = []
         CSVWriter.appendRow(kept.map { header[$0] }, to: &out)
-        var rows = 0, unreadable = 0
+        var rows = 0, unreadable = 0, suppressed = 0
         var fields: [String] = []
         for path in files {
             var reader = try OriginalCSVReader(path: path)
@@ -132,7 +140,13 @@ struct Release {
                     let col = columns[i]
                     guard !cell.isEmpty else { row.append(""); continue }
                     switch col.action {
-                    case .keep, .drop: row.append(cell)
+                    case .keep, .drop:
+                        if col.numbersOnly, Double(cell.trimmingCharacters(in: .whitespaces))?.isFinite != true {
+                            suppressed += 1
+                            row.append("")
+                        } else {
+                            row.append(cell)
+                        }
                     case .pseudonymise:
                         row.append(col.participantLink ? participantPseudonym(cell) : pseudonym(cell, column: col.column))
                     case .shift:
@@ -151,7 +165,7 @@ struct Release {
                 rows += 1
             }
         }
-        return (out, ScaleReport(scale: scale, file: "\(scale).csv", rows: rows, columns: columns, unreadableDates: unreadable))
+        return (out, ScaleReport(scale: scale, file: "\(scale).csv", rows: rows, columns: columns, unreadableDates: unreadable, suppressedText: suppressed))
     }
 
     /// Builds the whole package in `tmp` (an empty folder): the CSVs, profile.yaml, README.md, manifest.json and
@@ -185,7 +199,7 @@ struct Release {
 
     static func describe(_ c: ColumnReport) -> String {
         switch c.action {
-        case .keep: return "kept"
+        case .keep: return c.numbersOnly ? "kept where a number (no valid values in the catalogue; text left empty)" : "kept"
         case .drop: return c.role == nil ? "dropped (no role in the catalogue)" : "dropped"
         case .pseudonymise: return c.participantLink ? "pseudonymised (the participant's pseudonym, P…)" : "pseudonymised (I…, keyed by the column)"
         case .shift: return "shifted by the participant's offset, ISO 8601 UTC"
@@ -225,6 +239,7 @@ struct Release {
                 out += "| \(c.column) | \(c.role?.rawValue ?? "none") | \(Self.describe(c)) |\n"
             }
             if r.unreadableDates > 0 { out += "\n\(r.unreadableDates) date cells were not dates mt can read: left empty.\n" }
+            if r.suppressedText > 0 { out += "\n\(r.suppressedText) cells of items without valid values were text, not numbers: left empty.\n" }
         }
         return out
     }

@@ -66,6 +66,16 @@ struct Release {
         return "\(lo)-\(lo + band - 1)"
     }
 
+    /// The server's boolean bytes (`\u{0}`, `\u{1}`: r34's participant table) as `false` and `true`, which every
+    /// reader of the study (mt stats flow among them) takes the same way; R's read.csv stops at a NUL byte.
+    static func boolean(_ cell: String) -> String {
+        switch cell {
+        case "\u{0}": "false"
+        case "\u{1}": "true"
+        default: cell
+        }
+    }
+
     /// The UTC month, `2018-04`.
     static func month(_ t: Int64) -> String { String(EntryDate.iso(t).prefix(7)) }
 
@@ -145,7 +155,7 @@ struct Release {
                             suppressed += 1
                             row.append("")
                         } else {
-                            row.append(cell)
+                            row.append(Self.boolean(cell))
                         }
                     case .pseudonymise:
                         row.append(col.participantLink ? participantPseudonym(cell) : pseudonym(cell, column: col.column))
@@ -223,10 +233,11 @@ struct Release {
             Pseudonyms are keyed by the lab's secret, which is not in this package: the same participant has the
             same pseudonym (P and 16 hex digits) in every file, including the participant table's id column, so
             files join on it. Other pseudonymised identifiers are I and 16 hex digits, keyed by their column.
-            Shifted dates move by one offset per participant (1 to \(profile.shiftDays) days, to the second, earlier
-            or later), the same for every date of one participant, so intervals within a participant are kept; a row with no participant
-            is shifted by its own offset. Coarsened numbers are bands \(profile.band) wide (37 becomes \(Self.coarsenNumber("37", band: profile.band))); a
-            coarsened cell that is not a number is left empty. Empty cells stay empty.
+            Shifted dates move by one offset per participant (1 to \(profile.shiftDays) days, to the second,
+            earlier or later), the same for every date of one participant, so intervals within a participant are
+            kept; a row with no participant is shifted by its own offset. Coarsened numbers are bands
+            \(profile.band) wide (37 becomes \(Self.coarsenNumber("37", band: profile.band))); a coarsened cell that is not a number is left empty. Empty cells stay empty. The server's boolean bytes
+            (0x00, 0x01) are written as false and true.
 
             CSV files are RFC 4180 (UTF-8, comma, CRLF, quotes where needed), readable by R's read.csv and
             pandas.read_csv with their defaults. manifest.json lists every file with its SHA-256 and mt's version;

@@ -72,7 +72,7 @@ public struct ReleaseCommand: Command {
         }
         let catalogue = try ScaleCatalogue.standard(server: server, environment: context.environment)
         let design = try StudyDesign.load(catalogue: catalogue)
-        let target = output.hasSuffix("/") && output.count > 1 ? String(output.dropLast()) : output
+        let target = absolute(output.hasSuffix("/") && output.count > 1 ? String(output.dropLast()) : output)
         try checkTarget(target)
 
         let lock = try DirectoryLock(directory: server.path)
@@ -86,8 +86,8 @@ public struct ReleaseCommand: Command {
                           hint: "run mt withdraw \(server.name) --yes to finish it, then mt release again")
         }
         let release = Release(layout: layout, catalogue: catalogue, design: design, profile: profile, secret: secret)
-        let parent = (target as NSString).deletingLastPathComponent.isEmpty ? "." : (target as NSString).deletingLastPathComponent
-        try FileSystem.makeDirectories(parent)
+        let parent = (target as NSString).deletingLastPathComponent
+        if !FileSystem.isDirectory(parent) { try FileSystem.makeDirectories(parent) }
         let tmp = parent + "/.\((target as NSString).lastPathComponent).release-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let reports: [Release.ScaleReport]
         do {
@@ -101,7 +101,7 @@ public struct ReleaseCommand: Command {
             throw error
         }
         if context.global.verbosity != .quiet {
-            context.stdout.line("\(target): \(reports.count) scales, \(reports.reduce(0) { $0 + $1.rows }) rows (README.md says what was done to each column)")
+            context.stdout.line("\(output): \(reports.count) scales, \(reports.reduce(0) { $0 + $1.rows }) rows (README.md says what was done to each column)")
         }
         return .ok
     }
@@ -120,6 +120,12 @@ public struct ReleaseCommand: Command {
                           hint: "make a longer one: head -c 32 /dev/urandom | base64 > \(FileSystem.shellQuote(path))")
         }
         return bytes
+    }
+
+    /// The temporary folder goes beside DIR, so DIR's parent must be named: a relative DIR is made absolute.
+    static func absolute(_ path: String) -> String {
+        guard !path.hasPrefix("/") else { return path }
+        return FileManager.default.currentDirectoryPath + "/" + path
     }
 
     static func checkTarget(_ target: String) throws {

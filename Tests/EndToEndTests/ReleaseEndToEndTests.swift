@@ -179,6 +179,45 @@ import Testing
         return out.mapValues { $0.sorted() }
     }
 
+    static let readers: Bool = (try? Run.program("/usr/bin/env", ["Rscript", "--version"]).code) == 0
+        && (try? Run.program("/usr/bin/env", ["python3", "-c", "import pandas"]).code) == 0
+
+    /// R's read.csv and pandas.read_csv, both with their defaults, read every CSV of a package whole and without a
+    /// warning (free text with commas, quotes, CR LF and emoji is dropped here, so the profile keeps it).
+    @Test(.enabled(if: ReleaseEndToEndTests.readers, "Rscript or pandas is not installed (scripts/deps.sh test): skipped"))
+    func thePackageReadsInRAndPandasWithTheirDefaults() throws {
+        let (f, secret, _) = try made()
+        let keepText = f.dir.path + "/keep.yaml"
+        try FileSystem.writeAtomically(Array(Self.profile.replacingOccurrences(of: "free-text: drop", with: "free-text: keep").utf8), to: keepText)
+        let out = f.dir.path + "/pkg"
+        #expect(try Run.mt(["--config", f.config, "release", "sim", "--profile", keepText, "--secret", secret, "-o", out]).code == 0)
+        let manifest = try JSONParser.parse(FileSystem.read(out + "/manifest.json"))
+        let rows = Dictionary(uniqueKeysWithValues: (manifest["files"]?.arrayValues ?? []).compactMap { e -> (String, Int64)? in
+            guard let n = e["name"]?.stringValue, n.hasSuffix(".csv"), let r = e["rows"]?.int64Value else { return nil }
+            return (n, r)
+        })
+        let csvs = rows.keys.sorted().map { out + "/" + $0 }
+        #expect(csvs.count > 10)
+        let script = f.dir.path + "/read.R"
+        try FileSystem.writeAtomically(Array("""
+            args <- commandArgs(trailingOnly = TRUE)
+            withCallingHandlers({
+              for (f in args) cat(basename(f), nrow(read.csv(f)), "\\n")
+            }, warning = function(w) stop(conditionMessage(w)))
+            """.utf8), to: script)
+        let r = try Run.program("/usr/bin/env", ["Rscript", script] + csvs)
+        #expect(r.code == 0, "\(r.stderr)")
+        let py = try Run.program("/usr/bin/env", ["python3", "-W", "error", "-c", """
+            import sys, os, pandas
+            for f in sys.argv[1:]: print(os.path.basename(f), len(pandas.read_csv(f)))
+            """] + csvs)
+        #expect(py.code == 0, "\(py.stderr)")
+        for (name, n) in rows {
+            #expect(r.stdout.contains("\(name) \(n) "), "R read \(name): \(r.stdout)")
+            #expect(py.stdout.contains("\(name) \(n)\n"), "pandas read \(name): \(py.stdout)")
+        }
+    }
+
     @Test func badProfilesSecretsAndFoldersAreRefusedWithTheirCodes() throws {
         let (f, secret, profile) = try made()
         func release(_ extra: [String], out: String? = nil) throws -> RunResult {
@@ -212,5 +251,8 @@ import Testing
         #expect(try release(["--profile", profile, "--secret", secret], out: empty).code == 0)
         #expect(FileSystem.exists(empty + "/README.md"))
         #expect(!FileSystem.exists(f.dir.path + "/pkg"), "no refused run left a package")
+        // A relative DIR, and one whose parent does not exist yet.
+        let rel = try Run.mt(["--config", f.config, "release", "sim", "--profile", profile, "--secret", secret, "-o", "rel/out"], cwd: f.dir.path)
+        #expect(rel.code == 0 && FileSystem.exists(f.dir.path + "/rel/out/manifest.json"), "\(rel.stderr)")
     }
 }

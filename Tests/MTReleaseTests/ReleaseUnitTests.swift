@@ -45,6 +45,7 @@ import Testing
         #expect(Release.coarsenNumber("-3", band: 10) == "-10--1")
         #expect(Release.coarsenNumber("42.5", band: 5) == "40-44")
         #expect(Release.coarsenNumber("Female", band: 10) == "")
+        #expect(Release.boolean("\u{1}") == "true" && Release.boolean("\u{0}") == "false" && Release.boolean("\u{1}x") == "\u{1}x")
         #expect(Release.month(EntryDate.parse("Tue, 03 Apr 2018 23:05:09 -0400")!) == "2018-04")
     }
 

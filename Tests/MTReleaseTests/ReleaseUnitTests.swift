@@ -70,6 +70,11 @@ import Testing
         #expect(catalogue.roles.role(of: "emailRSA", in: spec) == .identifier)
         #expect(catalogue.roles.role(of: "notes", in: spec) == nil)
         #expect(throws: MTError.self) { try ScaleCatalogue.parse("columns:\n  roles:\n    secret: [x]\nscales: {}\n", source: "c.yaml") }
+        // A lab's CATALOGUE file retags a column: its tag wins, the others stay.
+        let lab = try ScaleCatalogue.parse("columns:\n  roles:\n    item: [birthYear]\n    free-text: [notes]\nscales: {}\n", source: "lab.yaml")
+        let both = catalogue.overridden(by: lab)
+        #expect(both.roles.role(of: "birthYear", in: spec) == .item && both.roles.role(of: "notes", in: spec) == .freeText)
+        #expect(both.roles.role(of: "date", in: spec) == .date)
     }
 
     @Test func shiftsAreADayToShiftDaysEitherWayAndOnePerParticipant() throws {

@@ -13,6 +13,14 @@ public struct ColumnRoles: Sendable, Equatable {
 
     public init(names: [ColumnRole: [String]] = [:]) { self.names = names }
 
+    /// A lab file's tags over these: a name it tags leaves the role it had here.
+    public func overridden(by other: ColumnRoles) -> ColumnRoles {
+        let retagged = Set(other.names.values.joined())
+        var out = ColumnRoles(names: names.mapValues { $0.filter { !retagged.contains($0) } })
+        for (role, list) in other.names { out.names[role, default: []] += list }
+        return out
+    }
+
     /// The role of `column` in `scale`, nil when nothing tags it (`mt release` drops such a column). An exact name
     /// in `columns.roles` comes first (so a demographic answer such as birthYear is a quasi-identifier although it
     /// is one of the scale's items), then the scale's own facts (an item with a `type: text` rule is free text,

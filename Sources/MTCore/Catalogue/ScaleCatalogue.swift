@@ -234,6 +234,7 @@ public struct ScaleCatalogue: Sendable {
             if let i = out.scales.firstIndex(where: { $0.name == s.name }) { out.scales[i] = s } else { out.scales.append(s) }
         }
         out.sources += other.sources
+        out.roles = roles.overridden(by: other.roles)
         for d in other.studies where !out.studies.contains(where: { $0.study == d.study }) { out.studies.append(d) }
         return out
     }

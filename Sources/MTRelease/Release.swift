@@ -115,8 +115,16 @@ struct Release {
         return byScale.keys.sorted().map { ($0, byScale[$0]!) }
     }
 
-    /// One scale's released CSV (all its active files, columns matched by name) and what was done.
-    func release(scale: String, files: [String]) throws -> (bytes: [UInt8], report: ScaleReport) {
+    /// A written file of the package: its name, size and SHA-256.
+    struct Written: Sendable {
+        var name: String
+        var bytes: Int64
+        var sha256: String
+    }
+
+    /// One scale's released CSV (all its active files, columns matched by name), written to `destination` a
+    /// megabyte at a time (a TaskLog of millions of rows never sits in memory), and what was done.
+    func release(scale: String, files: [String], to destination: String) throws -> (Written, ScaleReport) {
         var header: [String] = []
         for path in files {
             var reader = try OriginalCSVReader(path: path)
@@ -127,83 +135,98 @@ struct Release {
         let kept = columns.indices.filter { columns[$0].action != .drop }
         let links = columns.indices.filter { columns[$0].participantLink }
         let idColumn = header.firstIndex(of: "id")
-        var out: [UInt8] = []
-        CSVWriter.appendRow(kept.map { header[$0] }, to: &out)
-        var rows = 0, unreadable = 0, suppressed = 0
-        var fields: [String] = []
-        for path in files {
-            var reader = try OriginalCSVReader(path: path)
-            defer { reader.close() }
-            let position = header.map { reader.header.firstIndex(of: $0) }
-            while try reader.next(into: &fields) {
-                let cells = position.map { $0.map { $0 < fields.count ? fields[$0] : "" } ?? "" }
-                for (i, c) in header.enumerated() where c.hasSuffix("RSA") && CSVScan.looksLikeCiphertext(cells[i]) {
-                    throw MTError(.dataError, "\(path):\(reader.rowLine): column \(c) still holds RSA ciphertext: the package would hold it, and pseudonyms of ciphertext are not the participant's",
-                                  hint: "give the server its PRIVATE_FILE and run mt decrypt on the CSVs (or mt recover with the key), then mt release again")
-                }
-                let participant = links.lazy.map { cells[$0] }.first { !$0.isEmpty }
-                let owner = participant.map { "participant\n\($0)" } ?? "entry\n\(scale)\n\(idColumn.map { cells[$0] } ?? String(rows))"
-                var row: [String] = []
-                row.reserveCapacity(kept.count)
-                for i in kept {
-                    let cell = cells[i]
-                    let col = columns[i]
-                    guard !cell.isEmpty else { row.append(""); continue }
-                    switch col.action {
-                    case .keep, .drop:
-                        if col.numbersOnly, Double(cell.trimmingCharacters(in: .whitespaces))?.isFinite != true {
-                            suppressed += 1
-                            row.append("")
-                        } else {
-                            row.append(Self.boolean(cell))
-                        }
-                    case .pseudonymise:
-                        row.append(col.participantLink ? participantPseudonym(cell) : pseudonym(cell, column: col.column))
-                    case .shift:
-                        guard let t = EntryDate.parse(cell) else { unreadable += 1; row.append(""); continue }
-                        row.append(EntryDate.iso(t + shiftSeconds(for: owner)))
-                    case .coarsen:
-                        if col.role == .date {
+        var rows = 0, unreadable = 0, suppressed = 0, size: Int64 = 0
+        let digest = try SHA256.Stream()
+        try FileSystem.writeAtomically(to: destination, mode: 0o644) { fd in
+            var out: [UInt8] = []
+            func flush() throws {
+                out.withUnsafeBytes { digest.update($0) }
+                try FileSystem.writeAll(fd, out, path: destination)
+                size += Int64(out.count)
+                out.removeAll(keepingCapacity: true)
+            }
+            CSVWriter.appendRow(kept.map { header[$0] }, to: &out)
+            var fields: [String] = []
+            for path in files {
+                var reader = try OriginalCSVReader(path: path)
+                defer { reader.close() }
+                let position = header.map { reader.header.firstIndex(of: $0) }
+                while try reader.next(into: &fields) {
+                    let cells = position.map { $0.map { $0 < fields.count ? fields[$0] : "" } ?? "" }
+                    for (i, c) in header.enumerated() where c.hasSuffix("RSA") && CSVScan.looksLikeCiphertext(cells[i]) {
+                        throw MTError(.dataError, "\(path):\(reader.rowLine): column \(c) still holds RSA ciphertext: the package would hold it, and pseudonyms of ciphertext are not the participant's",
+                                      hint: "give the server its PRIVATE_FILE and run mt decrypt on the CSVs (or mt recover with the key), then mt release again")
+                    }
+                    let participant = links.lazy.map { cells[$0] }.first { !$0.isEmpty }
+                    let owner = participant.map { "participant\n\($0)" } ?? "entry\n\(scale)\n\(idColumn.map { cells[$0] } ?? String(rows))"
+                    var row: [String] = []
+                    row.reserveCapacity(kept.count)
+                    for i in kept {
+                        let cell = cells[i]
+                        let col = columns[i]
+                        guard !cell.isEmpty else { row.append(""); continue }
+                        switch col.action {
+                        case .keep, .drop:
+                            if col.numbersOnly, Double(cell.trimmingCharacters(in: .whitespaces))?.isFinite != true {
+                                suppressed += 1
+                                row.append("")
+                            } else {
+                                row.append(Self.boolean(cell))
+                            }
+                        case .pseudonymise:
+                            row.append(col.participantLink ? participantPseudonym(cell) : pseudonym(cell, column: col.column))
+                        case .shift:
                             guard let t = EntryDate.parse(cell) else { unreadable += 1; row.append(""); continue }
-                            row.append(Self.month(t))
-                        } else {
-                            row.append(Self.coarsenNumber(cell, band: profile.band))
+                            row.append(EntryDate.iso(t + shiftSeconds(for: owner)))
+                        case .coarsen:
+                            if col.role == .date {
+                                guard let t = EntryDate.parse(cell) else { unreadable += 1; row.append(""); continue }
+                                row.append(Self.month(t))
+                            } else {
+                                row.append(Self.coarsenNumber(cell, band: profile.band))
+                            }
                         }
                     }
+                    CSVWriter.appendRow(row, to: &out)
+                    rows += 1
+                    if out.count >= 1 << 20 { try flush() }
                 }
-                CSVWriter.appendRow(row, to: &out)
-                rows += 1
             }
+            try flush()
         }
-        return (out, ScaleReport(scale: scale, file: "\(scale).csv", rows: rows, columns: columns, unreadableDates: unreadable, suppressedText: suppressed))
+        let name = (destination as NSString).lastPathComponent
+        return (Written(name: name, bytes: size, sha256: digest.finish()),
+                ScaleReport(scale: scale, file: name, rows: rows, columns: columns, unreadableDates: unreadable, suppressedText: suppressed))
     }
 
     /// Builds the whole package in `tmp` (an empty folder): the CSVs, profile.yaml, README.md, manifest.json and
     /// SHA256SUMS (every other file's SHA-256, `sha256sum -c` reads it).
     func build(into tmp: String, server: String, version: String, now: Date) throws -> [ScaleReport] {
         var reports: [ScaleReport] = []
-        var files: [(name: String, bytes: [UInt8])] = []
+        var written: [Written] = []
         for (scale, paths) in try inputs() {
-            let (bytes, report) = try release(scale: scale, files: paths)
-            files.append((report.file, bytes))
+            let (file, report) = try release(scale: scale, files: paths, to: tmp + "/\(scale).csv")
+            written.append(file)
             reports.append(report)
         }
-        files.append(("profile.yaml", Array(profile.yaml.utf8)))
-        files.append(("README.md", Array(readme(reports, server: server, version: version).utf8)))
+        func write(_ name: String, _ bytes: [UInt8]) throws {
+            try FileSystem.writeAtomically(bytes, to: tmp + "/" + name, mode: 0o644)
+            written.append(Written(name: name, bytes: Int64(bytes.count), sha256: SHA256.hex(bytes)))
+        }
+        try write("profile.yaml", Array(profile.yaml.utf8))
+        try write("README.md", Array(readme(reports, server: server, version: version).utf8))
         let manifest = JSONValue.object([
             ("format", .string("mt-release/1")),
             ("mtVersion", .string(version)),
             ("server", .string(server)),
             ("created", .string(EntryDate.iso(Int64(now.timeIntervalSince1970)))),
-            ("files", .array(files.map { f in
-                .object([("name", .string(f.name)), ("bytes", .int(Int64(f.bytes.count))), ("sha256", .string(SHA256.hex(f.bytes))),
+            ("files", .array(written.map { f in
+                .object([("name", .string(f.name)), ("bytes", .int(f.bytes)), ("sha256", .string(f.sha256)),
                          ("rows", reports.first { $0.file == f.name }.map { .int(Int64($0.rows)) } ?? .null)])
             })),
         ])
-        files.append(("manifest.json", JSONWriter.bytes(manifest, pretty: true) + [0x0A]))
-        let sums = files.map { "\(SHA256.hex($0.bytes))  \($0.name)\n" }.joined()
-        files.append(("SHA256SUMS", Array(sums.utf8)))
-        for f in files { try FileSystem.writeAtomically(f.bytes, to: tmp + "/" + f.name, mode: 0o644) }
+        try write("manifest.json", JSONWriter.bytes(manifest, pretty: true) + [0x0A])
+        try write("SHA256SUMS", Array(written.map { "\($0.sha256)  \($0.name)\n" }.joined().utf8))
         return reports
     }
 

@@ -88,6 +88,7 @@ public struct ReleaseCommand: Command {
         let release = Release(layout: layout, catalogue: catalogue, design: design, profile: profile, secret: secret)
         let parent = (target as NSString).deletingLastPathComponent
         if !FileSystem.isDirectory(parent) { try FileSystem.makeDirectories(parent) }
+        removeStaleTemporaries(of: target)
         let tmp = parent + "/.\((target as NSString).lastPathComponent).release-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let reports: [Release.ScaleReport]
         do {
@@ -134,6 +135,17 @@ public struct ReleaseCommand: Command {
         guard (st.st_mode & S_IFMT) == S_IFDIR, (try FileSystem.list(target)).isEmpty else {
             throw MTError(.cantCreate, "\(target) exists and is not an empty folder; a release never writes over anything",
                           hint: "name a new folder with --output, or move \(target) aside")
+        }
+    }
+
+    /// Temporary folders of DIR that killed runs left (`.DIR.release-PID-…` whose process is gone).
+    static func removeStaleTemporaries(of target: String) {
+        let parent = (target as NSString).deletingLastPathComponent
+        let prefix = ".\((target as NSString).lastPathComponent).release-"
+        for name in (try? FileSystem.list(parent)) ?? [] where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }), pid != getpid(),
+                  kill(pid, 0) != 0, errno == ESRCH else { continue }
+            removeFolder(parent + "/" + name)
         }
     }
 

@@ -251,6 +251,12 @@ import Testing
         #expect(try release(["--profile", profile, "--secret", secret], out: empty).code == 0)
         #expect(FileSystem.exists(empty + "/README.md"))
         #expect(!FileSystem.exists(f.dir.path + "/pkg"), "no refused run left a package")
+        // A killed run's temporary folder (its process gone) is removed by the next release to the same DIR.
+        let stale = f.dir.path + "/.again.release-999999999-1"
+        try FileSystem.makeDirectories(stale)
+        try FileSystem.writeAtomically([0x41], to: stale + "/OA.csv")
+        #expect(try release(["--profile", profile, "--secret", secret], out: f.dir.path + "/again").code == 0)
+        #expect(!FileSystem.exists(stale) && FileSystem.exists(f.dir.path + "/again/README.md"))
         // A relative DIR, and one whose parent does not exist yet.
         let rel = try Run.mt(["--config", f.config, "release", "sim", "--profile", profile, "--secret", secret, "-o", "rel/out"], cwd: f.dir.path)
         #expect(rel.code == 0 && FileSystem.exists(f.dir.path + "/rel/out/manifest.json"), "\(rel.stderr)")

@@ -4,7 +4,7 @@ import PackageDescription
 // One `mt` binary; each subcommand is its own module on MTCore (see ARCHITECTURE.md).
 // MTCore links the system libraries the commands share; MTStats alone links SQLite and ReadStat (the dataset's
 // formats). Command modules never import each other.
-let commands = ["MTExport", "MTDecrypt", "MTRecover", "MTBenchmark", "MTVerify", "MTScales", "MTStats", "MTStatus", "MTCustody", "MTWithdraw"]
+let commands = ["MTExport", "MTDecrypt", "MTRecover", "MTBenchmark", "MTVerify", "MTScales", "MTStats", "MTStatus", "MTCustody", "MTWithdraw", "MTRelease"]
 
 let package = Package(
     name: "mt",
@@ -32,7 +32,7 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CReadStat", providers: [.apt(["libreadstat-dev"])]),
         .target(name: "MTCore", dependencies: [
-            "CCurl", "COpenSSL", "CZlib",
+            "CCurl", "COpenSSL", "CZlib", "CBuildInfo",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),

@@ -37,11 +37,11 @@ _mt() {
     local cur prev words cword
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD - 1]}"
-    local commands="export decrypt recover benchmark verify scales stats status custody withdraw config help"
+    local commands="export decrypt recover benchmark verify scales stats status custody withdraw release config help"
     local globals="--config --json --quiet --verbose --allow-readable-secrets --help --version"
 
     case "$prev" in
-        --config|-o|--output|--key|--html|--pass-file|--exclude) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --config|-o|--output|--key|--html|--pass-file|--exclude|--profile|--secret) COMPREPLY=($(compgen -f -- "$cur")); return ;;
         --server) COMPREPLY=($(compgen -W "$(_mt_servers)" -- "$cur")); return ;;
         --format)
             if [[ " ${COMP_WORDS[*]} " == *" codebook "* ]]; then COMPREPLY=($(compgen -W "md csv html" -- "$cur"))
@@ -96,6 +96,8 @@ _mt() {
         custody) opts="--threshold --html"
             if [ "$nargs" -eq 0 ]; then opts="$opts $(_mt_servers)"; elif [ "$nargs" -eq 1 ]; then opts="$opts $(_mt_scales)"; fi ;;
         withdraw) opts="--entries --key --yes"
+            [ "$nargs" -eq 0 ] && opts="$opts $(_mt_servers)" ;;
+        release) opts="--profile --output -o --secret"
             [ "$nargs" -eq 0 ] && opts="$opts $(_mt_servers)" ;;
         config) [ "$nargs" -eq 0 ] && opts="check path" || opts="$(_mt_servers)" ;;
         help) [ "$nargs" -eq 0 ] && opts="$commands" ;;

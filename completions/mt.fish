@@ -18,7 +18,7 @@ function __mt_scales
     end
 end
 
-set -l cmds export decrypt recover benchmark verify scales stats status custody withdraw config help
+set -l cmds export decrypt recover benchmark verify scales stats status custody withdraw release config help
 complete -c mt -f
 complete -c mt -l config -r -d 'configuration file'
 complete -c mt -l json -d 'machine-readable output'
@@ -37,9 +37,10 @@ complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a stats -d 'data qual
 complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a status -d 'health of the exports, alert when they stop'
 complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a custody -d 'chain of custody, time on the server'
 complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a withdraw -d 'remove a withdrawn participant'
+complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a release -d 'a de-identified data package'
 complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a config -d 'check the configuration'
 complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a help -d 'help'
-complete -c mt -n "__fish_seen_subcommand_from export recover verify benchmark scales status custody withdraw config" -a "(__mt_servers)"
+complete -c mt -n "__fish_seen_subcommand_from export recover verify benchmark scales status custody withdraw release config" -a "(__mt_servers)"
 complete -c mt -n "__fish_seen_subcommand_from export recover benchmark scales stats custody" -a "(__mt_scales)"
 complete -c mt -n "__fish_seen_subcommand_from export" -a "all static ."
 complete -c mt -n "__fish_seen_subcommand_from export" -l dry-run -d 'archive only, change nothing'
@@ -65,6 +66,9 @@ complete -c mt -n "__fish_seen_subcommand_from custody" -l html -r -F -d 'page f
 complete -c mt -n "__fish_seen_subcommand_from withdraw" -l entries -x -d 'SCALE:ID named directly'
 complete -c mt -n "__fish_seen_subcommand_from withdraw" -l key -r -F -d 'private key'
 complete -c mt -n "__fish_seen_subcommand_from withdraw" -l yes -d 'do it'
+complete -c mt -n "__fish_seen_subcommand_from release" -l profile -r -F -d 'release profile'
+complete -c mt -n "__fish_seen_subcommand_from release" -s o -l output -r -F -d 'package folder'
+complete -c mt -n "__fish_seen_subcommand_from release" -l secret -r -F -d 'the lab secret'
 complete -c mt -n "__fish_seen_subcommand_from benchmark" -l yes -d 'do not ask'
 complete -c mt -n "__fish_seen_subcommand_from benchmark" -l deleteable -x -a "true false"
 complete -c mt -n "__fish_seen_subcommand_from scales" -a "show check codebook" -l local

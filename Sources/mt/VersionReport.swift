@@ -14,7 +14,7 @@ struct VersionReport: Equatable {
     static var current: VersionReport {
         let commit = String(cString: mt_build_commit())
         let swift = String(cString: mt_build_swift())
-        return VersionReport(version: String(cString: mt_build_version()).trimmingCharacters(in: .whitespacesAndNewlines),
+        return VersionReport(version: MTVersion.current,
                              commit: commit.isEmpty ? nil : commit,
                              swift: swift.isEmpty ? compilerFamily : swift,
                              libraries: .loaded)

@@ -5,6 +5,7 @@ import MTCustody
 import MTDecrypt
 import MTExport
 import MTRecover
+import MTRelease
 import MTScales
 import MTStats
 import MTStatus
@@ -23,6 +24,7 @@ let commands: [any Command.Type] = [
     StatusCommand.self,
     CustodyCommand.self,
     WithdrawCommand.self,
+    ReleaseCommand.self,
     ConfigCommand.self,
 ]
 

@@ -202,6 +202,8 @@ public struct ScaleCatalogue: Sendable {
     public var studies: [StudyDefinition] = []
     /// The study the scales were resolved for; nil: the shared base.
     public var study: Study?
+    /// The column tags of `columns.roles` (see `ColumnRoles`).
+    public var roles = ColumnRoles()
 
     public func spec(for name: String) -> ScaleSpec? { scales.first { $0.name == name } }
 
@@ -234,6 +236,7 @@ public struct ScaleCatalogue: Sendable {
             if let i = out.scales.firstIndex(where: { $0.name == s.name }) { out.scales[i] = s } else { out.scales.append(s) }
         }
         out.sources += other.sources
+        out.roles = roles.overridden(by: other.roles)
         for d in other.studies where !out.studies.contains(where: { $0.study == d.study }) { out.studies.append(d) }
         return out
     }
@@ -329,7 +332,7 @@ public struct ScaleCatalogue: Sendable {
                                                scales: try reader.scales(f["scales"], origin: name)))
             }
         }
-        return ScaleCatalogue(
+        var catalogue = ScaleCatalogue(
             notItems: Set(reader.strings(columns?["notItems"])),
             participantColumns: reader.strings(columns?["participant"]),
             missingCodes: try reader.ints(top["missingCodes"], "missingCodes"),
@@ -337,6 +340,8 @@ public struct ScaleCatalogue: Sendable {
             scales: scales,
             sources: [source],
             studies: studies)
+        catalogue.roles = try reader.roles(columns?["roles"])
+        return catalogue
     }
 }
 
@@ -352,6 +357,19 @@ struct CatalogueReader {
         guard let n else { return [] }
         if case .sequence(let s) = n { return s.compactMap(\.string) }
         return n.string.map { [$0] } ?? []
+    }
+
+    func roles(_ n: Node?) throws -> ColumnRoles {
+        guard let n else { return ColumnRoles() }
+        guard case .mapping(let m) = n else { throw fail(n, "`columns.roles` must map roles to column names") }
+        var out = ColumnRoles()
+        for (k, v) in m {
+            guard let name = k.string, let role = ColumnRole(rawValue: name) else {
+                throw fail(k, "unknown column role '\(k.string ?? "")' (roles: \(ColumnRole.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            out.names[role] = strings(v)
+        }
+        return out
     }
 
     func ints(_ n: Node?, _ what: String) throws -> [Int] {

@@ -35,7 +35,8 @@ struct ServerExport {
     static func run(server: ServerConfig, options: ExportOptions, context: CommandContext, seams: ExportSeams) -> ServerOutcome {
         var outcome = ServerOutcome(server: server.name)
         let logging: RunLogging
-        do { logging = try context.makeLogging(for: server) } catch {
+        // ExportNeeds first: the check `mt config check` makes, so that the two never disagree.
+        do { try ExportNeeds.checkDataDirectory(server); logging = try context.makeLogging(for: server) } catch {
             outcome.error = ExportStepError.disk(error.asMTError).asMTError
             context.stderr.line(Untrusted.message("mt export: server \(server.name): \(outcome.error!.description)"))
             return outcome
@@ -51,6 +52,10 @@ struct ServerExport {
         }
         defer { lock.release() }
         let started = seams.now()
+        // Under cron nobody sees a terminal warning: a key the admin meant but misspelt (DELET_MODE) is critical,
+        // so it is in error.log and the alert mail, and the run exits 1.
+        for m in server.misspeltKeys { log.critical("\(m)") }
+        outcome.misspeltKeys = server.misspeltKeys
         do {
             var run = try ServerExport(server: server, options: options, context: context, logging: logging, seams: seams)
             outcome.scales = try run.exportScales()

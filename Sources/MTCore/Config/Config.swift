@@ -7,7 +7,8 @@ import Yams
 public struct MTConfig: Sendable {
     public var file: String
     public var servers: [ServerConfig]
-    /// Unknown keys and other things worth a look, each naming file, block and key.
+    /// Unknown keys that resemble no known one, each naming file, block and key. A key that is close to a known
+    /// one is a misspelling whose setting is silently not in force: that is `ServerConfig.misspeltKeys`, a problem.
     public var warnings: [String]
 
     public static let knownKeys: Set<String> = [
@@ -69,12 +70,17 @@ public struct MTConfig: Sendable {
         var owners: [String: (name: String, line: Int)] = [:]
         for (name, block, blockLine) in blocks {
             let b = Block(name: name, line: blockLine, source: source, folder: folder, mapping: block, defaults: defaults)
+            var misspelt: [String] = []
             for key in b.keys where !knownKeys.contains(key) {
-                let hint = Suggest.closest(to: key, in: Array(knownKeys)).map { " (did you mean \($0)?)" } ?? ""
-                warnings.append("\(file):\(b.line(key)): server \(name): unknown key \(key) is ignored\(hint)")
+                if let close = Suggest.closest(to: key, in: Array(knownKeys)) {
+                    misspelt.append("\(file):\(b.line(key)): server \(name): unknown key \(key) is ignored (did you mean \(close)?): \(close) is not in force, its default applies")
+                } else {
+                    warnings.append("\(file):\(b.line(key)): server \(name): unknown key \(key) is ignored")
+                }
             }
             if b.hasInline("PASS") || b.hasInline("SMTP_PASS") { holdsSecret = true }
-            let server = try b.server(environment: environment, allowReadableSecrets: allowReadableSecrets)
+            var server = try b.server(environment: environment, allowReadableSecrets: allowReadableSecrets)
+            server.misspeltKeys = misspelt
             let key = canonicalPath(server.path)
             if let other = owners[key] {
                 throw MTError(.config, "\(file):\(b.line("PATH")): servers \(other.name) (line \(other.line)) and \(name) (line \(blockLine)) share the data directory \(key)",
@@ -198,7 +204,10 @@ private struct Block {
         if let p = try string(fileKey) {
             let path = resolve(p)
             guard FileSystem.exists(path) else {
-                throw fail(fileKey, "names \(path), which does not exist", hint: "create it with the password on one line, mode 600")
+                // The value may be the password itself, typed where its file's path belongs: neither the value nor
+                // the path made of it is shown, nor the line that holds it.
+                throw MTError(.config, "\(file):\(line(fileKey)): server \(name): \(fileKey) names no file (its value, \(p.count) characters, is not shown in case it is the password itself)",
+                              hint: "\(fileKey) takes the path of a file holding the password on one line (mode 600), not the password; create that file, or correct the path")
             }
             try FileSystem.checkPrivate(path, what: "password file", allowReadable: allowReadable)
             let text = try FileSystem.readString(path)
@@ -210,11 +219,20 @@ private struct Block {
         return nil
     }
 
+    /// A URL carrying `user:password@` would be printed wherever the URL is (`mt config check`, `mt status`,
+    /// HTTP errors, logs, mail, the run record), so it is refused here, where every value is read, and the
+    /// refusal shows it without the userinfo.
+    func refuseUserinfo(_ key: String, _ url: String, hint: String) throws {
+        guard ConfigSource.withoutUserinfo(url) != url else { return }
+        throw fail(key, "holds a user name or password in the URL (\(ConfigSource.withoutUserinfo(url))), which would be shown wherever the URL is", hint: hint)
+    }
+
     func server(environment: [String: String], allowReadableSecrets: Bool) throws -> ServerConfig {
         guard let url = try string("SERVER") else { throw fail("SERVER", "is missing", hint: "e.g. SERVER: https://host/study/api/") }
         guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
             throw fail("SERVER", "must start with https:// (got '\(ConfigSource.withoutUserinfo(url))')")
         }
+        try refuseUserinfo("SERVER", url, hint: "remove user:password@ from the URL; give the user as USER and the password in a file named by PASS_FILE (mode 600), or in \(ServerConfig.passwordVariable(for: name))")
         guard let path = try string("PATH") else { throw fail("PATH", "is missing", hint: "the folder where this server's data is kept") }
         var pass: (Secret, String)?
         var passwordProblem: MTError?
@@ -233,6 +251,7 @@ private struct Block {
             guard smtp.hasPrefix("smtp://") || smtp.hasPrefix("smtps://") else {
                 throw fail("SMTP_SERVER", "must start with smtp:// or smtps:// (got '\(ConfigSource.withoutUserinfo(smtp))')")
             }
+            try refuseUserinfo("SMTP_SERVER", smtp, hint: "remove user:password@ from the URL; give the user as SMTP_USER and the password in a file named by SMTP_PASS_FILE (mode 600)")
             let smtpPass = try secret(inline: "SMTP_PASS", file: "SMTP_PASS_FILE", env: nil, environment: environment,
                                       allowReadable: allowReadableSecrets)
             alert = AlertConfig(to: to, from: try string("SMTP_FROM") ?? "mt@\(ProcessInfo.processInfo.hostName)",

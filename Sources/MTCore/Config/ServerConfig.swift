@@ -58,6 +58,10 @@ public struct ServerConfig: Sendable, Equatable {
     public var study: String?
     /// EXCLUDE_IDS: participant ids and ranges that `mt stats flow` excludes (test accounts), as ExclusionList reads them.
     public var excludeIDs: String?
+    /// Unknown keys of this block (or of `defaults`) that are close to a known key (`DELET_MODE`): the key meant
+    /// is not in force. `mt config check` counts each as a problem (78); `mt export` logs each at critical (the
+    /// error log and the alert mail) and the server's run exits at least 1.
+    public var misspeltKeys: [String] = []
     /// The config file this block came from, for messages.
     public var configFile: String
     /// Prometheus text file (node_exporter's textfile collector) that every export run rewrites.

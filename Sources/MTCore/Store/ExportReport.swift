@@ -64,11 +64,13 @@ public struct ServerOutcome: Sendable, Equatable {
     /// A failure that stopped the whole server (lock, config, list of scales).
     public var error: MTError?
     public var alertSent = false
+    /// Misspelt keys of the server's block (`ServerConfig.misspeltKeys`): the run went on without them (1).
+    public var misspeltKeys: [String] = []
 
     public init(server: String) { self.server = server }
 
     public var exit: ExitCode {
-        ExitCode.worst(scales.map(\.exit) + [error?.exitCode ?? .ok])
+        ExitCode.worst(scales.map(\.exit) + [error?.exitCode ?? .ok, misspeltKeys.isEmpty ? .ok : .problems])
     }
 }
 

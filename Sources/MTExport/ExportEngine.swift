@@ -65,8 +65,25 @@ struct ServerExport {
             outcome.error = e
         }
         ExportRunRecord.record(outcome, server: server, options: options, started: started, log: log)
-        outcome.alertSent = logging.sendAlerts(subject: "mt export: \(server.name) needs attention")
+        let subject = "mt export: \(server.name) needs attention"
+        outcome.alertSent = options.dryRun
+            ? logging.sendAlerts(subject: subject, footer: alertFooter(outcome))
+            : logging.sendRepeatingAlerts(subject: subject, resolvedSubject: "mt export: \(server.name): resolved",
+                                          footer: alertFooter(outcome))
         return outcome
+    }
+
+    /// What the alert mail may say of the run beyond its log lines: only what is true of it.
+    static func alertFooter(_ outcome: ServerOutcome) -> String? {
+        let failed = outcome.scales.filter { if case .failed = $0.status { true } else { false } }.map(\.scale)
+        var parts: [String] = []
+        if !failed.isEmpty {
+            parts.append("Nothing more was deleted from \(failed.count == 1 ? "the scale" : "the scales") that failed (\(failed.map { Untrusted.text($0) }.joined(separator: ", "))) after the failure; the next run tries again.")
+        }
+        if let e = outcome.error {
+            parts.append("The run stopped before its scales were done (exit \(e.exitCode.rawValue)); nothing was deleted after that; the next run tries again.")
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: "\n")
     }
 
     init(server: ServerConfig, options: ExportOptions, context: CommandContext, logging: RunLogging, seams: ExportSeams) throws {
@@ -88,6 +105,12 @@ struct ServerExport {
                                     allowReadable: context.global.allowReadableSecrets)
         }
         let layout = self.layout
+        // A data directory with nothing of an earlier export (no state, archive or CSV) is a first run: its missing
+        // benchmark is expected. One that had any of them and lost benchMark.json is not.
+        // The alert state is not export's: a first run that failed before its benchmark leaves only that.
+        let firstRun = [layout.state, layout.raw, layout.active].allSatisfy {
+            ((try? FileSystem.list($0)) ?? []).allSatisfy { $0 == (AlertRepeat.path(root: layout.root) as NSString).lastPathComponent }
+        }
         if !options.dryRun {
             try ExportStepError.onDisk {
                 try layout.create()
@@ -106,7 +129,11 @@ struct ServerExport {
             benchmark = empty
             if !options.dryRun {
                 try ExportStepError.onDisk { try empty.write(path: layout.benchmark) }
-                logging.logger.critical("no benchmark file at \(layout.benchmark): created an empty one; every entry on the server counts as new (if this server was exported before, restore the old benchMark.json)")
+                if firstRun {
+                    logging.logger.info("first run on the empty data directory \(layout.root): created \(layout.benchmark); every entry on the server counts as new")
+                } else {
+                    logging.logger.critical("no benchmark file at \(layout.benchmark): created an empty one; every entry on the server counts as new (if this server was exported before, restore the old benchMark.json)")
+                }
             }
         }
     }

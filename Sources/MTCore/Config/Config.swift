@@ -15,7 +15,7 @@ public struct MTConfig: Sendable {
         "READY", "DELETE_MODE", "SERVER", "USER", "PASS", "PASS_FILE", "PRIVATE_FILE", "DATE_FORMAT", "TIME_FORMAT",
         "PATH", "ALERT_EMAIL", "SMTP_SERVER", "SMTP_USER", "SMTP_PASS", "SMTP_PASS_FILE", "SMTP_FROM", "SMTP_CA_FILE",
         "CONNECT_TIMEOUT", "TIMEOUT", "LOW_SPEED_TIME", "CONCURRENCY", "MAX_CONCURRENCY", "RETRIES", "CA_FILE", "ALLOW_HTTP", "CATALOGUE",
-        "MAX_RESPONSE", "STUDY", "EXCLUDE_IDS", "METRICS_FILE",
+        "MAX_RESPONSE", "STUDY", "EXCLUDE_IDS", "METRICS_FILE", "ALERT_REPEAT",
     ]
 
     public func server(named name: String) throws -> ServerConfig {
@@ -35,6 +35,17 @@ public struct MTConfig: Sendable {
                           hint: "set READY: true in its block when the server should be exported")
         }
         return [s]
+    }
+
+    /// For commands that read what export wrote (verify, recover): `.` or nothing means every READY server, as
+    /// for export (a block that is not READY may have no data directory yet); a named server is taken as it is.
+    public func selectExported(_ name: String?) throws -> [ServerConfig] {
+        guard name == nil || name == "." else { return try select(name, readyOnly: false) }
+        let ready = servers.filter(\.ready)
+        guard !ready.isEmpty else {
+            throw MTError(.config, "\(file): no server block is READY", hint: "name the server to use: \(servers.map(\.name).joined(separator: ", "))")
+        }
+        return ready
     }
 
     public static func load(path: String, environment: [String: String], allowReadableSecrets: Bool) throws -> MTConfig {
@@ -257,6 +268,12 @@ private struct Block {
             alert = AlertConfig(to: to, from: try string("SMTP_FROM") ?? "mt@\(ProcessInfo.processInfo.hostName)",
                                 smtpURL: smtp, user: try string("SMTP_USER"), password: smtpPass?.0,
                                 caFile: try string("SMTP_CA_FILE").map(resolve))
+            if let text = try string("ALERT_REPEAT") {
+                guard let seconds = DurationText.parse(text) else {
+                    throw fail("ALERT_REPEAT", "must be a duration such as 1h, 30m, 2h30m or 0 (every run mails), not '\(text)'")
+                }
+                alert?.repeatInterval = seconds
+            }
         }
         let dateFormat = try string("DATE_FORMAT") ?? "%b_%d_%Y"
         let timeFormat = try string("TIME_FORMAT") ?? "%H_%M_%S"

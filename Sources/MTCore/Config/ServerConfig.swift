@@ -10,6 +10,9 @@ public struct AlertConfig: Sendable, Equatable {
     public var user: String?
     public var password: Secret?
     public var caFile: String?
+    /// ALERT_REPEAT: how long mt export keeps quiet about alerts it has mailed and that still occur (0: every run
+    /// mails). A new alert is mailed at once; the end of all alerts is mailed once ("resolved").
+    public var repeatInterval: Double = 3600
 
     public init(to: [String], from: String, smtpURL: String, user: String? = nil, password: Secret? = nil,
                 caFile: String? = nil) {

@@ -104,6 +104,8 @@ public struct AlertRepeat: Sendable, Equatable {
                          ("mailed", .number(String(format: "%.3f", a.mailed)))])
             })),
         ])
+        // A run that stopped before export made its folders (a password missing) still keeps its state.
+        try FileSystem.makeDirectories(root + "/state")
         try FileSystem.writeAtomically(JSONWriter.bytes(json, pretty: true) + [0x0A], to: Self.path(root: root))
     }
 }

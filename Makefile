@@ -7,7 +7,7 @@ BINDIR   = $(PREFIX)/bin
 MANDIR   = $(PREFIX)/share/man/man1
 SHAREDIR = $(PREFIX)/share/mt
 
-.PHONY: all deps test-deps build sim test demo install install-sim uninstall clean perf fuzz soak sanitize
+.PHONY: all deps test-deps build sim test powerloss demo install install-sim uninstall clean perf fuzz soak sanitize
 
 all: build
 
@@ -32,12 +32,20 @@ SIMTLS = $(SIM) --traits TLS
 sim: deps
 	$(SWIFT) build $(SIMTLS) -c release --product mt-sim
 
-# Both packages: the root's tests run mt against Sim's debug mt-sim.
+# Both packages: the root's tests run mt against Sim's debug mt-sim; then the power-loss suite on those binaries.
 test: test-deps
 	$(SWIFT) build $(SIMTLS) --build-tests
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 	$(SWIFT) test $(SIMTLS) --skip-build
+	scripts/powerloss.sh
+
+# mt export, benchmark release and recover through kill -9 and a power cut on durablefs (a FUSE file system that
+# keeps only what was fsynced): needs /dev/fuse and root. Alone it builds mt-sim without TLS (it serves plain http).
+powerloss: test-deps
+	$(SWIFT) build --product mt
+	$(SWIFT) build $(SIM) --product mt-sim
+	scripts/powerloss.sh
 
 demo: deps
 	scripts/demo.sh

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system packages mt needs, only those missing. `deps.sh build` for building and running,
 # `deps.sh test` adds what the test suites use (a browser for the HTML report test, GNU time, R and pandas
-# for reading mended CSVs, promtool and node_exporter for the metrics file, systemd-analyze for the units),
+# for reading mended CSVs, promtool and node_exporter for the metrics file, systemd-analyze for the units,
+# faketime for clock steps, a C compiler, libfuse3-dev and fuse3 for the power-loss suite's FUSE file system),
 # `deps.sh perf` what the benchmarks use (bc, GNU time, pandas).
 set -euo pipefail
 what=${1:-build}
 pkgs=(pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev openssl ca-certificates python3 curl)
-if [ "$what" = test ]; then pkgs+=(chromium util-linux time r-base-core prometheus prometheus-node-exporter systemd); fi
+if [ "$what" = test ]; then
+  pkgs+=(chromium util-linux time r-base-core prometheus prometheus-node-exporter systemd faketime gcc libfuse3-dev fuse3)
+fi
 if [ "$what" = perf ]; then pkgs+=(bc time); fi
 
 missing=()

@@ -119,7 +119,10 @@ enum ExportArchive {
 
     /// Makes the spooled answer a new archive of `scale`: finished, flushed, read back whole (gzip CRC and length,
     /// and the SHA-256 of the bytes inside equal to `sha256`, what the server sent), given a name no other archive
-    /// has, and entered in the checksum and kind ledgers. A failure leaves no archive name for deletes to rely on.
+    /// has, and entered in the kind and checksum ledgers. The kind line (with the archive's sequence) is written
+    /// before the name exists and the checksum line after, so a run killed in between leaves an archive its kind
+    /// ledger announces, which the next run reads back and enters (`recordInterrupted`). A failure leaves no
+    /// archive name for deletes to rely on.
     static func keep(_ spool: Spool, sha256: String, scale: String, time: Date, kind: ArchiveKind,
                      layout: DataLayout) throws -> ArchiveName {
         defer { spool.discard() }
@@ -127,24 +130,48 @@ enum ExportArchive {
         let sha = try verify(path: spool.path, sha256: sha256)
         // Two fetches stamped alike (a clock step) must not overwrite each other: archives are never rewritten.
         // Steps of 10 µs: a Date near 2026 holds about 0.2 µs of precision, so 1 µs could round to the same name.
-        // link(2) never replaces an existing name.
+        // The run holds the data directory's lock, so a name free now stays free until the link below.
         var name = ArchiveName.new(scale: scale, time: time)
         var step = 1
-        while try !FileSystem.linkDurably(spool.path, to: layout.archivePath(name)) {
+        while FileSystem.exists(layout.archivePath(name)) {
             name = ArchiveName.new(scale: scale, time: time.addingTimeInterval(Double(step) * 1e-5))
             step += 1
         }
         let ledger = ChecksumLedger(layout: layout)
         do {
-            try ledger.append(archive: name.fileName, sha256: sha)
             try ArchiveKindLedger(layout: layout).append(archive: name.fileName, kind: kind)
+            guard try FileSystem.linkDurably(spool.path, to: layout.archivePath(name)) else {
+                throw MTError(.software, "\(layout.archivePath(name)) appeared while this run held the lock of \(layout.root)")
+            }
+            try ledger.append(archive: name.fileName, sha256: sha)
         } catch {
             let e = error.asMTError
-            throw RunStop(MTError(FileSystem.isWrongType(e) ? e.exitCode : .ioError,
-                                  "\(name.fileName) was written and verified but could not be entered in \(ledger.path) or its kind ledger: \(e.message); the run stops here, nothing more is fetched or deleted",
-                                  hint: e.hint ?? "make \(ledger.path) writable, then run again; mt verify lists the archive missing from the ledger"))
+            throw RunStop(MTError(FileSystem.isWrongType(e) || e.exitCode == .software ? e.exitCode : .ioError,
+                                  "\(name.fileName) was written and verified but could not be named and entered in \(ledger.path) and its kind ledger: \(e.message); the run stops here, nothing more is fetched or deleted",
+                                  hint: e.hint ?? "make \(layout.raw) and its ledgers writable, then run again; the next run enters an archive this one named"))
         }
         return name
+    }
+
+    /// Archives the kind ledger announces that have no checksum line: a run was killed between naming one and
+    /// entering its checksum. Each is read back whole (gzip CRC and length) and entered; one that does not read
+    /// back is left out of the ledger for `mt verify` to report, and nothing relies on it.
+    static func recordInterrupted(layout: DataLayout) throws -> (entered: [String], unreadable: [(String, MTError)]) {
+        let sums = try ChecksumLedger(layout: layout).read()
+        let present = Set(try FileSystem.list(layout.raw))
+        var entered: [String] = []
+        var unreadable: [(String, MTError)] = []
+        for (archive, _) in try ArchiveKindLedger(layout: layout).records().sorted(by: { $0.key < $1.key })
+        where sums[archive] == nil && present.contains(archive) {
+            let file = try SHA256.Stream()
+            do { try Gzip.readFile(layout.raw + "/" + archive, raw: { file.update($0) }) { _ in } } catch {
+                unreadable.append((archive, error.asMTError))
+                continue
+            }
+            try ChecksumLedger(layout: layout).append(archive: archive, sha256: file.finish())
+            entered.append(archive)
+        }
+        return (entered, unreadable)
     }
 
     /// A whole answer held in memory made an archive (the spool fed in one piece).

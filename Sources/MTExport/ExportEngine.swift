@@ -8,8 +8,8 @@ enum ExportEngine {
     static func run(options: ExportOptions, context: CommandContext, seams: ExportSeams = .live) throws -> ExportReport {
         let config = try context.loadConfig()
         let servers = try config.select(options.server, readyOnly: true)
-        let report = ExportReport(servers: servers.map { ServerExport.run(server: $0, options: options, context: context, seams: seams) })
-        if !options.dryRun { ExportMetrics.writeAll(config: config, context: context) }
+        var report = ExportReport(servers: servers.map { ServerExport.run(server: $0, options: options, context: context, seams: seams) })
+        if !options.dryRun { report.metricsFailures = ExportMetrics.writeAll(config: config, context: context) }
         return report
     }
 }
@@ -64,7 +64,7 @@ struct ServerExport {
             log.critical("\(e.message)\(e.hint.map { " (\($0))" } ?? "")")
             outcome.error = e
         }
-        ExportRunRecord.record(outcome, server: server, options: options, started: started, log: log)
+        outcome.recordFailed = !ExportRunRecord.record(outcome, server: server, options: options, started: started, log: log)
         let subject = "mt export: \(server.name) needs attention"
         outcome.alertSent = options.dryRun
             ? logging.sendAlerts(subject: subject, footer: alertFooter(outcome))
@@ -111,6 +111,7 @@ struct ServerExport {
         let firstRun = [layout.state, layout.raw, layout.active].allSatisfy {
             ((try? FileSystem.list($0)) ?? []).allSatisfy { $0 == (AlertRepeat.path(root: layout.root) as NSString).lastPathComponent }
         }
+        try DataIdentity.claim(server: server, layout: layout, write: !options.dryRun)
         if !options.dryRun {
             try ExportStepError.onDisk {
                 try layout.create()
@@ -118,6 +119,13 @@ struct ServerExport {
                 for ledger in [layout.checksums, layout.deletions] { try FileSystem.checkAppendable(ledger) }
             }
             Self.removeStaleTemporaries(layout: layout, log: logging.logger)
+            let interrupted = try ExportStepError.onDisk { try ExportArchive.recordInterrupted(layout: layout) }
+            for name in interrupted.entered {
+                logging.logger.warning("entered the checksum of \(name) in \(layout.checksums): a run was stopped after naming the archive and before entering it")
+            }
+            for (name, e) in interrupted.unreadable {
+                logging.logger.critical("\(name), named by a run that was stopped before entering its checksum, does not read back (\(e.message)); it is left out of \(layout.checksums), and mt verify reports it")
+            }
         }
         if let b = try Benchmark.read(path: layout.benchmark) {
             benchmark = b
@@ -148,7 +156,7 @@ struct ServerExport {
             throw MTError(.usage, "server \(server.name) has no scale named '\(Untrusted.text(name))'",
                           hint: "\(close)scales on the server: \(shown.joined(separator: ", "))")
         }
-        var out: [ScaleOutcome] = []
+        var out = try vanished(from: scales)
         let selected = scales.filter { options.scales.includes($0) }
         for (i, info) in selected.enumerated() {
             progress.scale(server: server.name, scale: info.name, index: i + 1, count: selected.count)
@@ -156,6 +164,27 @@ struct ServerExport {
             if stopped { break }
         }
         return out
+    }
+
+    /// Scales exported before that the list no longer holds: an error line each (exit 1); an empty list from a
+    /// server whose scales this directory exported is the server's failure (the wrong server, or its tables gone).
+    func vanished(from scales: [ScaleInfo]) throws -> [ScaleOutcome] {
+        let gone = try ExportStepError.onDisk { try layout.vanishedScales(listed: scales.map(\.name)) }
+            .map { ScaleInfo(name: $0, deleteable: (try? ExportScaleState.load(scale: $0, layout: layout))?.deleteable ?? true) }
+            .filter { options.scales.includes($0) }
+        guard !gone.isEmpty else { return [] }
+        if scales.isEmpty {
+            let names = gone.prefix(10).map(\.name).joined(separator: ", ") + (gone.count > 10 ? ", …" : "")
+            throw MTError(.unavailable, "the server's list of scales is empty, but this data directory exported \(gone.count) of them (\(names))",
+                          hint: "check that SERVER (\(server.exportURL)) is this study's server and that its database is intact; nothing was deleted")
+        }
+        return gone.map { info in
+            logging.logger(scale: info.name).error("the server's list of scales no longer holds \(info.name), which this data directory exported before; its CSVs and archives stay. If the table was removed on purpose, move \(layout.exportState(scale: info.name)) aside to stop this warning")
+            var o = ScaleOutcome(scale: info.name, deleteable: info.deleteable)
+            o.status = .vanished
+            o.exit = .problems
+            return o
+        }
     }
 
     /// One scale; every failure ends here, logged at critical (so mailed) and turned into the scale's exit code.
@@ -240,7 +269,11 @@ struct ServerExport {
 
         // Held back before anything is written or deleted, and durable before any DELETE of this run.
         let heldNow = Set(triage.conflicts)
-        state.heldBack = (plan.full ? heldNow : heldNow.union(state.heldBack)).sorted()
+        let held = triage.heldBack(before: state.heldBack, fullFetch: plan.full)
+        state.heldBack = held.held
+        if !held.nowMatching.isEmpty {
+            log.warning("\(held.nowMatching.count) entries held back by an earlier run now match what the written set records (\(Self.idList(held.nowMatching))); they stay held back, never deleted by mt export, because a rebuilt written set may vouch for the wrong content: check them, then mt benchmark \(server.name) release \(scale) lets go of them")
+        }
         if !heldNow.isEmpty {
             log.critical("\(heldNow.count) entries have the id of an entry already in the CSVs but other content (\(Self.idList(Array(heldNow)))); the server's ids may have restarted. They are held back: not written to the CSVs and never deleted by mt export; the server's copy is kept in \(archive ?? "no archive"). Check them on the server; to keep both entries of each such id, mt benchmark \(server.name) release \(scale) writes them to the CSVs, and the next run deletes them; mt recover \(server.name) \(scale) builds a CSV that keeps both. If the server's database was rebuilt, move the scale's CSVs out of \(layout.active) and \(layout.writtenSet(scale: scale)) out of \(layout.state) (they belong to the old database): the next run writes the new entries")
             outcome.exit = max(outcome.exit, .problems)
@@ -442,7 +475,9 @@ struct ServerExport {
     mutating func mark(_ fetched: FetchedScale, info: ScaleInfo, plan: FetchStep.Plan, fetchStart: Date,
                        archived: ArchiveStep.Result, written: WrittenSet, state: inout ExportScaleState) throws {
         let scale = info.name
-        if let top = fetched.ids.max() {
+        // The written set too: a run killed after its DELETEs and before this step left entries written (and gone
+        // from the server) that no later fetch shows.
+        if let top = [fetched.ids.max(), written.maxID].compactMap({ $0 }).max() {
             let old = benchmark.marks[scale]
             let mark = Benchmark.Mark(current: max(old?.current ?? top, top), deleteable: info.deleteable)
             if old != mark {
@@ -571,10 +606,10 @@ struct ServerExport {
 }
 
 extension ExportRunRecord {
-    /// The end of an export run: record it. A failure is logged at critical (so mailed), never thrown: the run's
-    /// own outcome stands, and the dead man's switch will notice a record that stops moving.
-    static func record(_ outcome: ServerOutcome, server: ServerConfig, options: ExportOptions, started: Date, log: Logger) {
-        guard !options.dryRun else { return }
+    /// The end of an export run: record it; false when the record could not be written. A failure is logged at
+    /// critical (so mailed) and makes the run exit 1, never thrown: the run's own work stands.
+    static func record(_ outcome: ServerOutcome, server: ServerConfig, options: ExportOptions, started: Date, log: Logger) -> Bool {
+        guard !options.dryRun else { return true }
         let layout = DataLayout(server: server)
         let previous: ExportRunRecord?
         do { previous = try load(layout: layout) } catch {
@@ -584,7 +619,9 @@ extension ExportRunRecord {
         let deleting = server.deleteMode && !options.noDelete
         let record = after(outcome, previous: previous, started: started, finished: Date(), deleting: deleting)
         do { try record.save(layout: layout) } catch {
-            log.critical("could not write the export run record \(path(layout: layout)): \(error.asMTError.message) (mt status and the metrics will show this run as missing)")
+            log.critical("could not write the export run record \(path(layout: layout)): \(error.asMTError.message) (mt status and the metrics will show this run as missing; this run exits 1)")
+            return false
         }
+        return true
     }
 }

@@ -169,6 +169,26 @@ struct Triage {
     var fresh: [Int64] { ids(.fresh) }
     var known: [Int64] { ids(.known) }
     var conflicts: [Int64] { ids(.conflict) }
+
+    /// The held-back list after this fetch: every id held back before stays held, whatever kind of fetch this
+    /// was, until it is resolved: a whole-scale fetch no longer holds it (the server dropped that entry), or it
+    /// came back new (the CSVs and written set were moved aside: it is written now). An id whose content now
+    /// matches the written set stays held: a set rebuilt after a clock step may vouch for the wrong content, so
+    /// only `mt benchmark release` lets go of it. The conflicts of this fetch join the list.
+    func heldBack(before: [Int64], fullFetch: Bool) -> (held: [Int64], nowMatching: [Int64]) {
+        let old = Set(before)
+        var seen: [Int64: Verdict] = [:]
+        if !old.isEmpty { for i in ids.indices where old.contains(ids[i]) { seen[ids[i]] = verdicts[i] } }
+        let kept = old.filter { id in
+            switch seen[id] {
+            case .conflict?, .known?: true
+            case .fresh?: false
+            case nil: !fullFetch
+            }
+        }
+        let matching = old.filter { seen[$0] == .known }.sorted()
+        return (kept.union(conflicts).sorted(), matching)
+    }
 }
 
 /// Step 3, archive: the server's bytes, durable and read back, before anything relies on them.

@@ -97,6 +97,14 @@ struct ServerStatus: Sendable {
         }
     }
 
+    /// Scales exported before that the server no longer lists: as the last export run found them, and with
+    /// --remote as the server's list says now (`DataLayout.vanishedScales`, the one owner of that question).
+    var vanished: [String] {
+        var names = Set(record?.scales.filter(\.vanished).map(\.name) ?? [])
+        if let remote { names.formUnion((try? DataLayout(server: server).vanishedScales(listed: remote.map(\.name))) ?? []) }
+        return names.sorted()
+    }
+
     /// The last successful export is older than `maxAge` (or there never was one).
     func isStale(maxAge: Double) -> Bool {
         guard let last = record?.lastSuccess else { return true }
@@ -109,7 +117,7 @@ struct ServerStatus: Sendable {
         if let maxAge, server.ready, isStale(maxAge: maxAge) { return record == nil ? "never exported" : "stale" }
         guard let record else { return "never exported" }
         if record.exit > .problems { return "failing" }
-        if record.exit == .problems || !problems.isEmpty
+        if record.exit == .problems || !problems.isEmpty || !vanished.isEmpty
             || scales.contains(where: { $0.heldBack > 0 || $0.pendingJournal || $0.problem != nil }) { return "needs attention" }
         return "healthy"
     }

@@ -37,7 +37,8 @@ public struct StatusCommand: Command {
         """
 
     public static let exitStatus = """
-        EXIT STATUS: 0 shown; 1 --max-age and a READY server's last success is older (or missing);
+        EXIT STATUS: 0 shown; 1 --max-age and a READY server's last success is older (or missing), or a scale
+        exported before is no longer in the server's list (by the last run, or by --remote); 64 usage error;
         69 --remote and a server did not answer as expected; 78 configuration error.
         """
 
@@ -59,6 +60,10 @@ public struct StatusCommand: Command {
 
         var exit = ExitCode.ok
         if statuses.contains(where: { $0.remoteError != nil }) { exit = .unavailable }
+        for s in statuses where !s.vanished.isEmpty {
+            exit = max(exit, .problems)
+            context.stderr.line("mt status: server \(s.server.name): no longer in the server's list of scales, though exported here before: \(s.vanished.joined(separator: ", "))")
+        }
         var alerts: [String: Bool] = [:]
         if let maxAge {
             for s in statuses where s.server.ready && s.isStale(maxAge: maxAge) {
@@ -150,6 +155,7 @@ public struct StatusCommand: Command {
         row("lock", s.lock.map { "held by pid \($0.pid) for \(DurationText.format(now.timeIntervalSince($0.since)))" } ?? "free")
         row("free disk", s.freeBytes.map { "\(bytes($0)) at \(s.server.path)" } ?? "unknown (\(s.server.path) cannot be read)")
         for p in s.problems { row("problem", p) }
+        for name in s.vanished { row("vanished", "\(name): exported here before, no longer in the server's list of scales") }
         if let e = s.remoteError { row("remote", "failed: \(e)") }
         if let list = s.remote { row("remote", "answered: \(list.count) scales") }
         guard !s.scales.isEmpty || s.remote != nil else { return out }
@@ -205,6 +211,7 @@ public struct StatusCommand: Command {
         fields.append(("lock", s.lock.map { .object([("pid", .int($0.pid)), ("since", time($0.since.timeIntervalSince1970))]) } ?? .null))
         fields.append(("freeBytes", s.freeBytes.map { .int($0) } ?? .null))
         fields.append(("problems", .array(s.problems.map(JSONValue.string))))
+        fields.append(("vanished", .array(s.vanished.map(JSONValue.string))))
         fields.append(("scales", .array(s.scales.map { c in
             .object([("scale", .string(c.name)), ("deleteable", c.deleteable.map(JSONValue.bool) ?? .null),
                      ("lastFetch", time(c.lastFetch)), ("lastSuccess", time(c.lastSuccess)),

@@ -368,7 +368,13 @@ struct Verifier {
     func remoteFindings(benchmark: Benchmark?, archived: [String: [Int64: String]]) throws -> [VerifyFinding] {
         let inventory = try ServerInventory(server: server)
         var out: [VerifyFinding] = []
-        for scale in try inventory.scales().scales where scale.deleteable ?? true {
+        let listed = try inventory.scales().scales
+        for name in try layout.vanishedScales(listed: listed.map(\.name)) {
+            out.append(VerifyFinding(.scaleVanished, path: server.exportURL, scale: name,
+                                     message: "\(name) was exported here before, but the server's list of scales no longer holds it",
+                                     hint: "check the server (a table dropped or renamed, or SERVER naming another study); the CSVs and archives here are kept. If it was removed on purpose, move \(FileSystem.shellQuote(layout.exportState(scale: name))) aside"))
+        }
+        for scale in listed where scale.deleteable ?? true {
             guard let mark = benchmark?.marks[scale.name] else { continue }
             let url = server.exportURL + "/" + scale.name
             for id in try inventory.entryIDs(scale: scale.name).sorted() where id <= mark.current {

@@ -85,6 +85,11 @@ public final class DecryptionSession {
                 throw EntryDecryption.keyMismatch(scale: scale, keys: keys, failed: failedBeforeSuccess)
             }
         }
+        // Fewer values than the probe, every one refused: the key does not match, and this batch must not become
+        // rows of ciphertext (and DELETEs) before the run's end says so.
+        if !anySuccess && failedBeforeSuccess > 0 {
+            throw EntryDecryption.keyMismatch(scale: scale, keys: keys, failed: failedBeforeSuccess)
+        }
         outcomes += run(uniques, next..<uniques.count)
         decryptedValues += uniques.count
 

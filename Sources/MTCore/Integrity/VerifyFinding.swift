@@ -25,6 +25,7 @@ public struct VerifyFinding: Sendable, Equatable {
         case permissions = "permissions"
         case remoteRemains = "remote-remains"
         case contentsLost = "contents-lost"
+        case scaleVanished = "scale-vanished"
     }
 
     public var kind: Kind

@@ -49,6 +49,14 @@ public struct DataLayout: Sendable, Equatable {
     public func writtenSet(scale: String) -> String { state + "/written_\(scale).tsv" }
 
     /// The scales that have an export state file, the inverse of `exportState(scale:)` (unsafe names left out).
+    /// Scales this data directory has exported (it holds their export state) that the server's list `listed`
+    /// no longer holds: a table dropped or renamed on the server, or the wrong server behind the URL. Export, status
+    /// and verify all ask this, so none of them passes over a scale that went quiet.
+    public func vanishedScales(listed: some Sequence<String>) throws -> [String] {
+        let names = Set(listed)
+        return try exportStateScales().filter { !names.contains($0) }
+    }
+
     public func exportStateScales() throws -> [String] {
         let prefix = "export_", suffix = ".json"
         return try FileSystem.list(state).compactMap { f -> String? in
@@ -82,9 +90,10 @@ public struct DataLayout: Sendable, Equatable {
         for d in [root, raw, active, ledgerDirectory, state, logs] { try FileSystem.makeDirectories(d) }
     }
 
-    /// All archives in `raw_data`, new and legacy, oldest first (by the time inside the name, not its spelling).
+    /// All archives in `raw_data`, new and legacy, oldest first: in the order they were made
+    /// (`ArchiveKindLedger.order`), never by the wall-clock time in their names alone.
     public func archives() throws -> [ArchiveName] {
-        try FileSystem.list(raw).compactMap(ArchiveName.parse).sorted()
+        try ArchiveKindLedger(layout: self).order(FileSystem.list(raw).compactMap(ArchiveName.parse))
     }
 
     public func archives(scale: String) throws -> [ArchiveName] {

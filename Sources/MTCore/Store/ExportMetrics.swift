@@ -102,9 +102,11 @@ public enum ExportMetrics {
         return out
     }
 
-    /// Rewrites every METRICS_FILE the configuration names, each with all servers that name it. A failure is
-    /// reported on stderr (so cron mails it) and does not change the run's exit code: the data was handled.
-    public static func writeAll(config: MTConfig, context: CommandContext) {
+    /// Rewrites every METRICS_FILE the configuration names, each with all servers that name it; returns the files
+    /// that could not be written. A failure is reported on stderr (so cron mails it) and makes the run exit 1:
+    /// the data was handled, but the staleness alert built on the file would never see this run.
+    public static func writeAll(config: MTConfig, context: CommandContext) -> [String] {
+        var failed: [String] = []
         var files: [String: [ServerConfig]] = [:]
         var order: [String] = []
         for s in config.servers {
@@ -123,8 +125,10 @@ public enum ExportMetrics {
                     try FileSystem.writeAll(fd, Array(text.utf8), path: file)
                 }
             } catch {
-                context.stderr.line("mt export: METRICS_FILE \(file) could not be written: \(error.asMTError.message) (the export itself is unaffected)")
+                context.stderr.line("mt export: METRICS_FILE \(file) could not be written: \(error.asMTError.message) (the data was handled; this run exits 1 so that the monitoring built on the file does not miss it)")
+                failed.append(file)
             }
         }
+        return failed
     }
 }

@@ -14,6 +14,8 @@ public enum ScaleStatus: Sendable, Equatable, CustomStringConvertible {
     case deletesFailed(Int)
     /// The scale stopped: the error's message.
     case failed(String)
+    /// This data directory exported the scale before, and the server's list no longer holds it.
+    case vanished
 
     public var description: String {
         switch self {
@@ -24,6 +26,7 @@ public enum ScaleStatus: Sendable, Equatable, CustomStringConvertible {
         case .dryRun(let s): "dry run: " + s
         case .deletesFailed(let n): "\(n) deletes failed"
         case .failed(let message): message
+        case .vanished: "warning: no longer in the server's list of scales"
         }
     }
 }
@@ -66,11 +69,14 @@ public struct ServerOutcome: Sendable, Equatable {
     public var alertSent = false
     /// Misspelt keys of the server's block (`ServerConfig.misspeltKeys`): the run went on without them (1).
     public var misspeltKeys: [String] = []
+    /// The run record could not be written: the work was done, but mt status would not see it (1).
+    public var recordFailed = false
 
     public init(server: String) { self.server = server }
 
     public var exit: ExitCode {
-        ExitCode.worst(scales.map(\.exit) + [error?.exitCode ?? .ok, misspeltKeys.isEmpty ? .ok : .problems])
+        ExitCode.worst(scales.map(\.exit) + [error?.exitCode ?? .ok, recordFailed ? .problems : .ok,
+                                              misspeltKeys.isEmpty ? .ok : .problems])
     }
 }
 
@@ -79,12 +85,16 @@ public struct ExportReport: Sendable, Equatable {
     public var servers: [ServerOutcome]
     /// Log files that could not be written during the run: the work was done, but not all of it recorded (1).
     public var logFailures: [String] = []
+    /// METRICS_FILEs that could not be written (1, as a log file).
+    public var metricsFailures: [String] = []
 
     public init(servers: [ServerOutcome]) { self.servers = servers }
 
-    /// 0 ok; otherwise the worst code of any server or scale, or 1 for a log file that could not be written
-    /// (see mt-export(1)).
-    public var exit: ExitCode { ExitCode.worst(servers.map(\.exit) + [logFailures.isEmpty ? .ok : .problems]) }
+    /// 0 ok; otherwise the worst code of any server or scale, or 1 for a log, run record or metrics file that
+    /// could not be written (see mt-export(1)).
+    public var exit: ExitCode {
+        ExitCode.worst(servers.map(\.exit) + [logFailures.isEmpty && metricsFailures.isEmpty ? .ok : .problems])
+    }
 
     public var table: String {
         let head = ["SERVER", "SCALE", "FETCHED", "ARCHIVED", "WRITTEN", "DELETED", "LEFT", "FAILED", "STATUS"]
@@ -113,10 +123,12 @@ public struct ExportReport: Sendable, Equatable {
         .object([
             ("exit", .int(exit.rawValue)),
             ("logFailures", .array(logFailures.map { .string($0) })),
+            ("metricsFailures", .array(metricsFailures.map { .string($0) })),
             ("servers", .array(servers.map { s in
                 var fields: [(String, JSONValue)] = [("server", .string(s.server)), ("exit", .int(s.exit.rawValue))]
                 if let e = s.error { fields.append(("error", .string(e.message))) }
                 fields.append(("alertSent", .bool(s.alertSent)))
+                fields.append(("recordFailed", .bool(s.recordFailed)))
                 fields.append(("scales", .array(s.scales.map { c in
                     .object([("scale", .string(c.scale)), ("deleteable", .bool(c.deleteable)),
                              ("fetched", .int(c.fetched)), ("archived", .int(c.archived)),

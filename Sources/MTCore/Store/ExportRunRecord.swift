@@ -38,6 +38,8 @@ public struct ExportRunRecord: Sendable, Equatable {
         /// holds at least as many lines, since each DELETE is recorded there before it is sent. `mt verify`
         /// compares the two to notice a data directory that lost files the record outlived.
         public var deletedTotal = 0
+        /// The last run found the scale missing from the server's list (`DataLayout.vanishedScales`).
+        public var vanished = false
 
         public init(name: String) { self.name = name }
 
@@ -98,7 +100,8 @@ public struct ExportRunRecord: Sendable, Equatable {
             s.deleted = o.deleted
             s.failed = o.failed
             s.deletedTotal += o.deleted
-            let handled = o.exit <= .problems
+            s.vanished = o.status == .vanished
+            let handled = o.exit <= .problems && !s.vanished
             if deleting && o.deleteable && handled { s.leftovers = o.left } else if !(deleting && o.deleteable) { s.leftovers = nil }
             if handled { s.lastSuccess = end }
             if o.archived > 0 {
@@ -147,6 +150,7 @@ public struct ExportRunRecord: Sendable, Equatable {
             s.deleted = int(f["deleted"])
             s.failed = int(f["failed"])
             s.deletedTotal = int(f["deletedTotal"])
+            if case .bool(let b)? = f["vanished"] { s.vanished = b }
             s.leftovers = f["leftovers"]?.int64Value.map { Int(clamping: $0) }
             s.lastSuccess = time(f["lastSuccess"])
             s.lastArchive = time(f["lastArchive"])
@@ -173,7 +177,7 @@ public struct ExportRunRecord: Sendable, Equatable {
                 (s.name, .object([
                     ("deleteable", .bool(s.deleteable)), ("lastRun", opt(s.lastRun)), ("exit", .int(s.exit.rawValue)),
                     ("status", .string(s.status)), ("fetched", .int(s.fetched)), ("archived", .int(s.archived)),
-                    ("deleted", .int(s.deleted)), ("deletedTotal", .int(s.deletedTotal)), ("failed", .int(s.failed)),
+                    ("deleted", .int(s.deleted)), ("deletedTotal", .int(s.deletedTotal)), ("vanished", .bool(s.vanished)), ("failed", .int(s.failed)),
                     ("leftovers", s.leftovers.map { .int($0) } ?? .null), ("lastSuccess", opt(s.lastSuccess)),
                     ("lastArchive", opt(s.lastArchive)), ("lastDelete", opt(s.lastDelete)),
                     ("history", .array(s.history.map { .array([time($0.time), .int($0.entries)]) })),

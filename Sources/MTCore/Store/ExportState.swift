@@ -11,7 +11,7 @@ import Foundation
 /// a journal cuts both files back to the recorded lengths and replays the rows from the archive, so the outcome is
 /// the same as if nothing had crashed. Deletes only ever cover entries in the written set with the same content.
 public struct ExportScaleState: Sendable, Equatable {
-    public static let format = "mt-export-state/2"
+    public static let format = FileFormat("mt-export-state", 2)
 
     public struct PendingAppend: Sendable, Equatable {
         /// Archive file name in raw_data holding the rows.
@@ -77,6 +77,7 @@ public struct ExportScaleState: Sendable, Equatable {
             throw MTError(.dataError, "\(p): export state is not valid JSON (\(error))")
         }
         guard v.objectFields != nil else { throw MTError(.dataError, "\(p): export state is not a JSON object") }
+        try format.check(v["format"], path: p)
         func number(_ k: String) -> Double? { v[k].flatMap { if case .number(let n) = $0 { Double(n) } else { nil } } }
         var s = ExportScaleState()
         s.lastFetch = number("lastFetch")
@@ -118,7 +119,7 @@ public struct ExportScaleState: Sendable, Equatable {
     }
 
     public func save(scale: String, layout: DataLayout) throws {
-        var fields: [(String, JSONValue)] = [("format", .string(Self.format)), ("scale", .string(scale))]
+        var fields: [(String, JSONValue)] = [("format", .string(Self.format.description)), ("scale", .string(scale))]
         if let lastFetch { fields.append(("lastFetch", .number(String(format: "%.3f", lastFetch)))) }
         if let lastFullFetch { fields.append(("lastFullFetch", .number(String(format: "%.3f", lastFullFetch)))) }
         fields.append(("dateBearing", .bool(dateBearing)))

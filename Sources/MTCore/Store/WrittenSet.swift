@@ -28,6 +28,8 @@ public struct WrittenSet: Sendable, Equatable {
     public init() {}
 
     public var count: Int { ids.count + recent.count }
+    /// The highest id written.
+    public var maxID: Int64? { [ids.last, recent.keys.max()].compactMap { $0 }.max() }
     public func contains(_ id: Int64) -> Bool { first(id) != nil }
 
     /// The content first written under `id`: nil when the id is not in the set, `.some(nil)` when it is but its
@@ -183,13 +185,17 @@ public struct WrittenSet: Sendable, Equatable {
     }
 
     /// Rebuilds the set from what is on disk when the file is missing or damaged: the ids in the scale's active
-    /// CSVs (with a key) or in its archives (without one), each with the content of the oldest archive holding
-    /// it (the entry written first; a later, different one under the same id was never written). An id the CSVs
-    /// hold n times (a release) accepts the first n contents the archives hold under it.
+    /// CSVs (with a key) or in its archives (without one). An id the archives hold with one content gets it. An
+    /// id they hold with several (the server's ids restarted, or a release) gets, for each of its CSV rows, the
+    /// content that row really holds: the archived version whose cells, RSA fields aside (their ciphertext
+    /// differs at every encryption), are the row's. Order decides only between versions the row cannot tell
+    /// apart, and then it is the order archives were made in (`DataLayout.archives()`), never a clock's.
+    /// Without a key, each id gets its first archived content.
     public static func rebuild(scale: String, layout: DataLayout, fromCSVs: Bool) throws -> (set: WrittenSet, unreadable: [String]) {
         var versions: [Int64: [UInt64]] = [:]
         var unreadable: [String] = []
-        for name in try layout.archives(scale: scale) {
+        let archives = try layout.archives(scale: scale)
+        for name in archives {
             do {
                 try ArchiveReader.forEachEntry(layout: layout, archive: name) { e in
                     guard let id = e["id"]?.int64Value else { return }
@@ -201,21 +207,62 @@ public struct WrittenSet: Sendable, Equatable {
             }
         }
         var set = WrittenSet()
-        if fromCSVs {
-            var seen: [Int64: Int] = [:]
-            for path in try layout.activeCSVs(scale: scale) {
-                let summary = CSVScan.summarize(path: path, scale: scale, recovered: false, inspect: false)
-                for o in summary.ids {
-                    let n = seen[o.id, default: 0]
-                    seen[o.id] = n + 1
-                    let known = versions[o.id] ?? []
-                    if n == 0 { set.insert(o.id, hash: known.first) } else if n < known.count { set.insert(o.id, hash: known[n]) }
+        guard fromCSVs else {
+            for (id, hs) in versions { set.insert(id, hash: hs[0]) }
+            return (set, unreadable)
+        }
+        let ambiguous = Set(versions.filter { $0.value.count > 1 }.keys)
+        var candidates: [Int64: [(hash: UInt64, entry: JSONValue)]] = [:]
+        if !ambiguous.isEmpty {
+            for name in archives where !unreadable.contains(name.fileName) {
+                try ArchiveReader.forEachEntry(layout: layout, archive: name) { e in
+                    guard let id = e["id"]?.int64Value, ambiguous.contains(id) else { return }
+                    let h = hash(e)
+                    if candidates[id]?.contains(where: { $0.hash == h }) != true { candidates[id, default: []].append((h, e)) }
                 }
             }
-        } else {
-            for (id, hs) in versions { set.insert(id, hash: hs[0]) }
+        }
+        var claimed: [Int64: [UInt64]] = [:]
+        for path in try layout.activeCSVs(scale: scale) {
+            let summary = CSVScan.summarize(path: path, scale: scale, recovered: false, inspect: false)
+            let rows = summary.ids.contains { ambiguous.contains($0.id) } ? try ambiguousRows(path: path, ids: ambiguous) : [:]
+            for o in summary.ids {
+                let known = versions[o.id] ?? []
+                guard known.count > 1 else {
+                    if claimed[o.id] == nil { set.insert(o.id, hash: known.first); claimed[o.id] = known }
+                    continue
+                }
+                let taken = claimed[o.id] ?? []
+                let matching = rows[o.line].map { row in
+                    (candidates[o.id] ?? []).filter { !taken.contains($0.hash) && sameCells(row, $0.entry) }.map(\.hash)
+                } ?? []
+                guard let h = matching.first ?? known.first(where: { !taken.contains($0) }) else { continue }
+                set.insert(o.id, hash: h)
+                claimed[o.id, default: []].append(h)
+            }
         }
         return (set, unreadable)
+    }
+
+    /// The rows of a CSV whose id is one of `ids`, by line, as header name → cell.
+    private static func ambiguousRows(path: String, ids: Set<Int64>) throws -> [Int: [String: String]] {
+        var reader = try CSVReader(path: path)
+        defer { reader.close() }
+        guard let header = try reader.next(), let idColumn = header.firstIndex(of: "id") else { return [:] }
+        var out: [Int: [String: String]] = [:]
+        while let row = try reader.next() {
+            guard idColumn < row.count, let id = Int64(row[idColumn]), ids.contains(id) else { continue }
+            out[reader.rowLine] = Dictionary(zip(header, row).map { ($0, $1) }, uniquingKeysWith: { a, _ in a })
+        }
+        return out
+    }
+
+    /// Whether a CSV row holds this archived entry: every field but the RSA ones written as the CSV writes it.
+    private static func sameCells(_ row: [String: String], _ entry: JSONValue) -> Bool {
+        for (k, v) in entry.objectFields ?? [] where !k.hasSuffix("RSA") {
+            guard let cell = row[k], cell == CSVCell.text(v) else { return false }
+        }
+        return true
     }
 
     /// The whole set, written atomically (after a rebuild).

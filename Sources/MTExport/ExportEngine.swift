@@ -47,7 +47,13 @@ struct ServerExport {
             let e = error.asMTError
             if e.exitCode == .tempFail { log.info("\(e.message)") } else { log.critical("\(e.message)") }
             outcome.error = e
-            outcome.alertSent = logging.sendAlerts(subject: "mt export: \(server.name) needs attention")
+            let subject = "mt export: \(server.name) needs attention"
+            // Locked by another run: that run owns the alert state. A lock that cannot be taken at all (a symlink)
+            // fails every 5 minutes: it repeats like any other alert.
+            outcome.alertSent = e.exitCode == .tempFail || options.dryRun
+                ? logging.sendAlerts(subject: subject)
+                : logging.sendRepeatingAlerts(subject: subject, resolvedSubject: "mt export: \(server.name): resolved",
+                                              footer: "The run did not start (exit \(e.exitCode.rawValue)): nothing was fetched or deleted.")
             return outcome
         }
         defer { lock.release() }

@@ -172,6 +172,22 @@ import Testing
         #expect(f.smtp.messages().last?.contains("no benchmark file") == true)
     }
 
+    /// A lock that can never be taken (a folder where `.mt.lock` belongs) fails every run: mailed once, not every
+    /// 5 minutes; once it is moved aside, one "resolved".
+    @Test func aBrokenLockIsMailedOnceNotEveryRun() throws {
+        let f = try ExportFixture()
+        #expect(try f.export().code == 0)
+        _ = unlink(f.data + "/.mt.lock")
+        try FileSystem.makeDirectories(f.data + "/.mt.lock")
+        for _ in 0..<3 { #expect(try f.export().code == 73) }
+        #expect(f.smtp.messages().count == 1, "\(f.smtp.messages().count) mails")
+        #expect(f.smtp.messages().last?.contains("The run did not start (exit 73)") == true)
+        _ = rmdir(f.data + "/.mt.lock")
+        #expect(try f.export().code == 0)
+        #expect(f.smtp.messages().count == 2)
+        #expect(f.smtp.messages().last?.contains("Subject: mt export: sim: resolved") == true)
+    }
+
     /// ALERT_REPEAT passed: the same alert is mailed again.
     @Test func alertRepeatPassedMailsAgain() throws {
         let f = try ExportFixture(extra: ["DELETE_MODE: true", "ALERT_REPEAT: 1s"])

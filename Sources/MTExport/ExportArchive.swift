@@ -147,7 +147,7 @@ enum ExportArchive {
         } catch {
             let e = error.asMTError
             throw RunStop(MTError(FileSystem.isWrongType(e) || e.exitCode == .software ? e.exitCode : .ioError,
-                                  "\(name.fileName) was written and verified but could not be named and entered in \(ledger.path) and its kind ledger: \(e.message); the run stops here, nothing more is fetched or deleted",
+                                  "\(name.fileName) was written and verified but could not be entered in \(ledger.path) or its kind ledger, or be named: \(e.message); the run stops here, nothing more is fetched or deleted",
                                   hint: e.hint ?? "make \(layout.raw) and its ledgers writable, then run again; the next run enters an archive this one named"))
         }
         return name

@@ -6,7 +6,7 @@ import MTCore
 public enum StatsTransforms {
     enum Keep: String, Sendable, CaseIterable { case first, last }
 
-    /// The session whose repeated screenings count by their last entry (SCALES.md).
+    /// The session whose repeated screenings count by their last entry (mt-stats(1), "dedupe, score and wide").
     static let lastCountsSession = "ELIGIBLE"
 
     // Public for mt-sim's tests, which score its generated studies against the studies' own formulas.

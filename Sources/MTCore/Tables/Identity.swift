@@ -1,4 +1,4 @@
-/// The identity of an answer (SCALES.md, the original's rule): participant + `session` + `tag` (+ `sessionId`
+/// The identity of an answer (mt-stats(1), "duplicates"; the original's rule): participant + `session` + `tag` (+ `sessionId`
 /// when present); else participant + `session` + `trial_index` when present; else participant + `session`;
 /// with no `session`, participant alone. "Present" means the table has the column. dedupe, score, wide and the
 /// summary's duplicate count all use this one rule.

@@ -6,7 +6,7 @@ import Foundation
 /// model. The file is history, not data: a damaged or missing one means "nothing mailed yet" (mail rather than
 /// keep quiet).
 public struct AlertRepeat: Sendable, Equatable {
-    public static let format = "mt-alert-state/1"
+    public static let format = FileFormat("mt-alert-state", 1)
 
     /// One alert that was mailed and still occurred in the last run.
     public struct Active: Sendable, Equatable {
@@ -82,10 +82,17 @@ public struct AlertRepeat: Sendable, Equatable {
         return out
     }
 
-    /// The saved state; empty when there is none or it cannot be read.
-    public static func load(root: String) -> AlertRepeat {
-        guard let bytes = try? FileSystem.read(path(root: root)), let json = try? JSONParser.parse(bytes),
-              json["format"]?.stringValue == format else { return AlertRepeat() }
+    /// The saved state; empty when there is none or it cannot be read. One written by a newer mt is refused
+    /// (FileFormat), never rewritten in this version's shape.
+    public static func load(root: String) throws -> AlertRepeat {
+        guard let bytes = try? FileSystem.read(path(root: root)), let json = try? JSONParser.parse(bytes) else { return AlertRepeat() }
+        let found: Int?
+        do { found = try format.check(json["format"], path: path(root: root)) } catch let e as MTError where e.exitCode == .config {
+            throw e
+        } catch {
+            return AlertRepeat()
+        }
+        guard found != nil else { return AlertRepeat() }
         let active = (json["active"]?.arrayValues ?? []).compactMap { a -> Active? in
             guard let key = a["key"]?.stringValue, let text = a["text"]?.stringValue,
                   case .number(let since)? = a["since"], case .number(let mailed)? = a["mailed"],
@@ -97,7 +104,7 @@ public struct AlertRepeat: Sendable, Equatable {
 
     public func save(root: String) throws {
         let json = JSONValue.object([
-            ("format", .string(Self.format)),
+            ("format", .string(Self.format.description)),
             ("active", .array(active.map { a in
                 .object([("key", .string(a.key)), ("text", .string(a.text)),
                          ("since", .number(String(format: "%.3f", a.since))),

@@ -76,7 +76,11 @@ public final class RunLogging: @unchecked Sendable { // safe: every stored prope
         let messages = alerts.messages
         guard let alert = server.alert else { return sendAlerts(subject: subject, footer: footer) }
         let root = DataLayout(server: server).root
-        var state = AlertRepeat.load(root: root)
+        var state: AlertRepeat
+        do { state = try AlertRepeat.load(root: root) } catch {
+            logger.error("\(error.asMTError.message); every alert is mailed until then")
+            return sendAlerts(subject: subject, footer: footer)
+        }
         let before = state
         let decision = state.decide(messages, now: now.timeIntervalSince1970, repeatInterval: alert.repeatInterval)
         var sent = false

@@ -14,9 +14,8 @@ public struct RecoverCommand: Command {
         raw_data/<Scale>_<Mon_DD_YYYY>_<HH_MM_SS>.json files (several arrays per file are read), ordered by the
         time in their names. SERVER . (or none) means every READY server, as for mt export (one that cannot be
         recovered, such as one without a key, is named on stderr and the others still run; the exit code is the
-        worst); SCALE . (or none) every
-        scale with archives. Scale names match exactly. DATE follows the server's DATE_FORMAT; a rerun the same
-        day replaces that day's files atomically.
+        worst); SCALE . (or none) every scale with archives. Scale names match exactly. DATE follows the
+        server's DATE_FORMAT; a rerun the same day replaces that day's files atomically.
 
         Every scale is rebuilt from every archive, oldest first, keeping the first copy of each entry: for a
         non-deleteable scale its full snapshots and after= increments plus rows only older archives hold, as

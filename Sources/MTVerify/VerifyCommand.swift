@@ -10,8 +10,8 @@ public struct VerifyCommand: Command {
     public static let help = """
         Checks the data directory of SERVER (every READY server when none is named, or with ., as mt export
         takes them; a server that cannot be checked is named on stderr and the others are still checked, the
-        exit code the worst of all) and lists every finding
-        with the file, line and id concerned and what to run about it. Nothing is changed.
+        exit code the worst of all) and lists every finding with the file, line and id concerned and what to
+        run about it. Nothing is changed.
 
           archives      each raw_data archive reads back whole: gzip CRC and length, JSON (the original tool's
                         .json files may hold several arrays one after another)

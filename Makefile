@@ -6,8 +6,13 @@ SWIFT   ?= swift
 BINDIR   = $(PREFIX)/bin
 MANDIR   = $(PREFIX)/share/man/man1
 SHAREDIR = $(PREFIX)/share/mt
+# The one owner of mt's version: the binary compiles it in (Sources/CBuildInfo), the package and tarball read it.
+VERSION := $(shell cat VERSION)
+# Where the release build of mt is made; SWIFTFLAGS adds to it (debian/rules: --static-swift-stdlib).
+SCRATCH ?= .build
+SWIFTFLAGS ?=
 
-.PHONY: all deps test-deps build sim test powerloss demo install install-sim uninstall clean perf fuzz soak sanitize
+.PHONY: all deps test-deps build sim test powerloss demo install install-sim uninstall clean perf fuzz soak sanitize dist deb deb-test
 
 all: build
 
@@ -19,7 +24,8 @@ test-deps:
 
 # mt alone: mt-sim is its own package (Sim/), so this never compiles SwiftNIO or BoringSSL.
 build: deps
-	$(SWIFT) build -c release --product mt
+	@scripts/buildinfo.sh $(SWIFT)
+	$(SWIFT) build -c release --product mt --scratch-path $(SCRATCH) $(SWIFTFLAGS)
 
 # mt-sim, the study server for tests, demos and benchmarks (compiles SwiftNIO once).
 # SwiftPM keeps its build plan between builds and does not see files added to a path dependency (the root
@@ -76,34 +82,42 @@ FUZZ_SECONDS ?= 300
 fuzz: deps
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
-# mt only; mt-sim (a server for tests and demos) has its own target, install-sim.
+# mt only; mt-sim (a server for tests and demos) has its own target, install-sim. Every file installed is listed
+# in SHAREDIR/install-manifest, which `make uninstall` reads, so that uninstalling needs no source tree.
+# The Debian package (make deb) installs the same files through debian/rules, in Debian's places.
 install: build
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(SHAREDIR) \
-	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
-	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
-	install -m 755 .build/release/mt $(DESTDIR)$(BINDIR)/
-	install -m 644 $(filter-out man/mt-sim.1,$(wildcard man/*.1)) $(DESTDIR)$(MANDIR)/
-	install -m 644 config/scales.yaml config/server.yaml.sample $(DESTDIR)$(SHAREDIR)/
-	install -m 644 completions/mt.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mt
-	install -m 644 completions/_mt $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mt
-	install -m 644 completions/mt.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/mt.fish
-	install -d $(DESTDIR)$(SHAREDIR)/systemd
-	sed 's|/usr/local/bin/mt |$(BINDIR)/mt |' systemd/mt-export.service > $(DESTDIR)$(SHAREDIR)/systemd/mt-export.service
-	sed 's|/usr/local/bin/mt |$(BINDIR)/mt |' systemd/mt-export-static.service > $(DESTDIR)$(SHAREDIR)/systemd/mt-export-static.service
-	sed 's|/usr/local/bin/mt |$(BINDIR)/mt |' systemd/mt-status.service > $(DESTDIR)$(SHAREDIR)/systemd/mt-status.service
-	install -m 644 systemd/*.timer $(DESTDIR)$(SHAREDIR)/systemd/
+	scripts/install.sh "$(DESTDIR)" "$(PREFIX)" $(SCRATCH)/release/mt
 
 install-sim: sim
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
 	install -m 755 Sim/.build/release/mt-sim $(DESTDIR)$(BINDIR)/
 	install -m 644 man/mt-sim.1 $(DESTDIR)$(MANDIR)/
 
+# Reads the manifest only (scripts/uninstall.sh is installed beside it as SHAREDIR/uninstall.sh, so that
+# `sh /usr/local/share/mt/uninstall.sh` does the same without this tree); mt-sim's two files by name.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/mt $(DESTDIR)$(BINDIR)/mt-sim $(DESTDIR)$(SHAREDIR)/scales.yaml \
-	  $(DESTDIR)$(SHAREDIR)/server.yaml.sample $(DESTDIR)$(PREFIX)/share/bash-completion/completions/mt \
-	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_mt $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/mt.fish
-	cd man && for f in *.1; do rm -f $(DESTDIR)$(MANDIR)/$$f; done
-	rm -rf $(DESTDIR)$(SHAREDIR)/systemd
+	@test -f $(DESTDIR)$(SHAREDIR)/install-manifest || { \
+	  echo "make uninstall: no $(DESTDIR)$(SHAREDIR)/install-manifest: mt was not installed there by make install" >&2; exit 66; }
+	sh $(DESTDIR)$(SHAREDIR)/uninstall.sh "$(DESTDIR)"
+	rm -f $(DESTDIR)$(BINDIR)/mt-sim $(DESTDIR)$(MANDIR)/mt-sim.1
+
+# A tarball of exactly the tracked files of HEAD (git archive; VERSION is one of them), commit stamped in.
+dist:
+	@git diff --quiet HEAD -- || echo "make dist: uncommitted changes are not in the tarball (it holds HEAD)" >&2
+	mkdir -p out
+	git archive --format=tar.gz --prefix=mt-$(VERSION)/ -o out/mt-$(VERSION).tar.gz HEAD
+	@echo "out/mt-$(VERSION).tar.gz"
+
+# The Debian package, built by dpkg-buildpackage from the dist tarball (so it holds what a release holds), then
+# checked by lintian: any error or warning fails. .build-deb/scratch keeps the Swift build between runs.
+deb: dist
+	@scripts/deps.sh deb
+	scripts/deb.sh $(VERSION)
+
+# Installs out/mt_VERSION_*.deb on this machine, checks it, removes and purges it (as root).
+deb-test:
+	@scripts/deps.sh deb
+	scripts/deb-test.sh out/mt_$(VERSION)_$$(dpkg --print-architecture).deb
 
 clean:
-	rm -rf .build .build-asan .build-tsan Fuzz/.build Sim/.build Sim/.build-asan Sim/.build-tsan
+	rm -rf .build .build-asan .build-tsan .build-deb Fuzz/.build Sim/.build Sim/.build-asan Sim/.build-tsan

@@ -3,7 +3,7 @@ import PackageDescription
 
 // One `mt` binary; each subcommand is its own module on MTCore (see ARCHITECTURE.md).
 // Only MTCore links the system libraries; command modules never import each other.
-let commands = ["MTExport", "MTDecrypt", "MTRecover", "MTBenchmark", "MTVerify", "MTScales", "MTStats", "MTStatus"]
+let commands = ["MTExport", "MTDecrypt", "MTRecover", "MTBenchmark", "MTVerify", "MTScales", "MTStats", "MTStatus", "MTCustody", "MTWithdraw"]
 
 let package = Package(
     name: "mt",
@@ -34,7 +34,9 @@ let package = Package(
     ]
     + commands.map { .target(name: $0, dependencies: ["MTCore"]) }
     + [
-        .executableTarget(name: "mt", dependencies: ["MTCore"] + commands.map { .target(name: $0) }),
+        // VERSION, the commit and the compiler, for `mt --version` (Sources/CBuildInfo/build_info.c says how).
+        .target(name: "CBuildInfo"),
+        .executableTarget(name: "mt", dependencies: ["MTCore", "CBuildInfo"] + commands.map { .target(name: $0) }),
         .target(name: "MTTestSupport", dependencies: ["MTCore"], path: "Tests/Support", exclude: ["smtp_sink.py", "http_test_server.py", "hostile_server.py"]),
         .testTarget(name: "MTCoreTests", dependencies: ["MTCore", "MTTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["MTCore", "MTExport", "MTTestSupport"]),

@@ -37,7 +37,7 @@ _mt() {
     local cur prev words cword
     cur="${COMP_WORDS[COMP_CWORD]}"
     prev="${COMP_WORDS[COMP_CWORD - 1]}"
-    local commands="export decrypt recover benchmark verify scales stats status config help"
+    local commands="export decrypt recover benchmark verify scales stats status custody withdraw config help"
     local globals="--config --json --quiet --verbose --allow-readable-secrets --help --version"
 
     case "$prev" in
@@ -48,7 +48,7 @@ _mt() {
             else COMPREPLY=($(compgen -W "csv json jsonl" -- "$cur")); fi
             return ;;
         --keep) COMPREPLY=($(compgen -W "first last" -- "$cur")); return ;;
-        --max-age) COMPREPLY=($(compgen -W "30m 1h 2h 1d" -- "$cur")); return ;;
+        --max-age|--threshold) COMPREPLY=($(compgen -W "30m 1h 2h 1d" -- "$cur")); return ;;
         --deleteable) COMPREPLY=($(compgen -W "true false" -- "$cur")); return ;;
         --scale) COMPREPLY=($(compgen -W "$(_mt_scales)" -- "$cur")); return ;;
         --study) COMPREPLY=($(compgen -W "r34 r01 kaiser templeton" -- "$cur")); return ;;
@@ -89,6 +89,10 @@ _mt() {
             COMPREPLY=($(compgen -W "$opts" -- "$cur") $(compgen -f -X '!*.csv' -- "$cur")); return ;;
         status) opts="--max-age --remote"
             [ "$nargs" -eq 0 ] && opts="$opts . $(_mt_servers)" ;;
+        custody) opts="--threshold --html"
+            if [ "$nargs" -eq 0 ]; then opts="$opts $(_mt_servers)"; elif [ "$nargs" -eq 1 ]; then opts="$opts $(_mt_scales)"; fi ;;
+        withdraw) opts="--entries --key --yes"
+            [ "$nargs" -eq 0 ] && opts="$opts $(_mt_servers)" ;;
         config) [ "$nargs" -eq 0 ] && opts="check path" || opts="$(_mt_servers)" ;;
         help) [ "$nargs" -eq 0 ] && opts="$commands" ;;
     esac

@@ -18,7 +18,7 @@ function __mt_scales
     end
 end
 
-set -l cmds export decrypt recover benchmark verify scales stats status config help
+set -l cmds export decrypt recover benchmark verify scales stats status custody withdraw config help
 complete -c mt -f
 complete -c mt -l config -r -d 'configuration file'
 complete -c mt -l json -d 'machine-readable output'
@@ -35,10 +35,12 @@ complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a verify -d 'prove in
 complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a scales -d 'scales and catalogue'
 complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a stats -d 'data quality and scores'
 complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a status -d 'health of the exports, alert when they stop'
+complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a custody -d 'chain of custody, time on the server'
+complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a withdraw -d 'remove a withdrawn participant'
 complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a config -d 'check the configuration'
 complete -c mt -n "not __fish_seen_subcommand_from $cmds" -a help -d 'help'
-complete -c mt -n "__fish_seen_subcommand_from export recover verify benchmark scales status config" -a "(__mt_servers)"
-complete -c mt -n "__fish_seen_subcommand_from export recover benchmark scales stats" -a "(__mt_scales)"
+complete -c mt -n "__fish_seen_subcommand_from export recover verify benchmark scales status custody withdraw config" -a "(__mt_servers)"
+complete -c mt -n "__fish_seen_subcommand_from export recover benchmark scales stats custody" -a "(__mt_scales)"
 complete -c mt -n "__fish_seen_subcommand_from export" -a "all static ."
 complete -c mt -n "__fish_seen_subcommand_from export" -l dry-run -d 'archive only, change nothing'
 complete -c mt -n "__fish_seen_subcommand_from export" -l no-delete -d 'never delete'
@@ -58,6 +60,11 @@ complete -c mt -n "__fish_seen_subcommand_from recover decrypt" -l fields -x -d 
 complete -c mt -n "__fish_seen_subcommand_from benchmark" -a "set reset import rebuild release"
 complete -c mt -n "__fish_seen_subcommand_from benchmark verify status" -l remote -d 'ask the server too'
 complete -c mt -n "__fish_seen_subcommand_from status" -l max-age -x -a "30m 1h 2h 1d" -d 'alert when the last success is older'
+complete -c mt -n "__fish_seen_subcommand_from custody" -l threshold -x -a "30m 1h 2h 1d" -d 'overdue after'
+complete -c mt -n "__fish_seen_subcommand_from custody" -l html -r -F -d 'page for an ethics board'
+complete -c mt -n "__fish_seen_subcommand_from withdraw" -l entries -x -d 'SCALE:ID named directly'
+complete -c mt -n "__fish_seen_subcommand_from withdraw" -l key -r -F -d 'private key'
+complete -c mt -n "__fish_seen_subcommand_from withdraw" -l yes -d 'do it'
 complete -c mt -n "__fish_seen_subcommand_from benchmark" -l yes -d 'do not ask'
 complete -c mt -n "__fish_seen_subcommand_from benchmark" -l deleteable -x -a "true false"
 complete -c mt -n "__fish_seen_subcommand_from scales" -a "show check codebook" -l local

@@ -84,7 +84,7 @@ ls -l "$WORK/data/active_data" | sed 's/^/   /' | head -15
 FIRST=$(ls "$WORK/data/active_data"/*.csv | head -1)
 echo "== head of $(basename "$FIRST")"
 head -3 "$FIRST" | cut -c1-160 | sed 's/^/   /'
-echo "== deletion ledger: $(wc -l < "$WORK/data/ledger/deletions.tsv") ids deleted, each with the archive that holds it"
+echo "== deletion ledger: $(awk -F"\t" "NF == 4" "$WORK/data/ledger/deletions.tsv" | wc -l) ids sent a DELETE, $(awk -F"\t" "NF == 5" "$WORK/data/ledger/deletions.tsv" | wc -l) confirmed gone, each with the archive that holds it"
 
 echo "== mt export demo all        (rerun: nothing new)"
 "$BIN/mt" --config "$WORK/config.yaml" export demo all

@@ -3,7 +3,8 @@
 # `deps.sh test` adds what the test suites use (a browser for the HTML report test, GNU time, R and pandas
 # for reading mended CSVs, promtool and node_exporter for the metrics file, systemd-analyze for the units,
 # faketime for clock steps, a C compiler, libfuse3-dev and fuse3 for the power-loss suite's FUSE file system),
-# `deps.sh perf` what the benchmarks use (bc, GNU time, pandas).
+# `deps.sh perf` what the benchmarks use (bc, GNU time, pandas), `deps.sh deb` what make deb and make deb-test use
+# (Debian's packaging tools and lintian; systemd for systemd-analyze, sysusers and tmpfiles; man-db for man -l).
 set -euo pipefail
 what=${1:-build}
 pkgs=(pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev openssl ca-certificates python3 curl)
@@ -11,6 +12,7 @@ if [ "$what" = test ]; then
   pkgs+=(chromium util-linux time r-base-core prometheus prometheus-node-exporter systemd faketime gcc libfuse3-dev fuse3)
 fi
 if [ "$what" = perf ]; then pkgs+=(bc time); fi
+if [ "$what" = deb ]; then pkgs+=(build-essential dpkg-dev debhelper lintian systemd man-db); fi
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -35,7 +37,7 @@ if ! command -v swift >/dev/null; then
   exit 1
 fi
 
-if [ "$what" != build ] && ! python3 -c 'import pandas' 2>/dev/null; then
+if [ "$what" != build ] && [ "$what" != deb ] && ! python3 -c 'import pandas' 2>/dev/null; then
   echo "mt: installing pandas for the stats comparison tests" >&2
   python3 -m pip install -q pandas >/dev/null 2>&1 || echo "mt: pandas could not be installed; those tests will say so and skip" >&2
 fi

@@ -17,3 +17,5 @@ static inline CURLcode mt_curl_setopt_read(CURL *h, size_t (*f)(char *, size_t, 
 }
 static inline CURLcode mt_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode mt_curl_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
+// CURLVERSION_NOW is a macro naming the newest enum value these headers know.
+static inline curl_version_info_data *mt_curl_version_info(void) { return curl_version_info(CURLVERSION_NOW); }

@@ -34,7 +34,7 @@ struct BenchmarkRelease {
             throw MTError(.config, "mt benchmark release: server \(server.name) has no PRIVATE_FILE: the held-back entries cannot be decrypted into the CSVs",
                           hint: "run it where the private key lives (with PRIVATE_FILE set); until then the entries stay held back on the server, and mt recover \(FileSystem.shellQuote(server.name)) \(scale) keeps both versions")
         }
-        let keys = try KeyRing.load(paths: server.privateFiles, environment: context.environment,
+        let keys = try KeyRing.load(paths: server.privateFiles, passphrase: try server.passphraseForKeys(), environment: context.environment,
                                     allowReadable: context.global.allowReadableSecrets)
         let preview = try plan(scale: scale, ids: ids, state: ExportScaleState.load(scale: scale, layout: layout), written: loadWritten(scale))
         if preview.isEmpty {

@@ -33,7 +33,8 @@ public struct DecryptCommand: Command {
     ]
 
     public static let notes = """
-        The passphrase of a protected key comes from MT_KEY_PASSPHRASE, or is asked on the terminal (no echo).
+        The passphrase of a protected key comes from the server's KEY_PASSPHRASE_FILE (keys from its PRIVATE_FILE),
+        else MT_KEY_PASSPHRASE, or is asked on the terminal (no echo).
         Decrypted values are never logged or cached on disk. A key file readable by group or others is refused
         unless --allow-readable-secrets is given.
         """
@@ -96,6 +97,7 @@ public struct DecryptCommand: Command {
 
     static func loadKeys(_ paths: [String], server: String?, context: CommandContext) throws -> KeyRing {
         var paths = paths
+        var passphrase: Secret?
         if paths.isEmpty {
             let config = try context.loadConfig()
             let block: ServerConfig
@@ -108,11 +110,12 @@ public struct DecryptCommand: Command {
                 block = only
             }
             paths = block.privateFiles
+            passphrase = try block.passphraseForKeys()
             guard !paths.isEmpty else {
                 throw MTError(.config, "\(config.file): server \(block.name) has no PRIVATE_FILE", hint: "pass --key PEM or set PRIVATE_FILE in its block")
             }
         }
-        return try KeyRing.load(paths: paths, environment: context.environment,
+        return try KeyRing.load(paths: paths, passphrase: passphrase, environment: context.environment,
                                 allowReadable: context.global.allowReadableSecrets, prompt: context.stderrIsTerminal)
     }
 }

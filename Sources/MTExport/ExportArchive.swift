@@ -153,6 +153,35 @@ enum ExportArchive {
         return name
     }
 
+    /// The answer without the withdrawn entries `gone` (ledger/withdrawals.tsv): the spool finished and read back
+    /// (the server's bytes, as `keep` would check them), its other entries written compactly into a new spool, and
+    /// the fetch's ids, hashes and checksum made those of what is left. The old spool is removed.
+    static func leaveOut(_ gone: Set<Int64>, _ fetched: FetchedScale, spool: Spool, layout: DataLayout) throws -> (FetchedScale, Spool) {
+        defer { spool.discard() }
+        try spool.finish()
+        try verify(path: spool.path, sha256: fetched.sha256)
+        var kept: [UInt8] = [UInt8(ascii: "[")]
+        var first = true
+        try ArchiveReader.forEachEntry(path: spool.path, kind: .gzip) { e, _ in
+            if let id = e["id"]?.int64Value, gone.contains(id) { return }
+            if !first { kept.append(UInt8(ascii: ",")) }
+            kept += JSONWriter.bytes(e)
+            first = false
+        }
+        kept.append(UInt8(ascii: "]"))
+        let fresh = try Spool(scale: fetched.scaleName, layout: layout)
+        try kept.withUnsafeBytes { try fresh.write($0) }
+        var out = FetchedScale(scaleName: fetched.scaleName)
+        for (id, h) in zip(fetched.ids, fetched.hashes) where !gone.contains(id) {
+            out.ids.append(id)
+            out.hashes.append(h)
+        }
+        out.allDated = fetched.allDated
+        out.sha256 = SHA256.hex(kept)
+        out.bytes = Int64(kept.count)
+        return (out, fresh)
+    }
+
     /// Archives the kind ledger announces that have no checksum line: a run was killed between naming one and
     /// entering its checksum. Each is read back whole (gzip CRC and length) and entered; one that does not read
     /// back is left out of the ledger for `mt verify` to report, and nothing relies on it.

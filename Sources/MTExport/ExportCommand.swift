@@ -73,7 +73,8 @@ public struct ExportCommand: Command {
               logs, SHA256SUMS, deletions.tsv, a CSV, .mt.lock): mt never follows it; move it aside.
               Folders and ledgers are checked before anything is fetched; nothing is deleted
           74  the data directory could not be written (disk full, read-only, permissions): nothing deleted
-          75  another run holds the data directory lock (one info line; cron tries again)
+          75  another run holds the data directory lock (one info line; cron tries again), or a withdrawal
+              is unfinished (state/withdrawal.json; run mt withdraw again)
           77  a key or config file holding a secret is readable by others
           78  configuration error (unknown or not READY server, no password, key cannot be loaded, a URL
               with user:password@)

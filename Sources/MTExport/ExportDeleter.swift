@@ -5,7 +5,8 @@ import MTCore
 /// kept-alive connection, pull ids from one queue that may still be filled while they work (the CSV step hands over
 /// each batch it commits). How many may have a request in flight is adaptive (`AdaptiveConcurrency`): it starts at
 /// `concurrency` and grows towards `maxConcurrency` while latency holds, halving on 5xx, timeouts or rising
-/// latency. Ids are entered in the deletion ledger in batches, each fsynced before any id of it is sent.
+/// latency. Ids are entered in the deletion ledger in batches, each fsynced before any id of it is sent; the
+/// answers that confirmed ids gone are entered after them, a batch (or a second's worth) at a time.
 struct ExportDeleter: Sendable {
     struct Result: Sendable, Equatable {
         /// Answered 200 (or 204).
@@ -52,9 +53,14 @@ struct ExportDeleter: Sendable {
     func start(scale: String, archive: String, ledger: DeletionLedger, logger: Logger, expected: Int,
                batchSize: Int = 1000, progress: (@Sendable () -> Void)? = nil) -> Run {
         let queue = DeleteQueue(control: AdaptiveConcurrency(initial: concurrency, maximum: maxConcurrency),
-                                batchSize: batchSize, progress: progress) { batch in
-            try ledger.record(scale: scale, ids: batch, archive: archive)
-        }
+                                batchSize: batchSize, progress: progress,
+                                record: { batch in try ledger.record(scale: scale, ids: batch, archive: archive) },
+                                confirm: { answers in
+                                    try ledger.confirm(answers.map {
+                                        DeletionLedger.Confirmation(time: $0.time, scale: scale, id: $0.id,
+                                                                    archive: archive, status: $0.status)
+                                    })
+                                })
         let done = DispatchGroup()
         for _ in 0..<max(1, min(maxConcurrency, expected)) {
             done.enter()
@@ -75,11 +81,12 @@ struct ExportDeleter: Sendable {
 
         func add(_ ids: [Int64]) { queue.add(ids) }
 
-        /// No more ids: waits for the workers. A failure of the deletion ledger is thrown (no id of the batch it
-        /// concerns was sent).
+        /// No more ids: waits for the workers and enters the last confirmations. A failure of the deletion ledger
+        /// is thrown (no id of a request batch it concerns was sent).
         func finish() throws -> Result {
             queue.close()
             done.wait()
+            queue.flushConfirmations()
             if let e = queue.ledgerError { throw e }
             return queue.result
         }
@@ -103,8 +110,8 @@ struct ExportDeleter: Sendable {
             }
             queue.done()
             switch answer {
-            case .deleted: queue.count(\.deleted)
-            case .gone: queue.count(\.gone)
+            case .deleted: queue.count(\.deleted, confirming: id, status: 200)
+            case .gone: queue.count(\.gone, confirming: id, status: 404)
             case .failed: queue.count(\.failed)
             case .stop(let e): queue.count(\.skipped); queue.stop(e)
             }
@@ -172,13 +179,21 @@ final class DeleteQueue: @unchecked Sendable { // safe: every stored var is used
     private(set) var ledgerError: MTError?
     private let batchSize: Int
     private let record: @Sendable ([Int64]) throws -> Void
+    typealias Answered = (id: Int64, status: Int, time: Date)
+    /// Answers that confirmed an id gone, not yet in the ledger, and when the oldest of them came.
+    private var answered: [Answered] = []
+    private var oldestAnswer = Date.distantFuture
+    private let confirm: @Sendable ([Answered]) throws -> Void
     private let progress: (@Sendable () -> Void)?
 
-    init(control: AdaptiveConcurrency, batchSize: Int, progress: (@Sendable () -> Void)?, record: @escaping @Sendable ([Int64]) throws -> Void) {
+    init(control: AdaptiveConcurrency, batchSize: Int, progress: (@Sendable () -> Void)?,
+         record: @escaping @Sendable ([Int64]) throws -> Void,
+         confirm: @escaping @Sendable ([Answered]) throws -> Void = { _ in }) {
         self.control = control
         self.batchSize = max(1, batchSize)
         self.progress = progress
         self.record = record
+        self.confirm = confirm
     }
 
     func add(_ ids: [Int64]) {
@@ -244,6 +259,34 @@ final class DeleteQueue: @unchecked Sendable { // safe: every stored var is used
         lock.lock(); defer { lock.unlock() }
         tally[keyPath: field] += 1
         progress?()
+    }
+
+    /// Counts an answer that confirmed `id` gone and enters the confirmations once a batch, or a second's worth,
+    /// has gathered: a kill loses at most that many confirmation times, never a request line.
+    func count(_ field: WritableKeyPath<ExportDeleter.Result, Int>, confirming id: Int64, status: Int) {
+        lock.lock(); defer { lock.unlock() }
+        tally[keyPath: field] += 1
+        let now = Date()
+        answered.append((id, status, now))
+        oldestAnswer = min(oldestAnswer, now)
+        if answered.count >= batchSize || now.timeIntervalSince(oldestAnswer) >= 1 { flushLocked() }
+        progress?()
+    }
+
+    func flushConfirmations() {
+        lock.lock(); defer { lock.unlock() }
+        flushLocked()
+    }
+
+    private func flushLocked() {
+        guard !answered.isEmpty, ledgerError == nil else { return }
+        do { try confirm(answered) } catch {
+            ledgerError = error.asMTError
+            if tally.stop == nil { tally.stop = ledgerError }
+            lock.broadcast()
+        }
+        answered = []
+        oldestAnswer = .distantFuture
     }
 
     func stop(_ error: MTError) {

@@ -30,6 +30,10 @@ struct ServerExport {
     let now: Date
     /// A scale hit a failure after which the run must not go on (see `RunStop`).
     var stopped = false
+    /// The server's backlog from its list of scales, once read.
+    var backlog: Backlog?
+    /// scale → ids of withdrawn participants' entries (ledger/withdrawals.tsv): left out of every answer.
+    let withdrawn: [String: Set<Int64>]
     let progress: ExportProgress
 
     static func run(server: ServerConfig, options: ExportOptions, context: CommandContext, seams: ExportSeams) -> ServerOutcome {
@@ -65,6 +69,7 @@ struct ServerExport {
         do {
             var run = try ServerExport(server: server, options: options, context: context, logging: logging, seams: seams)
             outcome.scales = try run.exportScales()
+            outcome.backlog = run.backlog
         } catch {
             let e = error.asMTError
             log.critical("\(e.message)\(e.hint.map { " (\($0))" } ?? "")")
@@ -99,6 +104,12 @@ struct ServerExport {
         layout = DataLayout(server: server)
         self.seams = seams
         now = seams.now()
+        let layout = self.layout
+        if FileSystem.exists(layout.withdrawalJournal) {
+            throw MTError(.tempFail, "server \(server.name): a withdrawal was begun and not finished (\(layout.withdrawalJournal)); nothing is exported until it is",
+                          hint: "run mt withdraw \(server.name) again (with any participant or --entries): it finishes the withdrawal first")
+        }
+        withdrawn = try ExportStepError.onDisk { try WithdrawalLedger(layout: layout).withdrawnIDs() }
         progress = ExportProgress(context: context)
         httpOptions = try HTTPOptions(server: server)
         try HTTPClient.checkURL(server.exportURL, options: httpOptions)
@@ -107,10 +118,9 @@ struct ServerExport {
             keys = nil
             logging.logger.info("no PRIVATE_FILE configured: archiving only (a supported set-up); run mt recover where the private key lives to build the CSVs")
         } else {
-            keys = try KeyRing.load(paths: server.privateFiles, environment: context.environment,
+            keys = try KeyRing.load(paths: server.privateFiles, passphrase: try server.passphraseForKeys(), environment: context.environment,
                                     allowReadable: context.global.allowReadableSecrets)
         }
-        let layout = self.layout
         // A data directory with nothing of an earlier export (no state, archive or CSV) is a first run: its missing
         // benchmark is expected. One that had any of them and lost benchMark.json is not.
         // The alert state is not export's: a first run that failed before its benchmark leaves only that.
@@ -152,9 +162,27 @@ struct ServerExport {
         }
     }
 
+    /// The study server stops serving sessions once its deleteable records pass its limit: said at 50% (warning,
+    /// also in the alert mail) and at 80% (critical), while there is still time to find out why exports lag.
+    mutating func watchBacklog(_ b: Backlog) {
+        backlog = b
+        let text = "server \(server.name) holds \(b.records) records of deleteable scales, \(b.percent) of SERVER_MAX_RECORDS \(b.limit): past \(b.limit) the study server stops showing sessions to participants"
+        switch b.level {
+        case .critical:
+            logging.logger.critical("\(text); check that deletes succeed (DELETE_MODE, failed DELETEs, held-back entries) now")
+        case .warning:
+            let line = "\(text); check that exports delete what they archive"
+            logging.logger.warning("\(line)")
+            logging.alerts.add("\(LocalTime.stamp(Date())) WARNING export \(server.name) - \(line)\n")
+        case .normal:
+            logging.logger.debug("\(text)")
+        }
+    }
+
     mutating func exportScales() throws -> [ScaleOutcome] {
         let list = try FetchStep.get(server.exportURL, what: "list of scales", transport: client)
         let scales = try ExportValidation.scaleList(list, server: server.name, url: server.exportURL)
+        watchBacklog(Backlog(scales: scales, limit: server.maxRecords, time: now.timeIntervalSince1970))
         if case .named(let name) = options.scales, !scales.contains(where: { $0.name == name }) {
             let names = scales.map(\.name)
             let close = Suggest.closest(to: name, in: names).map { "did you mean '\(Untrusted.text($0))'? " } ?? ""
@@ -240,10 +268,22 @@ struct ServerExport {
         let fetchStart = seams.now()
         let url = server.exportURL + "/" + scale + (after.map { "?after=" + $0.text } ?? "")
         // The answer streams into the archive's temporary file as it is validated; a dry run keeps nothing.
-        let spool = options.dryRun ? nil : try ExportStepError.onDisk { try ExportArchive.Spool(scale: scale, layout: layout) }
+        var spool = options.dryRun ? nil : try ExportStepError.onDisk { try ExportArchive.Spool(scale: scale, layout: layout) }
         defer { spool?.discard() }
-        let fetched = try FetchStep.scale(url, scale: scale, transport: client, spool: spool,
+        var fetched = try FetchStep.scale(url, scale: scale, transport: client, spool: spool,
                                           bar: progress.fetch(label: "\(server.name) \(scale) fetch"))
+        // A withdrawn participant's entries leave the answer before anything is archived or written.
+        let gone = withdrawn[scale].map { w in fetched.ids.filter(w.contains) } ?? []
+        if let sent = spool, !gone.isEmpty {
+            (fetched, spool) = try ExportStepError.onDisk { try ExportArchive.leaveOut(Set(gone), fetched, spool: sent, layout: layout) }
+        } else if !gone.isEmpty {
+            // A dry run counts what a real run would write.
+            let keep = fetched.ids.indices.filter { !gone.contains(fetched.ids[$0]) }
+            (fetched.ids, fetched.hashes) = (keep.map { fetched.ids[$0] }, keep.map { fetched.hashes[$0] })
+        }
+        if !gone.isEmpty {
+            log.info("left out \(gone.count) entries of withdrawn participants (ledger/withdrawals.tsv)\(info.deleteable ? "; they are deleted from the server" : "")")
+        }
         outcome.fetched = fetched.count
         if fetched.isEmpty, after == nil, let size = info.size, size > 0 {
             // Not an error (nothing is lost: nothing was sent, nothing is deleted), but a server that lists
@@ -289,6 +329,13 @@ struct ServerExport {
         // The DELETEs start now, with what the CSVs already hold; each batch the CSV step commits joins them.
         let heldBack = Set(state.heldBack)
         let deletes = canDelete ? archive.map { startDeletes(fetched, triage: triage, written: written, heldBack: heldBack, info: info, archive: $0, state: state, outcome: &outcome, log: log) } : nil
+        // Withdrawn entries still on the server are deleted too, entered in the deletion ledger under the
+        // withdrawal ledger's name: no archive holds them, the withdrawal ledger accounts for them.
+        let none = FetchedScale(scaleName: scale)
+        let withdrawnDeletes = canDelete && !gone.isEmpty
+            ? startDeletes(none, triage: Triage(none, written: written), written: written, heldBack: heldBack, info: info,
+                           archive: WithdrawalLedger.deletionArchive, state: state, outcome: &outcome, log: log) : nil
+        withdrawnDeletes?.add(gone)
         do {
             if let archive, triage.freshCount > 0 {
                 try writeCSV(fetched, triage, scale: scale, csv: csv, archive: archive, written: &written, state: &state, outcome: &outcome, log: log) { batch, written in
@@ -298,10 +345,12 @@ struct ServerExport {
         } catch {
             // Entries already handed over are in the CSVs: their DELETEs finish, and the mark records them.
             if let deletes, let archive { try? finishDeletes(deletes, fetched, archive: archive, state: &state, outcome: &outcome, log: log) }
+            if let withdrawnDeletes { try? finishDeletes(withdrawnDeletes, none, archive: WithdrawalLedger.deletionArchive, state: &state, outcome: &outcome, log: log) }
             try? save(state, scale: scale)
             throw error
         }
         if let deletes, let archive { try finishDeletes(deletes, fetched, archive: archive, state: &state, outcome: &outcome, log: log) }
+        if let withdrawnDeletes { try finishDeletes(withdrawnDeletes, none, archive: WithdrawalLedger.deletionArchive, state: &state, outcome: &outcome, log: log) }
 
         try mark(fetched, info: info, plan: plan, fetchStart: fetchStart, archived: archived, written: written, state: &state)
         if case .ok = outcome.status, outcome.exit != .ok { outcome.status = .problems }
@@ -556,7 +605,8 @@ struct ServerExport {
             outcome.exit = max(outcome.exit, .unavailable)
             outcome.status = .deletesFailed(r.failed)
         }
-        log.info("deleted \(r.deleted + r.gone) entries archived in \(archive) (up to \(r.peakConcurrency) at once, halved \(r.backoffs) times)")
+        let what = archive == WithdrawalLedger.deletionArchive ? "of withdrawn participants" : "archived in \(archive)"
+        log.info("deleted \(r.deleted + r.gone) entries \(what) (up to \(r.peakConcurrency) at once, halved \(r.backoffs) times)")
     }
 
     /// Finishes a CSV append that a crash interrupted (the files are already cut back): the same rows from the

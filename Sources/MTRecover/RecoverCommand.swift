@@ -84,6 +84,7 @@ public struct RecoverCommand: Command {
                 let keys: KeyRing
                 do {
                     keys = try KeyRing.load(paths: keyPaths.isEmpty ? server.privateFiles : keyPaths,
+                                            passphrase: keyPaths.isEmpty ? try server.passphraseForKeys() : nil,
                                             environment: context.environment,
                                             allowReadable: context.global.allowReadableSecrets,
                                             prompt: context.stderrIsTerminal)

@@ -33,6 +33,8 @@ struct RecoveryReport: Sendable {
     var sameIDOtherContent: [Int64] = []
     var withoutID = 0
     var notObjects = 0
+    /// Entries of withdrawn participants (ledger/withdrawals.tsv) an archive still held: never written.
+    var withdrawn = 0
     var failures: [DecryptionFailure] = []
     var failureCount = 0
 
@@ -49,6 +51,7 @@ struct RecoveryReport: Sendable {
             ("duplicates_dropped", .int(duplicatesDropped)),
             ("same_id_other_content", .array(sameIDOtherContent.map { .int($0) })),
             ("entries_without_id", .int(withoutID)),
+            ("withdrawn_left_out", .int(withdrawn)),
             ("decryption_failures", .int(failureCount)),
         ])
     }
@@ -98,6 +101,9 @@ enum Recovery {
                                     archives: [])
 
         let kinds = (try? ArchiveKindLedger(layout: layout).read()) ?? [:]
+        // A withdrawn participant's entries never come back, even from an archive restored from a backup.
+        let withdrawn = try WithdrawalLedger(layout: layout).withdrawnIDs()[scale] ?? []
+        func isWithdrawn(_ e: JSONValue) -> Bool { e["id"]?.int64Value.map(withdrawn.contains) ?? false }
         // Pass 1: header and counts.
         var names = Set<String>()
         var filter = FirstCopy()
@@ -106,6 +112,7 @@ enum Recovery {
             try ArchiveReader.forEachEntry(layout: layout, archive: archive) { entry in
                 n += 1
                 guard let fields = entry.objectFields else { report.notObjects += 1; return }
+                if isWithdrawn(entry) { report.withdrawn += 1; return }
                 switch filter.admit(entry) {
                 case .duplicate: report.duplicatesDropped += 1; return
                 case .noID: report.withoutID += 1
@@ -146,7 +153,7 @@ enum Recovery {
             }
             for archive in used {
                 try ArchiveReader.forEachEntry(layout: layout, archive: archive) { entry in
-                    guard entry.objectFields != nil, filter.admit(entry) != .duplicate else { return }
+                    guard entry.objectFields != nil, !isWithdrawn(entry), filter.admit(entry) != .duplicate else { return }
                     batch.append(entry)
                     if batch.count >= batchSize { try flushBatch() }
                 }
@@ -193,6 +200,7 @@ enum Recovery {
 
         """
         if r.notObjects > 0 { s += "array items that were not entries (skipped): \(r.notObjects)\n" }
+        if r.withdrawn > 0 { s += "entries of withdrawn participants left out (ledger/withdrawals.tsv): \(r.withdrawn)\n" }
         s += "decryption failures (ciphertext kept in the CSV): \(r.failureCount)\n"
         for f in r.failures { s += "  \(f)\n" }
         if r.failureCount > r.failures.count { s += "  … and \(r.failureCount - r.failures.count) more\n" }

@@ -32,7 +32,8 @@ public struct ScalesCommand: Command {
                                and last entry where it is filled. Catalogue items absent from the data are
                                listed as "not in the data". The byte \\001 is shown as \\001.
 
-        The catalogue is config/scales.yaml (or $MT_CATALOGUE), with the server's CATALOGUE file on top when a
+        The catalogue is the shipped scales.yaml (/usr/share/mt/scales.yaml when installed, config/scales.yaml
+        in the source tree; or $MT_CATALOGUE), with the server's CATALOGUE file on top when a
         server is named; see its comments to extend or override it. The studies (r34, r01, kaiser, templeton)
         define some scales differently: --study NAME (or a server's STUDY key, for mt scales SERVER) selects
         that study's definitions over the shared base.

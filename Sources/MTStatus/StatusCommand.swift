@@ -153,6 +153,11 @@ public struct StatusCommand: Command {
             row("last export", "never (no \(ExportRunRecord.path(layout: DataLayout(server: s.server))))")
         }
         row("lock", s.lock.map { "held by pid \($0.pid) for \(DurationText.format(now.timeIntervalSince($0.since)))" } ?? "free")
+        if let b = s.record?.backlog {
+            var line = "\(b.records) of SERVER_MAX_RECORDS \(b.limit) (\(b.percent)) deleteable records on the server, \(ago(b.time, now)) ago"
+            if b.level != .normal { line += b.level == .critical ? ": CRITICAL, the server stops serving sessions past the limit" : ": warning, half the limit" }
+            row("backlog", line)
+        }
         row("free disk", s.freeBytes.map { "\(bytes($0)) at \(s.server.path)" } ?? "unknown (\(s.server.path) cannot be read)")
         for p in s.problems { row("problem", p) }
         for name in s.vanished { row("vanished", "\(name): exported here before, no longer in the server's list of scales") }
@@ -209,6 +214,7 @@ public struct StatusCommand: Command {
         }
         fields.append(("lastSuccess", time(s.record?.lastSuccess)))
         fields.append(("lock", s.lock.map { .object([("pid", .int($0.pid)), ("since", time($0.since.timeIntervalSince1970))]) } ?? .null))
+        fields.append(("backlog", s.record?.backlog?.json ?? .null))
         fields.append(("freeBytes", s.freeBytes.map { .int($0) } ?? .null))
         fields.append(("problems", .array(s.problems.map(JSONValue.string))))
         fields.append(("vanished", .array(s.vanished.map(JSONValue.string))))

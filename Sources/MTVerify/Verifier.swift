@@ -104,7 +104,18 @@ struct Verifier {
         }
         report.archivedIDs = archived.values.reduce(0) { $0 + $1.count }
 
-        let (deletionFindings, ledgerLines) = deletionLedgerFindings(archived: archived, archives: Set(names.map(\.fileName)))
+        let withdrawals = WithdrawalLedger(layout: layout)
+        var withdrawn: [String: Set<Int64>] = [:]
+        do {
+            let read = try withdrawals.read()
+            for e in read.entries { withdrawn[e.scale, default: []].insert(e.id) }
+            report.findings += withdrawalFindings(archives, replacements: read.replacements, withdrawn: withdrawn)
+        } catch {
+            report.findings.append(VerifyFinding(.ledgerUnreadable, path: withdrawals.path, message: error.asMTError.message,
+                                                 hint: "restore ledger/withdrawals.tsv from a backup"))
+        }
+        let (deletionFindings, ledgerLines) = deletionLedgerFindings(archived: archived, archives: Set(names.map(\.fileName)),
+                                                                     withdrawn: withdrawn)
         report.findings += deletionFindings
         report.deletions = ledgerLines.values.reduce(0, +)
         report.findings += lostContentsFindings(ledgerLines: ledgerLines, archives: names)
@@ -120,6 +131,14 @@ struct Verifier {
         let csvs = withProgress("CSV files", files.count, unit: "files") { CSVScan.summarize(files, progress: $0) }
         report.csvFiles = csvs.count
         for c in csvs { report.findings += c.findings }
+        for c in csvs {
+            guard let scale = c.scale, let gone = withdrawn[scale] else { continue }
+            for o in c.ids where gone.contains(o.id) {
+                report.findings.append(VerifyFinding(.withdrawnPresent, path: c.path, line: o.line, scale: scale, id: o.id,
+                                                     message: "\(scale) id \(o.id) belongs to a withdrawn participant (ledger/withdrawals.tsv) but this CSV still holds it",
+                                                     hint: "finish the withdrawal: mt withdraw \(s) --entries \(scale):\(o.id) --yes"))
+            }
+        }
         if server.privateFiles.isEmpty {
             report.notes.append("server \(server.name) has no PRIVATE_FILE (archive-only set-up): archived ids were not matched with CSV rows")
         } else {
@@ -229,20 +248,51 @@ struct Verifier {
     // MARK: ledgers and benchmark
 
     /// The ledger's findings, and its lines per scale.
-    func deletionLedgerFindings(archived: [String: [Int64: String]], archives: Set<String>) -> ([VerifyFinding], [String: Int]) {
+    func deletionLedgerFindings(archived: [String: [Int64: String]], archives: Set<String>,
+                                withdrawn: [String: Set<Int64>] = [:]) -> ([VerifyFinding], [String: Int]) {
         let entries: [DeletionLedger.Entry]
         do { entries = try DeletionLedger(layout: layout).read() } catch {
             return ([VerifyFinding(.ledgerUnreadable, path: layout.deletions, message: error.asMTError.message,
                                    hint: "restore ledger/deletions.tsv from a backup")], [:])
         }
         var out: [VerifyFinding] = []
-        for e in entries where archived[e.scale]?[e.id] == nil {
+        // A withdrawn participant's entries left the archives on purpose; the withdrawal ledger accounts for them.
+        for e in entries where archived[e.scale]?[e.id] == nil && withdrawn[e.scale]?.contains(e.id) != true {
             let named = archives.contains(e.archive) ? "\(e.archive) is there but does not hold it" : "\(e.archive) is missing"
             out.append(VerifyFinding(.deletionUnarchived, path: layout.deletions, line: e.line, scale: e.scale, id: e.id,
                                      message: "\(e.scale) id \(e.id) was deleted from the server but no archive of \(e.scale) holds it (\(named))",
                                      hint: "restore \(FileSystem.shellQuote(layout.raw + "/" + e.archive)) from a backup; it is the only copy of that entry"))
         }
         return (out, Dictionary(entries.map { ($0.scale, 1) }, uniquingKeysWith: +))
+    }
+
+    /// Withdrawals: no archive still holds a withdrawn entry; each rewritten archive's newest replacement is the
+    /// checksum SHA256SUMS holds for it now (which the checksum check holds against the file); no journal is left.
+    func withdrawalFindings(_ archives: [ArchiveSummary], replacements: [WithdrawalLedger.Replacement],
+                            withdrawn: [String: Set<Int64>]) -> [VerifyFinding] {
+        var out: [VerifyFinding] = []
+        let hint = "run mt withdraw \(s) again: it finishes an interrupted withdrawal"
+        for a in archives {
+            guard let gone = withdrawn[a.name.scale] else { continue }
+            for id in a.ids where gone.contains(id) {
+                out.append(VerifyFinding(.withdrawnPresent, path: a.path, scale: a.name.scale, id: id,
+                                         message: "\(a.name.scale) id \(id) belongs to a withdrawn participant (ledger/withdrawals.tsv) but this archive still holds it",
+                                         hint: hint))
+            }
+        }
+        let sums = (try? ChecksumLedger(layout: layout).read()) ?? [:]
+        var newest: [String: WithdrawalLedger.Replacement] = [:]
+        for r in replacements { newest[r.archive] = r }
+        for (name, r) in newest.sorted(by: { $0.key < $1.key }) where sums[name] != r.newSHA256 {
+            out.append(VerifyFinding(.withdrawalUnfinished, path: layout.checksums, scale: ArchiveName.parse(name)?.scale,
+                                     message: "\(name) was rewritten by a withdrawal (ledger/withdrawals.tsv line \(r.line): SHA-256 \(r.newSHA256)) but SHA256SUMS holds \(sums[name] ?? "no line") for it",
+                                     hint: hint))
+        }
+        let journal = layout.withdrawalJournal
+        if FileSystem.exists(journal) {
+            out.append(VerifyFinding(.withdrawalUnfinished, path: journal, message: "a withdrawal was begun and not finished", hint: hint))
+        }
+        return out
     }
 
     /// A data directory that lost files its run record outlived (a power cut that took folders or files the disk

@@ -2,8 +2,6 @@ import MTCore
 
 /// Finds the command, handles help and version, runs it, and turns errors into messages and exit codes.
 struct Dispatcher {
-    static let version = "0.1.0"
-
     let commands: [any Command.Type]
     let stdout: Output
     let stderr: Output
@@ -22,7 +20,12 @@ struct Dispatcher {
         rest.removeFirst()
         switch word {
         case "--version", "-V", "version":
-            stdout.line("mt \(Self.version)")
+            let report = VersionReport.current
+            if global.json {
+                stdout.write(JSONWriter.bytes(report.json, pretty: true) + [0x0A])
+            } else {
+                stdout.line(report.text)
+            }
             return .ok
         case "--help", "-h":
             stdout.write(overview)

@@ -1,6 +1,7 @@
 import Foundation
 import MTBenchmark
 import MTCore
+import MTCustody
 import MTDecrypt
 import MTExport
 import MTRecover
@@ -8,6 +9,7 @@ import MTScales
 import MTStats
 import MTStatus
 import MTVerify
+import MTWithdraw
 
 /// The command table: every `mt` subcommand, in the order `mt help` lists them.
 let commands: [any Command.Type] = [
@@ -19,6 +21,8 @@ let commands: [any Command.Type] = [
     ScalesCommand.self,
     StatsCommand.self,
     StatusCommand.self,
+    CustodyCommand.self,
+    WithdrawCommand.self,
     ConfigCommand.self,
 ]
 

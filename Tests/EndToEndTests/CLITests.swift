@@ -141,3 +141,47 @@ import Testing
         for c in Self.seven { #expect(text.contains("-a \(c)")) }
     }
 }
+
+/// `mt --version` says what ran, as `curl -V` does: mt's version from VERSION (the one owner, which the Debian
+/// package reads too), the commit, the Swift compiler and the libraries as loaded.
+@Suite struct VersionTests {
+    @Test func versionNamesTheBuildAndTheLibrariesInUse() throws {
+        let version = try FileSystem.readString(Products.packageRoot + "/VERSION").trimmingCharacters(in: .whitespacesAndNewlines)
+        let v = try Run.mt(["--version"])
+        #expect(v.code == 0 && v.stderr.isEmpty)
+        let lines = v.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.first == "mt \(version)", "\(v.stdout)")
+        for (label, pattern) in [("commit: ", #"^commit: ([0-9a-f]{40}(-dirty)?|unknown)$"#),
+                                 ("Swift: ", #"^Swift: 6\.[0-9]"#),
+                                 ("libcurl: ", #"^libcurl: [0-9]+\.[0-9]+\.[0-9]+ \(OpenSSL/[0-9]"#),
+                                 ("OpenSSL: ", #"^OpenSSL: OpenSSL [0-9]+\.[0-9]+\.[0-9]+"#),
+                                 ("zlib: ", #"^zlib: [0-9]+\.[0-9]+\.[0-9]+"#)] {
+            let line = lines.first { $0.hasPrefix(label) } ?? "(no \(label)line)"
+            #expect(line.range(of: pattern, options: .regularExpression) != nil, "\(line) against \(pattern)")
+        }
+        // The library is the one loaded now, as the curl CLI (scripts/deps.sh installs it) reports it.
+        let c = try Run.program("/usr/bin/curl", ["-V"])
+        let loaded = lines.first { $0.hasPrefix("libcurl: ") }?.dropFirst("libcurl: ".count).split(separator: " ").first
+        #expect(loaded.map { c.stdout.contains("libcurl/\($0)") } == true, "\(c.stdout)")
+
+        let j = try Run.mt(["--version", "--json"])
+        #expect(j.code == 0)
+        let json = try JSONParser.parse(Array(j.stdout.utf8))
+        #expect(json["version"]?.stringValue == version)
+        for key in ["swift", "libcurl", "libcurlTLS", "openssl", "zlib"] {
+            #expect(json[key]?.stringValue?.isEmpty == false, "\(key) in \(j.stdout)")
+        }
+        #expect(json["commit"] != nil)
+        // mt version and -V are the same report.
+        #expect(try Run.mt(["-V"]).stdout == v.stdout)
+
+        // VERSION is the one owner: no man page repeats the number (their .TH names the package only), and the
+        // Debian changelog's newest entry is this version (make deb refuses otherwise).
+        for page in try FileSystem.list(Products.packageRoot + "/man") {
+            let th = try FileSystem.readString(Products.packageRoot + "/man/" + page).split(separator: "\n").first ?? ""
+            #expect(th.hasPrefix(".TH ") && !th.contains(version), "man/\(page): \(th)")
+        }
+        let changelog = try FileSystem.readString(Products.packageRoot + "/debian/changelog")
+        #expect(changelog.hasPrefix("mt (\(version)) "), "\(changelog.prefix(80))")
+    }
+}

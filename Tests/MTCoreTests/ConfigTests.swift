@@ -120,6 +120,37 @@ import Testing
         #expect(c.warnings.isEmpty)
     }
 
+    /// Hints name the sample where this binary's installation put it, not the repository's path.
+    @Test func hintsNameTheInstalledSample() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let sample = try dir.write("usr/share/doc/mt/examples/server.yaml.sample", "# sample\n", mode: 0o644)
+        #expect(ConfigSample.locate(executable: dir.path + "/usr/bin/mt") == sample)
+        let tree = try dir.write("src/config/server.yaml.sample", "# sample\n", mode: 0o644)
+        #expect(ConfigSample.locate(executable: dir.path + "/src/.build/release/mt") == tree)
+        #expect(ConfigSample.locate(executable: dir.path + "/opt/bin/mt") == ConfigSample.packaged)
+        #expect(ConfigSample.locate(executable: nil) == "/usr/share/doc/mt/examples/server.yaml.sample")
+        // The tests' binary runs from this tree's build folder: its hints name this tree's sample.
+        let p = try dir.write("bad.yaml", "[]\n")
+        do {
+            _ = try MTConfig.load(path: p, environment: [:], allowReadableSecrets: false)
+            Issue.record("a top-level list was accepted")
+        } catch let e as MTError {
+            #expect(e.hint?.contains("server.yaml.sample") == true && e.hint?.contains("man 5 mt-config") == true, "\(e)")
+        }
+    }
+
+    /// A password file saved on Windows ends its line with "\r\n", which Swift reads as one Character: the line
+    /// end must not become part of the password (it did, before the split at "\r\n").
+    @Test func aWindowsLineEndIsNotPartOfThePassword() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        _ = try dir.write("pass", "s3cret\r\nsecond line\r\n")
+        let p = try dir.write("c.yaml", "lab:\n  SERVER: https://h/api/\n  USER: u\n  PASS_FILE: pass\n  PATH: d\n")
+        let c = try MTConfig.load(path: p, environment: [:], allowReadableSecrets: false)
+        #expect(try c.servers[0].requirePassword().reveal == "s3cret")
+    }
+
     @Test func didYouMean() {
         #expect(Suggest.closest(to: "exprot", in: ["export", "decrypt", "recover"]) == "export")
         #expect(Suggest.closest(to: "zzzzzz", in: ["export"]) == nil)

@@ -107,6 +107,38 @@ import Testing
     }
 }
 
+@Suite struct DeletionConfirmationTests {
+    @Test func confirmationsAreFiveFieldLinesThatRequestReadersSkip() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let layout = DataLayout(root: dir.path)
+        try layout.create()
+        let ledger = DeletionLedger(layout: layout)
+        try ledger.record(scale: "OA", ids: [1, 2], archive: "a.json.gz")
+        let t = Date(timeIntervalSince1970: 1_764_383_012.123)
+        try ledger.confirm([.init(time: t, scale: "OA", id: 1, archive: "a.json.gz", status: 200),
+                            .init(time: t, scale: "OA", id: 2, archive: "a.json.gz", status: 404)])
+        let text = try FileSystem.readString(layout.deletions)
+        #expect(text.contains("2025-11-29T02:23:32.123Z\tOA\t1\ta.json.gz\t200\n"))
+        #expect(try ledger.read().map(\.id) == [1, 2])
+        let all = try ledger.readAll()
+        #expect(all.confirmations.map(\.id) == [1, 2] && all.confirmations.map(\.status) == [200, 404])
+        #expect(all.confirmations.map(\.line) == [3, 4])
+        #expect(abs(all.confirmations[0].time.timeIntervalSince(t)) < 0.0005)
+    }
+
+    @Test func utcTimesRoundTripAndLocalStampsAreRead() {
+        let t = Date(timeIntervalSince1970: 1_764_383_012.5)
+        #expect(UTCTime.iso8601(t) == "2025-11-29T02:23:32.500Z")
+        #expect(UTCTime.parse("2025-11-29T02:23:32.500Z") == t)
+        #expect(UTCTime.parse("2025-11-28T21:23:32.500-0500") == t)
+        #expect(UTCTime.parse("2025-11-29T03:23:32.5+01:00") == t)
+        #expect(UTCTime.parse(LocalTime.stamp(t)) == t)
+        #expect(UTCTime.parse("2025-11-29 02:23:32Z") == nil)
+        #expect(UTCTime.parse("2025-13-29T02:23:32Z") == nil)
+    }
+}
+
 @Suite struct ArchiveNameFuzzFindingsTests {
     /// Found by `make fuzz` (target names): a year too large for the C time functions trapped.
     @Test(arguments: ["A_Apr_3_2555555555_1_5_8.json", "A_Apr_99_2018_1_5_8.json", "A_Apr_3_2018_24_5_8.json",

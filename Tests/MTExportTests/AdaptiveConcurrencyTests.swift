@@ -171,6 +171,17 @@ private func window(_ c: inout AdaptiveConcurrency, _ latency: Double) {
         #expect(r.deleted == 300 && r.failed == 0 && r.stop == nil)
         #expect(r.peakConcurrency == 8)
         #expect(try sim.counter("deletes") == 300)
+        // Every answer is confirmed in the ledger after its request line, at about the time the server deleted it.
+        let (requests, confirmations) = try ledger.readAll()
+        #expect(Set(confirmations.map(\.id)) == Set(1...300) && confirmations.count == 300)
+        #expect(confirmations.allSatisfy { $0.status == 200 && $0.archive == "Perf_a.json.gz" && $0.scale == "Perf" })
+        let requestLine = Dictionary(uniqueKeysWithValues: requests.map { ($0.id, $0.line) })
+        #expect(confirmations.allSatisfy { $0.line > requestLine[$0.id]! })
+        let served = Dictionary(uniqueKeysWithValues: try sim.timedLedger().map { ($0.id, $0.time) })
+        #expect(confirmations.allSatisfy { c in
+            let t = c.time.timeIntervalSince(served[c.id]!)
+            return t >= -0.002 && t < 2
+        })
     }
 
     @Test func backsOffUnder5xxAndStillDeletesEverything() throws {

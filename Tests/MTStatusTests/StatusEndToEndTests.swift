@@ -28,8 +28,9 @@ final class StatusFixture: @unchecked Sendable {
     var data: String { dir.path + "/data" }
     var metrics: String { dir.path + "/textfile/mt.prom" }
 
-    init(participants: Int = 3) throws {
+    init(participants: Int = 3, extra: (SimServer) throws -> [String] = { _ in [] }) throws {
         sim = try SimServer(["--generate", "--participants", String(participants)])
+        let more = try extra(sim)
         smtp = try SMTPSink()
         dir = try TempDir("mt-status-e2e")
         try FileSystem.makeDirectories(dir.path + "/textfile")
@@ -37,7 +38,7 @@ final class StatusFixture: @unchecked Sendable {
             "DELETE_MODE: true", "ALERT_EMAIL: lab@example.edu", "SMTP_SERVER: \(smtp.url)", "SMTP_FROM: mt@example.edu",
             "METRICS_FILE: \"\(dir.path)/textfile/mt.prom\"", "ALLOW_HTTP: true", "RETRIES: 1", "TIMEOUT: 5",
             "CONNECT_TIMEOUT: 2",
-        ])
+        ] + more)
     }
 
     deinit { smtp.stop(); dir.remove() }
@@ -183,6 +184,53 @@ final class StatusFixture: @unchecked Sendable {
         #expect(text.stdout.contains("held by pid \(getpid()) for "))
     }
 
+    /// The study server's own limit: at 50% of SERVER_MAX_RECORDS an export run warns (log and alert mail), at 80%
+    /// it is critical; status and the metrics show the backlog against the limit.
+    @Test func theBacklogAlertFiresAtHalfTheServersLimit() throws {
+        var backlog = 0
+        let f = try StatusFixture(participants: 4) { sim in
+            let list = try JSONParser.parse(HTTPClient(options: sim.httpOptions).get(sim.url + "/export").body)
+            backlog = (list.arrayValues ?? []).filter { $0["deleteable"] == .bool(true) }
+                .compactMap { $0["size"]?.int64Value }.reduce(0) { $0 + Int($1) }
+            return ["SERVER_MAX_RECORDS: \(backlog * 10 / 6)"]
+        }
+        #expect(backlog > 100)
+        let limit = backlog * 10 / 6
+        let e = try f.mt("export", "--no-delete")
+        #expect(e.code == 0, "\(e.stderr)")
+        let percent = String(format: "%.1f%%", Double(backlog) / Double(limit) * 100)
+        let said = "server sim holds \(backlog) records of deleteable scales, \(percent) of SERVER_MAX_RECORDS \(limit)"
+        let mails = f.mails(subject: "mt export: sim needs attention")
+        #expect(mails.count == 1 && mails.first?.contains(said) == true, "\(mails)")
+        #expect(try FileSystem.readString(f.data + "/logs/error.log").contains(said))
+        #expect(!((try? FileSystem.readString(f.data + "/logs/break_down.log")) ?? "").contains(said), "50% is a warning")
+
+        let (_, s) = try f.status()
+        #expect(s["backlog"]?["records"]?.int64Value == Int64(backlog) && s["backlog"]?["limit"]?.int64Value == Int64(limit))
+        #expect(try f.mt("status").stdout.contains("\(backlog) of SERVER_MAX_RECORDS \(limit) (\(percent)) deleteable records on the server"))
+        let metrics = try FileSystem.readString(f.metrics)
+        #expect(metrics.contains("mt_export_server_backlog_records{server=\"sim\"} \(backlog)\n"))
+        #expect(metrics.contains("mt_export_server_max_records{server=\"sim\"} \(limit)\n"))
+
+        // 80%: critical.
+        let tighter = backlog * 10 / 9
+        let text = try FileSystem.readString(f.config).replacingOccurrences(of: "SERVER_MAX_RECORDS: \(limit)", with: "SERVER_MAX_RECORDS: \(tighter)")
+        try FileSystem.writeAtomically(Array(text.utf8), to: f.config, mode: 0o600)
+        #expect(try f.mt("export", "--no-delete").code == 0)
+        #expect(try FileSystem.readString(f.data + "/logs/break_down.log").contains("of SERVER_MAX_RECORDS \(tighter)"))
+        #expect(f.mails(subject: "mt export: sim needs attention").count == 2)
+        #expect(try f.mt("status").stdout.contains("CRITICAL, the server stops serving sessions past the limit"))
+    }
+
+    /// Below half the limit (the default 900000), nothing is said.
+    @Test func aSmallBacklogIsQuiet() throws {
+        let f = try StatusFixture()
+        #expect(try f.mt("export", "--no-delete").code == 0)
+        #expect(!f.mails(subject: "mt export: sim needs attention").joined().contains("SERVER_MAX_RECORDS"))
+        let (_, s) = try f.status()
+        #expect(s["backlog"]?["limit"]?.int64Value == 900_000 && (s["backlog"]?["records"]?.int64Value ?? 0) > 0)
+    }
+
     /// promtool accepts the metrics file; node_exporter's textfile collector serves it over HTTP.
     @Test func metricsFile() throws {
         let f = try StatusFixture()
@@ -254,6 +302,31 @@ final class StatusFixture: @unchecked Sendable {
         #expect(r.code == 0 && r.stderr.isEmpty && r.stdout.isEmpty, "systemd-analyze: \(r.stdout)\(r.stderr)")
         let timer = try FileSystem.readString(source + "/mt-export.timer")
         #expect(timer.contains("OnCalendar=*:0/5\n"))
+
+        // A security reviewer's bar: every service rated 2.0 or below ("OK") by systemd's own assessment.
+        for u in units where u.hasSuffix(".service") {
+            let r = try Run.program(analyze, ["security", "--offline=yes", "--no-pager", dir.path + "/" + u])
+            let rating = r.stdout.split(separator: "\n").last { $0.contains("Overall exposure level") }
+                .flatMap { line in line.split(separator: " ").compactMap { Double($0) }.last }
+            #expect(rating.map { $0 <= 2.0 } == true, "\(u): \(r.stdout.suffix(600))\(r.stderr)")
+            let text = try FileSystem.readString(source + "/" + u)
+            #expect(text.contains("\nLoadCredential=mt:/etc/mt/credentials\n"), "\(u)")
+            #expect(text.contains("\nCapabilityBoundingSet=\n") && text.contains("\nSystemCallFilter=@system-service\n"))
+            // Every directive of [Service] is explained: a comment stands above it or above its group (no blank line
+            // between).
+            var inService = false, explained = false
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                if line.hasPrefix("[") { inService = line == "[Service]"; explained = false }
+                else if line.hasPrefix("#") { explained = true }
+                else if line.isEmpty { explained = false }
+                else if inService { #expect(explained, "\(u): \(line) has no comment above it or its group") }
+            }
+        }
+        // The export units write the default data place without any path being edited.
+        for u in ["mt-export.service", "mt-export-static.service"] {
+            let text = try FileSystem.readString(source + "/" + u)
+            #expect(text.contains("\nStateDirectory=mt\n") && !text.contains("\nReadWritePaths="), "\(u)")
+        }
 
         // The check can fail: a misspelt key is reported.
         _ = try dir.write("mt-status.service", try FileSystem.readString(dir.path + "/mt-status.service")

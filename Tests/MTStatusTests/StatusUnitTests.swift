@@ -80,6 +80,33 @@ import Testing
         #expect(DirectoryLock.holder(of: dir.path) == nil)
     }
 
+    @Test func theBacklogRoundTripsAndItsLevels() throws {
+        let dir = try TempDir("mt-status-unit")
+        defer { dir.remove() }
+        let layout = DataLayout(root: dir.path)
+        try layout.create()
+        var outcome = ServerOutcome(server: "s")
+        let scales = [ScaleInfo(name: "OA", size: 300, deleteable: true), ScaleInfo(name: "Demographics", size: 999, deleteable: false),
+                      ScaleInfo(name: "TaskLog", size: 200, deleteable: true), ScaleInfo(name: "X", size: nil, deleteable: true)]
+        outcome.backlog = Backlog(scales: scales, limit: 1000, time: 5)
+        #expect(outcome.backlog?.records == 500 && outcome.backlog?.level == .warning)
+        #expect(Backlog(records: 499, limit: 1000, time: 0).level == .normal && Backlog(records: 800, limit: 1000, time: 0).level == .critical)
+        let t = Date(timeIntervalSince1970: 10)
+        let rec = ExportRunRecord.after(outcome, previous: nil, started: t, finished: t, deleting: true)
+        try FileSystem.writeAtomically(JSONWriter.bytes(rec.json), to: ExportRunRecord.path(layout: layout))
+        #expect(try ExportRunRecord.load(layout: layout)?.backlog == outcome.backlog)
+        // A run that did not read the list keeps the last backlog known.
+        #expect(ExportRunRecord.after(ServerOutcome(server: "s"), previous: rec, started: t, finished: t, deleting: true).backlog == outcome.backlog)
+
+        func config(_ keys: String) throws -> ServerConfig {
+            let p = try dir.write("server.yaml", "lab:\n  SERVER: https://h/api/\n  PATH: d\n" + keys)
+            return try MTConfig.load(path: p, environment: [:], allowReadableSecrets: false).server(named: "lab")
+        }
+        #expect(try config("").maxRecords == 900_000)
+        #expect(try config("  SERVER_MAX_RECORDS: 1000\n").maxRecords == 1000)
+        #expect(throws: MTError.self) { try config("  SERVER_MAX_RECORDS: lots\n") }
+    }
+
     @Test func metricsEscapeLabelsAndAnnounceEveryFamily() {
         var rec = ExportRunRecord(started: 100, finished: 102.5, exit: .ok, error: nil, pid: 1, lastSuccess: 102.5, scales: [])
         var sc = ExportRunRecord.Scale(name: "OA")
@@ -90,7 +117,11 @@ import Testing
         #expect(text.contains("mt_export_held_back_entries{server=\"lab \\\"a\\\"\\\\b\\nç\",scale=\"OA\"} 2\n"))
         #expect(text.contains("mt_export_last_run_duration_seconds{server=\"lab \\\"a\\\"\\\\b\\nç\"} 2.500\n"))
         let empty = ExportMetrics.text([ExportMetrics.Server(name: "never", record: nil)])
-        #expect(empty.components(separatedBy: "# TYPE ").count - 1 == 14)
+        #expect(empty.components(separatedBy: "# TYPE ").count - 1 == 16)
+        rec.backlog = Backlog(records: 450_000, limit: 900_000, time: 100)
+        let withBacklog = ExportMetrics.text([ExportMetrics.Server(name: "lab", record: rec)])
+        #expect(withBacklog.contains("mt_export_server_backlog_records{server=\"lab\"} 450000\n"))
+        #expect(withBacklog.contains("mt_export_server_max_records{server=\"lab\"} 900000\n"))
         #expect(!empty.contains("never"))
     }
 }
@@ -112,7 +143,9 @@ import Testing
         #expect(lines.count > 1 && lines[1].contains("--max-age") && lines[1].contains("--remote"))
         #expect(try FileSystem.readString(root + "/completions/mt.fish").contains("-a status"))
         #expect(try FileSystem.readString(root + "/completions/_mt").contains("status\\:"))
-        let make = try FileSystem.readString(root + "/Makefile")
-        #expect(make.contains("$(SHAREDIR)/systemd/mt-export.service") && make.contains("systemd/*.timer"))
+        let install = try FileSystem.readString(root + "/scripts/install.sh")
+        #expect(install.contains("for unit in systemd/*.service") && install.contains("systemd/*.timer"))
+        let rules = try FileSystem.readString(root + "/debian/rules")
+        #expect(rules.contains("for unit in systemd/*.service") && rules.contains("systemd/*.timer"))
     }
 }

@@ -138,13 +138,18 @@ public final class SimServer: @unchecked Sendable {
 
     /// The deletion ledger: every id the server deleted, in order.
     public func ledger() throws -> [(scale: String, id: Int64)] {
+        try timedLedger().map { ($0.scale, $0.id) }
+    }
+
+    /// The deletion ledger with the time of each delete, as the server recorded it.
+    public func timedLedger() throws -> [(scale: String, id: Int64, time: Date)] {
         guard FileSystem.exists(ledgerPath) else { return [] }
         return try FileSystem.readString(ledgerPath).split(separator: "\n").map { line in
             let parts = line.split(separator: "\t")
-            guard parts.count == 2, let id = Int64(parts[1]) else {
+            guard parts.count == 3, let id = Int64(parts[1]), let time = UTCTime.parse(String(parts[2])) else {
                 throw MTError(.dataError, "\(ledgerPath): bad ledger line '\(line)'")
             }
-            return (String(parts[0]), id)
+            return (String(parts[0]), id, time)
         }
     }
 

@@ -145,7 +145,7 @@ public final class EntryStore: Sendable {
             guard let k = s.tables[t].index[id], Self.visible(id, s, Date().timeIntervalSince1970) else { return .unknownEntry }
             guard s.tables[t].deleteable else { return .notDeleteable }
             if let ledgerPath {
-                do { try FileSystem.appendDurably(Array("\(scale)\t\(id)\n".utf8), to: ledgerPath, mode: 0o644) } catch {
+                do { try FileSystem.appendDurably(Array("\(scale)\t\(id)\t\(UTCTime.iso8601(Date()))\n".utf8), to: ledgerPath, mode: 0o644) } catch {
                     return .ledgerFailed("\(error)")
                 }
             }

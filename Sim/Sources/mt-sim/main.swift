@@ -35,7 +35,7 @@ let help = """
                                a sessionId). Without it, every catalogue scale with items, as the shared base
       --arrivals N             add N new entries, spread over the scales, every --arrival-interval seconds
       --arrival-interval SECS  default 60
-      --ledger FILE            append "<scale><TAB><id>" per deleted entry, flushed before the 200 is sent
+      --ledger FILE            append "<scale><TAB><id><TAB><UTC time>" per deleted entry, flushed before the 200 is sent
                                (default DIR/deletions.tsv)
 
     AFTER= AND ZONES (as the real ExportController)

@@ -289,7 +289,13 @@ public struct ScaleCatalogue: Sendable {
         candidates.append("config/scales.yaml")
         if let found = candidates.first(where: FileSystem.exists) { return found }
         throw MTError(.config, "the scale catalogue scales.yaml was not found; looked in: \(candidates.joined(separator: ", "))",
-                      hint: "set MT_CATALOGUE to its path, or reinstall with make install")
+                      hint: "set MT_CATALOGUE to its path, or reinstall mt (apt install --reinstall mt, or make install)")
+    }
+
+    /// The shipped catalogue as this binary finds it (installed or in its source tree), for hints that send the
+    /// reader to its comments; the package's place when none is found.
+    static var shippedForHints: String {
+        (try? locate(environment: [:])) ?? "/usr/share/mt/scales.yaml"
     }
 
     /// Reads `columns`, `missingCodes`, `sessions`, `scales` and `studies`; other top-level sections, and other
@@ -333,7 +339,7 @@ struct CatalogueReader {
     var source: String
 
     func fail(_ node: Node?, _ what: String) -> MTError {
-        MTError(.config, "\(source):\(node?.mark?.line ?? 0): \(what)", hint: "see the comments at the top of config/scales.yaml")
+        MTError(.config, "\(source):\(node?.mark?.line ?? 0): \(what)", hint: "see the comments at the top of \(ScaleCatalogue.shippedForHints)")
     }
 
     func strings(_ n: Node?) -> [String] {

@@ -15,7 +15,7 @@ public struct MTConfig: Sendable {
         "READY", "DELETE_MODE", "SERVER", "USER", "PASS", "PASS_FILE", "PRIVATE_FILE", "DATE_FORMAT", "TIME_FORMAT",
         "PATH", "ALERT_EMAIL", "SMTP_SERVER", "SMTP_USER", "SMTP_PASS", "SMTP_PASS_FILE", "SMTP_FROM", "SMTP_CA_FILE",
         "CONNECT_TIMEOUT", "TIMEOUT", "LOW_SPEED_TIME", "CONCURRENCY", "MAX_CONCURRENCY", "RETRIES", "CA_FILE", "ALLOW_HTTP", "CATALOGUE",
-        "MAX_RESPONSE", "STUDY", "EXCLUDE_IDS", "METRICS_FILE", "ALERT_REPEAT",
+        "MAX_RESPONSE", "STUDY", "EXCLUDE_IDS", "METRICS_FILE", "SERVER_MAX_RECORDS", "KEY_PASSPHRASE_FILE", "ALERT_REPEAT",
     ]
 
     public func server(named name: String) throws -> ServerConfig {
@@ -62,7 +62,7 @@ public struct MTConfig: Sendable {
         }
         guard let root, case .mapping(let top) = root else {
             throw MTError(.config, "\(file): expected one block per server (a YAML mapping at the top level)",
-                          hint: "compare with config/server.yaml.sample")
+                          hint: ConfigSample.compareHint)
         }
         let folder = (absolute(file) as NSString).deletingLastPathComponent
         var warnings: [String] = []
@@ -104,7 +104,7 @@ public struct MTConfig: Sendable {
             try FileSystem.checkPrivate(file, what: "config file (it holds a password)", allowReadable: allowReadableSecrets)
         }
         if servers.isEmpty {
-            throw MTError(.config, "\(file): no server blocks", hint: "compare with config/server.yaml.sample")
+            throw MTError(.config, "\(file): no server blocks", hint: ConfigSample.compareHint)
         }
         return MTConfig(file: file, servers: servers, warnings: warnings)
     }
@@ -213,18 +213,7 @@ private struct Block {
                 allowReadable: Bool) throws -> (Secret, String)? {
         if let s = try string(key) { return (Secret(s), "\(key) in \(file)") }
         if let p = try string(fileKey) {
-            let path = resolve(p)
-            guard FileSystem.exists(path) else {
-                // The value may be the password itself, typed where its file's path belongs: neither the value nor
-                // the path made of it is shown, nor the line that holds it.
-                throw MTError(.config, "\(file):\(line(fileKey)): server \(name): \(fileKey) names no file (its value, \(p.count) characters, is not shown in case it is the password itself)",
-                              hint: "\(fileKey) takes the path of a file holding the password on one line (mode 600), not the password; create that file, or correct the path")
-            }
-            try FileSystem.checkPrivate(path, what: "password file", allowReadable: allowReadable)
-            let text = try FileSystem.readString(path)
-            let pass = text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            guard !pass.isEmpty else { throw fail(fileKey, "names \(path), which is empty") }
-            return (Secret(pass.hasSuffix("\r") ? String(pass.dropLast()) : pass), path)
+            return try secretFile(fileKey, p, environment: environment, allowReadable: allowReadable)
         }
         if let env, let v = environment[env], !v.isEmpty { return (Secret(v), "$\(env)") }
         return nil
@@ -236,6 +225,34 @@ private struct Block {
     func refuseUserinfo(_ key: String, _ url: String, hint: String) throws {
         guard ConfigSource.withoutUserinfo(url) != url else { return }
         throw fail(key, "holds a user name or password in the URL (\(ConfigSource.withoutUserinfo(url))), which would be shown wherever the URL is", hint: hint)
+    }
+
+    /// The first line of the file a `*_FILE` key names: a path, or `credential:NAME` (`Credential`).
+    func secretFile(_ key: String, _ value: String, environment: [String: String],
+                    allowReadable: Bool) throws -> (Secret, String) {
+        let path: String
+        if let name = Credential.name(in: value) {
+            do { path = try Credential.path(of: name, environment: environment) } catch let e as MTError {
+                throw fail(key, e.message, hint: e.hint)
+            }
+            // No mode check: systemd's credential folder is private to the unit's run, and the ACL it grants the
+            // unit's user shows as group bits in the file's mode.
+        } else {
+            path = resolve(value)
+            guard FileSystem.exists(path) else {
+                // The value may be the secret itself, typed where its file's path belongs: neither the value nor the
+                // path made of it is shown, nor the line that holds it.
+                throw MTError(.config, "\(file):\(line(key)): server \(name): \(key) names no file (its value, \(value.count) characters, is not shown in case it is the secret itself)",
+                              hint: "\(key) takes the path of a file holding the secret on one line (mode 600), or credential:NAME; create that file, or correct the path")
+            }
+            try FileSystem.checkPrivate(path, what: "password file", allowReadable: allowReadable)
+        }
+        let text = try FileSystem.readString(path)
+        // "\r\n" is one Character in Swift, so splitting at "\n" alone would keep a Windows line end in the secret.
+        let pass = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+            .first.map(String.init) ?? ""
+        guard !pass.isEmpty else { throw fail(key, "names \(path), which is empty") }
+        return (Secret(pass.hasSuffix("\r") ? String(pass.dropLast()) : pass), path)
     }
 
     func server(environment: [String: String], allowReadableSecrets: Bool) throws -> ServerConfig {
@@ -311,6 +328,7 @@ private struct Block {
             throw fail("MAX_CONCURRENCY", "(\(server.maxConcurrency)) is below CONCURRENCY (\(server.concurrency))",
                        hint: "deleting starts at CONCURRENCY connections and grows to MAX_CONCURRENCY while the server keeps up; set them equal never to go above CONCURRENCY")
         }
+        server.maxRecords = try int("SERVER_MAX_RECORDS", default: ServerConfig.defaultMaxRecords, range: 1...Int(Int32.max))
         if let text = try string("MAX_RESPONSE") {
             guard let n = ByteSize.parse(text), n >= 1024 else {
                 throw fail("MAX_RESPONSE", "must be a size of at least 1 KiB, such as 4G, 500M or 1048576, not '\(text)'")
@@ -322,6 +340,15 @@ private struct Block {
         // Each item of a YAML list is read as a line of an exclusion file, so `spam: 20-420` keeps its reason.
         server.excludeIDs = exclude.isEmpty ? nil : exclude.joined(separator: "\n")
         server.metricsFile = try string("METRICS_FILE").map(resolve)
+        if let p = try string("KEY_PASSPHRASE_FILE") {
+            // Reported when a key is loaded, as the password is, so that commands that need no key still work.
+            do {
+                server.keyPassphrase = try secretFile("KEY_PASSPHRASE_FILE", p, environment: environment,
+                                                      allowReadable: allowReadableSecrets).0
+            } catch let e as MTError where e.exitCode == .config {
+                server.keyPassphraseProblem = e
+            }
+        }
         return server
     }
 }
@@ -352,7 +379,7 @@ public enum ConfigLocator {
         }
         if let found = all.first(where: FileSystem.exists) { return found }
         throw MTError(.config, "no configuration found; looked in: \(all.joined(separator: ", "))",
-                      hint: "copy config/server.yaml.sample to one of them, or pass --config PATH")
+                      hint: "copy \(ConfigSample.path) to one of them, or pass --config PATH")
     }
 }
 

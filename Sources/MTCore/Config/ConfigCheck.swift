@@ -61,9 +61,11 @@ public struct ConfigCheck: Sendable {
         if s.privateFiles.isEmpty {
             r.notes.append("no PRIVATE_FILE: export archives only; decrypt where the key lives (mt recover)")
         }
-        for key in s.privateFiles {
+        if let problem = s.keyPassphraseProblem { r.problems.append(problem.description) }
+        for key in s.privateFiles where s.keyPassphraseProblem == nil {
             do {
-                _ = try RSAPrivateKey.load(path: key, passphrase: ProcessInfo.processInfo.environment["MT_KEY_PASSPHRASE"])
+                _ = try RSAPrivateKey.load(path: key, passphrase: s.keyPassphrase?.reveal
+                                           ?? ProcessInfo.processInfo.environment["MT_KEY_PASSPHRASE"])
             } catch {
                 r.problems.append("PRIVATE_FILE: \(error.asMTError.description)")
             }

@@ -136,7 +136,7 @@ struct ConfigSource {
     /// Yams' own description quotes the file around the fault (for a duplicated key, the whole file), so it is
     /// never forwarded.
     func wrap(_ error: Error) -> MTError {
-        let hint = "compare with config/server.yaml.sample"
+        let hint = ConfigSample.compareHint
         guard let y = error as? YamlError else {
             return MTError(.config, "\(file): not valid YAML", hint: hint)
         }

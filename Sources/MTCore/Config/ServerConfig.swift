@@ -55,6 +55,11 @@ public struct ServerConfig: Sendable, Equatable {
     public var caFile: String?
     public var allowHTTP: Bool
     public var catalogue: String?
+    /// SERVER_MAX_RECORDS: the server's own `export.maxRecords`. Once the sizes of its deleteable scales add up to
+    /// more, the study server stops showing sessions to participants (MT-Java's ExportService and
+    /// SessionController), so an export that falls behind ends the study; export alerts at 50% and 80% of it.
+    public var maxRecords = ServerConfig.defaultMaxRecords
+    public static let defaultMaxRecords = 900_000
     /// MAX_RESPONSE: the largest answer accepted from the server, in bytes.
     public var maxResponse: Int64 = ByteSize.defaultMaxResponse
     /// `STUDY`: which study's questionnaire definitions of the catalogue apply (r34, r01, kaiser, templeton).
@@ -67,6 +72,11 @@ public struct ServerConfig: Sendable, Equatable {
     public var misspeltKeys: [String] = []
     /// The config file this block came from, for messages.
     public var configFile: String
+    /// KEY_PASSPHRASE_FILE: the passphrase of protected PRIVATE_FILE keys (a file or a systemd credential);
+    /// before $MT_KEY_PASSPHRASE and the terminal's question.
+    public var keyPassphrase: Secret?
+    /// Why KEY_PASSPHRASE_FILE could not be read; thrown by `passphraseForKeys()` when keys are loaded.
+    public var keyPassphraseProblem: MTError?
     /// Prometheus text file (node_exporter's textfile collector) that every export run rewrites.
     public var metricsFile: String?
 
@@ -113,6 +123,12 @@ public struct ServerConfig: Sendable, Equatable {
                           hint: "put it in a file readable only by you and set PASS_FILE, or export \(ServerConfig.passwordVariable(for: name))")
         }
         return password
+    }
+
+    /// KEY_PASSPHRASE_FILE's passphrase (nil when the key is not set), or the error that reading it gave.
+    public func passphraseForKeys() throws -> Secret? {
+        if let keyPassphraseProblem { throw keyPassphraseProblem }
+        return keyPassphrase
     }
 
     /// `MT_PASS_<NAME>` with the name upper-cased and anything but letters and digits turned into `_`.

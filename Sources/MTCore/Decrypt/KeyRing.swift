@@ -7,14 +7,15 @@ public final class KeyRing: @unchecked Sendable { // safe: immutable after init 
 
     public init(keys: [RSAPrivateKey]) { self.keys = keys }
 
-    /// Loads key files. The passphrase of protected PEM files comes from `MT_KEY_PASSPHRASE`, or, when
-    /// `prompt` is true and a terminal is attached, from a question asked there without echo.
-    public static func load(paths: [String], environment: [String: String], allowReadable: Bool,
-                            prompt: Bool = false) throws -> KeyRing {
+    /// Loads key files. The passphrase of protected PEM files is `passphrase` (a server's KEY_PASSPHRASE_FILE),
+    /// else `MT_KEY_PASSPHRASE`, or, when `prompt` is true and a terminal is attached, from a question asked
+    /// there without echo.
+    public static func load(paths: [String], passphrase: Secret? = nil, environment: [String: String],
+                            allowReadable: Bool, prompt: Bool = false) throws -> KeyRing {
         guard !paths.isEmpty else {
             throw MTError(.config, "no private key given", hint: "pass --key PEM or set PRIVATE_FILE in the server's block")
         }
-        var pass = environment["MT_KEY_PASSPHRASE"]
+        var pass = passphrase?.reveal ?? environment["MT_KEY_PASSPHRASE"]
         var keys: [RSAPrivateKey] = []
         for path in paths {
             if pass == nil, prompt, Passphrase.isProtected(path: path) {

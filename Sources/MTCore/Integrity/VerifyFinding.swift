@@ -25,6 +25,8 @@ public struct VerifyFinding: Sendable, Equatable {
         case permissions = "permissions"
         case remoteRemains = "remote-remains"
         case contentsLost = "contents-lost"
+        case withdrawnPresent = "withdrawn-present"
+        case withdrawalUnfinished = "withdrawal-unfinished"
         case scaleVanished = "scale-vanished"
     }
 

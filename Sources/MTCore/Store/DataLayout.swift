@@ -39,6 +39,9 @@ public struct DataLayout: Sendable, Equatable {
     /// What each archive holds (`ArchiveKindLedger`).
     public var archiveKinds: String { raw + "/ARCHIVES.tsv" }
     public var deletions: String { ledgerDirectory + "/deletions.tsv" }
+    public var withdrawals: String { ledgerDirectory + "/withdrawals.tsv" }
+    /// The journal of a withdrawal under way (mt withdraw); export refuses the server while it exists.
+    public var withdrawalJournal: String { state + "/withdrawal.json" }
     public var benchmark: String { active + "/benchMark.json" }
 
     public func archivePath(_ name: ArchiveName) -> String { raw + "/" + name.fileName }

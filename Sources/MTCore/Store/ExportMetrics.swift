@@ -77,6 +77,12 @@ public enum ExportMetrics {
                perServer { max($0.finished - $0.started, 0) })
         family("mt_export_last_run_exit_code", "Exit code of the last mt export run on the server (see mt-export(1)).",
                perServer { Double($0.exit.rawValue) })
+        family("mt_export_server_backlog_records",
+               "Records of deleteable scales on the server (the sum of size in its list) when a run last read it.",
+               perServer { $0.backlog.map { Double($0.records) } })
+        family("mt_export_server_max_records",
+               "SERVER_MAX_RECORDS: past this backlog the study server stops showing sessions to participants.",
+               perServer { $0.backlog.map { Double($0.limit) } })
         family("mt_export_last_run_timestamp_seconds", "End of the last mt export run that selected the scale (Unix time).",
                perScale { $1.lastRun })
         family("mt_export_last_success_timestamp_seconds",

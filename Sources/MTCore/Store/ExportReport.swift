@@ -69,6 +69,9 @@ public struct ServerOutcome: Sendable, Equatable {
     public var alertSent = false
     /// Misspelt keys of the server's block (`ServerConfig.misspeltKeys`): the run went on without them (1).
     public var misspeltKeys: [String] = []
+    /// The server's backlog as its list of scales gave it at the start of the run (sum of `size` over deleteable
+    /// scales), and the limit it was held against; nil when the list was not read.
+    public var backlog: Backlog?
     /// The run record could not be written: the work was done, but mt status would not see it (1).
     public var recordFailed = false
 
@@ -139,5 +142,45 @@ public struct ExportReport: Sendable, Equatable {
                 return .object(fields)
             })),
         ])
+    }
+}
+
+/// The records waiting on a study server against its own limit (`SERVER_MAX_RECORDS`, the server's
+/// `export.maxRecords`): past the limit the server stops serving sessions to participants.
+public struct Backlog: Sendable, Equatable {
+    public var records: Int
+    public var limit: Int
+    /// When the server's list said so (Unix time).
+    public var time: Double
+
+    public init(records: Int, limit: Int, time: Double) {
+        self.records = records
+        self.limit = limit
+        self.time = time
+    }
+
+    /// From the server's list: what its `totalDeleteableRecords()` counts.
+    public init(scales: [ScaleInfo], limit: Int, time: Double) {
+        self.init(records: scales.filter(\.deleteable).reduce(0) { $0 + ($1.size ?? 0) }, limit: limit, time: time)
+    }
+
+    public var fraction: Double { Double(records) / Double(max(limit, 1)) }
+
+    /// 80% and 50% of the limit: the levels at which export alerts (critical, warning).
+    public enum Level: Sendable, Equatable { case normal, warning, critical }
+
+    public var level: Level { fraction >= 0.8 ? .critical : fraction >= 0.5 ? .warning : .normal }
+
+    public var percent: String { String(format: "%.1f%%", fraction * 100) }
+
+    public var json: JSONValue {
+        .object([("records", .int(records)), ("limit", .int(limit)),
+                 ("fraction", .number(String(format: "%.4f", fraction))), ("time", .number(String(format: "%.3f", time)))])
+    }
+
+    public static func read(_ v: JSONValue?) -> Backlog? {
+        guard let v, let r = v["records"]?.int64Value, let l = v["limit"]?.int64Value,
+              case .number(let t)? = v["time"], let time = Double(t) else { return nil }
+        return Backlog(records: Int(clamping: r), limit: Int(clamping: l), time: time)
     }
 }

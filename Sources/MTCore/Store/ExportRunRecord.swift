@@ -57,6 +57,8 @@ public struct ExportRunRecord: Sendable, Equatable {
     /// The last run that reached the server and handled every selected scale (exit 0 or 1).
     public var lastSuccess: Double?
     public var scales: [Scale]
+    /// The server's backlog when a run last read its list of scales.
+    public var backlog: Backlog?
 
     public init(started: Double, finished: Double, exit: ExitCode, error: String? = nil, pid: Int32,
                 lastSuccess: Double? = nil, scales: [Scale]) {
@@ -116,10 +118,12 @@ public struct ExportRunRecord: Sendable, Equatable {
             byName[k] = s
         }
         let success = outcome.error == nil && outcome.exit <= .problems
-        return ExportRunRecord(started: started.timeIntervalSince1970, finished: end, exit: outcome.exit,
-                               error: outcome.error?.message, pid: getpid(),
-                               lastSuccess: success ? end : previous?.lastSuccess,
-                               scales: byName.values.sorted { $0.name < $1.name })
+        var record = ExportRunRecord(started: started.timeIntervalSince1970, finished: end, exit: outcome.exit,
+                                     error: outcome.error?.message, pid: getpid(),
+                                     lastSuccess: success ? end : previous?.lastSuccess,
+                                     scales: byName.values.sorted { $0.name < $1.name })
+        record.backlog = outcome.backlog ?? previous?.backlog
+        return record
     }
 
     /// nil when no run has been recorded yet.
@@ -161,9 +165,11 @@ public struct ExportRunRecord: Sendable, Equatable {
             }
             scales.append(s)
         }
-        return ExportRunRecord(started: started, finished: finished, exit: code(v["exit"]), error: v["error"]?.stringValue,
-                               pid: Int32(clamping: v["pid"]?.int64Value ?? 0), lastSuccess: time(v["lastSuccess"]),
-                               scales: scales)
+        var record = ExportRunRecord(started: started, finished: finished, exit: code(v["exit"]), error: v["error"]?.stringValue,
+                                     pid: Int32(clamping: v["pid"]?.int64Value ?? 0), lastSuccess: time(v["lastSuccess"]),
+                                     scales: scales)
+        record.backlog = Backlog.read(v["backlog"])
+        return record
     }
 
     public var json: JSONValue {
@@ -172,7 +178,7 @@ public struct ExportRunRecord: Sendable, Equatable {
         return .object([
             ("started", time(started)), ("finished", time(finished)), ("exit", .int(exit.rawValue)),
             ("outcome", .string(outcome)), ("error", error.map(JSONValue.string) ?? .null), ("pid", .int(pid)),
-            ("lastSuccess", opt(lastSuccess)),
+            ("lastSuccess", opt(lastSuccess)), ("backlog", backlog?.json ?? .null),
             ("scales", .object(scales.map { s in
                 (s.name, .object([
                     ("deleteable", .bool(s.deleteable)), ("lastRun", opt(s.lastRun)), ("exit", .int(s.exit.rawValue)),

@@ -22,8 +22,12 @@ public struct ChecksumLedger: Sendable {
     }
 }
 
-/// `ledger/deletions.tsv`: `<local time>\t<scale>\t<id>\t<archive>` for every id sent a DELETE, written and
-/// fsynced before the request goes out, so that every deletion can be matched with the archive holding it.
+/// `ledger/deletions.tsv`, two kinds of line (see ARCHITECTURE.md, "The deletion ledger"):
+/// - a request, `<local time>\t<scale>\t<id>\t<archive>`, for every id sent a DELETE, written and fsynced before
+///   the request goes out, so that every deletion can be matched with the archive holding it;
+/// - a confirmation, `<UTC time>\t<scale>\t<id>\t<archive>\t<status>`, when the server answered 200 (or 204) or
+///   404, fsynced a batch at a time after the answers. Five fields, so a reader of four-field lines (an older mt)
+///   skips it. A ledger written before confirmations existed has requests only.
 public struct DeletionLedger: Sendable {
     public struct Entry: Sendable, Equatable {
         public var time: String
@@ -32,6 +36,26 @@ public struct DeletionLedger: Sendable {
         public var archive: String
         /// 1-based line in the ledger, for findings.
         public var line: Int
+    }
+
+    /// The server confirmed an id gone.
+    public struct Confirmation: Sendable, Equatable {
+        public var time: Date
+        public var scale: String
+        public var id: Int64
+        public var archive: String
+        /// 200 (deleted; 202 and 204 are written as 200) or 404 (already gone).
+        public var status: Int
+        public var line: Int
+
+        public init(time: Date, scale: String, id: Int64, archive: String, status: Int, line: Int = 0) {
+            self.time = time
+            self.scale = scale
+            self.id = id
+            self.archive = archive
+            self.status = status
+            self.line = line
+        }
     }
 
     public let path: String
@@ -47,15 +71,36 @@ public struct DeletionLedger: Sendable {
         try FileSystem.appendLinesDurably(Array(text.utf8), to: path)
     }
 
-    public func read() throws -> [Entry] {
-        guard FileSystem.exists(path) else { return [] }
-        var out: [Entry] = []
+    /// Records answers that confirmed ids gone, durably, in one write.
+    public func confirm(_ confirmations: [Confirmation]) throws {
+        guard !confirmations.isEmpty else { return }
+        var text = ""
+        for c in confirmations {
+            text += "\(UTCTime.iso8601(c.time))\t\(c.scale)\t\(c.id)\t\(c.archive)\t\(c.status == 404 ? 404 : 200)\n"
+        }
+        try FileSystem.makeDirectories((path as NSString).deletingLastPathComponent)
+        try FileSystem.appendLinesDurably(Array(text.utf8), to: path)
+    }
+
+    /// The requests (what an older mt wrote, and still the proof that each deleted id is archived).
+    public func read() throws -> [Entry] { try readAll().requests }
+
+    /// Requests and confirmations in ledger order. Torn or foreign lines are skipped.
+    public func readAll() throws -> (requests: [Entry], confirmations: [Confirmation]) {
+        guard FileSystem.exists(path) else { return ([], []) }
+        var requests: [Entry] = []
+        var confirmations: [Confirmation] = []
         for (n, line) in try FileSystem.readString(path).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let f = line.split(separator: "\t", omittingEmptySubsequences: false)
-            guard f.count == 4, let id = Int64(f[2]) else { continue }
-            out.append(Entry(time: String(f[0]), scale: String(f[1]), id: id, archive: String(f[3]), line: n + 1))
+            guard f.count == 4 || f.count == 5, let id = Int64(f[2]) else { continue }
+            if f.count == 4 {
+                requests.append(Entry(time: String(f[0]), scale: String(f[1]), id: id, archive: String(f[3]), line: n + 1))
+            } else if let time = UTCTime.parse(String(f[0])), let status = Int(f[4]), status == 200 || status == 404 {
+                confirmations.append(Confirmation(time: time, scale: String(f[1]), id: id, archive: String(f[3]),
+                                                  status: status, line: n + 1))
+            }
         }
-        return out
+        return (requests, confirmations)
     }
 }
 

@@ -244,6 +244,14 @@ public struct WrittenSet: Sendable, Equatable {
         return (set, unreadable)
     }
 
+    /// The set without `gone` (a participant's withdrawal): every other id, content and release kept.
+    public func removing(_ gone: Set<Int64>) -> WrittenSet {
+        var out = WrittenSet()
+        for (id, h) in sortedRecords() where !gone.contains(id) { out.insert(id, hash: h) }
+        out.released = released.filter { !gone.contains($0.key) }
+        return out
+    }
+
     /// The rows of a CSV whose id is one of `ids`, by line, as header name → cell.
     private static func ambiguousRows(path: String, ids: Set<Int64>) throws -> [Int: [String: String]] {
         var reader = try CSVReader(path: path)

@@ -40,7 +40,7 @@ public struct StudyDesign: Sendable, Equatable {
                   let studies = top["designs"] else { continue }
             guard case .mapping(let m) = studies else {
                 throw MTError(.config, "\(source):\(studies.mark?.line ?? 0): `designs` must map study names to their facts",
-                              hint: "see the comments above `designs:` in config/scales.yaml")
+                              hint: "see the comments above `designs:` in \(ScaleCatalogue.shippedForHints)")
             }
             for (k, v) in m {
                 guard let name = k.string, case .mapping(let block) = v else {
@@ -61,7 +61,7 @@ public struct StudyDesign: Sendable, Equatable {
         func node(_ key: String) -> Node? { own?[key] ?? base?[key] }
         func fail(_ n: Node?, _ what: String) -> MTError {
             MTError(.config, "\(source):\(n?.mark?.line ?? 0): study \(name): \(what)",
-                    hint: "see the comments above `designs:` in config/scales.yaml")
+                    hint: "see the comments above `designs:` in \(ScaleCatalogue.shippedForHints)")
         }
         func strings(_ n: Node?) -> [String] {
             guard let n else { return [] }

@@ -2,7 +2,8 @@
 import PackageDescription
 
 // One `mt` binary; each subcommand is its own module on MTCore (see ARCHITECTURE.md).
-// Only MTCore links the system libraries; command modules never import each other.
+// MTCore links the system libraries the commands share; MTStats alone links SQLite and ReadStat (the dataset's
+// formats). Command modules never import each other.
 let commands = ["MTExport", "MTDecrypt", "MTRecover", "MTBenchmark", "MTVerify", "MTScales", "MTStats", "MTStatus", "MTCustody", "MTWithdraw"]
 
 let package = Package(
@@ -26,13 +27,17 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        // The dataset's study database and its SPSS/Stata files (mt stats dataset); only MTStats links them.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CReadStat", providers: [.apt(["libreadstat-dev"])]),
         .target(name: "MTCore", dependencies: [
             "CCurl", "COpenSSL", "CZlib",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
         ]),
     ]
-    + commands.map { .target(name: $0, dependencies: ["MTCore"]) }
+    + commands.map { .target(name: $0, dependencies: ["MTCore"] + ($0 == "MTStats" ? ["CSQLite", "CReadStat"] : [])) }
     + [
         // VERSION, the commit and the compiler, for `mt --version` (Sources/CBuildInfo/build_info.c says how).
         .target(name: "CBuildInfo"),

@@ -84,8 +84,12 @@ _mt() {
         scales) opts="--local --scale --study --format --output -o"
             if [ "$nargs" -eq 0 ]; then opts="$opts show check codebook $(_mt_servers)"; else opts="$opts $(_mt_scales)"; fi
             COMPREPLY=($(compgen -W "$opts" -- "$cur") $(compgen -f -X '!*.csv' -- "$cur")); return ;;
-        stats) opts="--recovered --scale --study --csv --scores --keep --output -o --html --exclude"
-            if [ "$nargs" -eq 0 ]; then opts="$opts summary score wide dedupe report flow mend"; else opts="$opts $(_mt_servers) $(_mt_scales)"; fi
+        stats) opts="--recovered --scale --study --csv --scores --keep --output -o --html --exclude --shape --items --include-excluded --format"
+            case "$prev" in
+                --shape) COMPREPLY=($(compgen -W "long wide" -- "$cur")); return ;;
+                --format) COMPREPLY=($(compgen -W "csv sav dta sqlite" -- "$cur")); return ;;
+            esac
+            if [ "$nargs" -eq 0 ]; then opts="$opts summary score wide dedupe report flow mend dataset"; else opts="$opts $(_mt_servers) $(_mt_scales)"; fi
             COMPREPLY=($(compgen -W "$opts" -- "$cur") $(compgen -f -X '!*.csv' -- "$cur")); return ;;
         status) opts="--max-age --remote"
             [ "$nargs" -eq 0 ] && opts="$opts . $(_mt_servers)" ;;

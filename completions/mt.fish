@@ -70,7 +70,10 @@ complete -c mt -n "__fish_seen_subcommand_from benchmark" -l deleteable -x -a "t
 complete -c mt -n "__fish_seen_subcommand_from scales" -a "show check codebook" -l local
 complete -c mt -n "__fish_seen_subcommand_from scales" -l format -x -a "md csv html"
 complete -c mt -n "__fish_seen_subcommand_from scales" -s o -l output -r -F
-complete -c mt -n "__fish_seen_subcommand_from stats" -a "summary score wide dedupe report flow mend"
+complete -c mt -n "__fish_seen_subcommand_from stats" -a "summary score wide dedupe report flow mend dataset"
+complete -c mt -n "__fish_seen_subcommand_from stats" -l shape -x -a "long wide"
+complete -c mt -n "__fish_seen_subcommand_from stats" -l format -x -a "csv sav dta sqlite"
+complete -c mt -n "__fish_seen_subcommand_from stats" -l items -l include-excluded
 complete -c mt -n "__fish_seen_subcommand_from stats" -l exclude -r -F
 complete -c mt -n "__fish_seen_subcommand_from stats" -l recovered -l csv -l scores
 complete -c mt -n "__fish_seen_subcommand_from stats scales" -l scale -x -a "(__mt_scales)"

@@ -26,7 +26,7 @@ dpkg-query -W -f='${Version}\n' mt | grep -qx "$version" || fail "installed vers
 
 step "dpkg -L: every file where Debian puts it"
 dpkg -L mt > "$tmp/files"
-expected=(/usr/bin/mt /usr/share/mt/scales.yaml /usr/share/doc/mt/examples/server.yaml.sample
+expected=(/usr/bin/mt /usr/share/mt/scales.yaml /usr/share/mt/labels.yaml /usr/share/doc/mt/examples/server.yaml.sample
   /usr/share/doc/mt/copyright /usr/share/doc/mt/changelog.gz /usr/share/doc/mt/README.md.gz
   /usr/share/man/man5/mt-config.5.gz
   /usr/share/bash-completion/completions/mt /usr/share/zsh/vendor-completions/_mt

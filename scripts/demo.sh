@@ -117,3 +117,15 @@ echo "== mt scales codebook demo -o $WORK/codebook.md"
 echo "== mt stats report demo --html $WORK/report.html   (opens on the flow diagram and the overview)"
 "$BIN/mt" --config "$WORK/config.yaml" stats report demo --exclude "$WORK/study/test_accounts.txt" --html "$WORK/report.html"
 echo "   open $WORK/report.html in a browser"
+
+echo "== mt stats dataset demo --format csv|sav|dta|sqlite   (the study as one table, test accounts excluded)"
+mkdir -p "$WORK/dataset"
+for f in csv sav dta sqlite; do
+    "$BIN/mt" -q --config "$WORK/config.yaml" stats dataset demo --items --exclude "$WORK/study/test_accounts.txt" \
+        --format "$f" -o "$WORK/dataset/study.$f"
+done
+ls -l "$WORK/dataset" | sed 's/^/   /'
+if command -v sqlite3 >/dev/null; then
+    echo "   sqlite3: mean OA_SUM per arm at PRE"
+    sqlite3 "$WORK/dataset/study.sqlite" "SELECT arm, count(*), round(avg(OA_SUM), 2) FROM dataset WHERE session = 'PRE' GROUP BY arm" | sed 's/^/     /'
+fi

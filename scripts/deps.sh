@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs the system packages mt needs, only those missing. `deps.sh build` for building and running,
 # `deps.sh test` adds what the test suites use (a browser for the HTML report test, GNU time, R and pandas
-# for reading mended CSVs, promtool and node_exporter for the metrics file, systemd-analyze for the units,
-# faketime for clock steps, a C compiler, libfuse3-dev and fuse3 for the power-loss suite's FUSE file system),
-# `deps.sh perf` what the benchmarks use (bc, GNU time, pandas), `deps.sh deb` what make deb and make deb-test use
-# (Debian's packaging tools and lintian; systemd for systemd-analyze, sysusers and tmpfiles; man-db for man -l).
+# for reading mended CSVs, PSPP, sqlite3 and frictionless for reading the dataset mt did not write, promtool and
+# node_exporter for the metrics file, systemd-analyze for the units, faketime for clock steps, a C compiler,
+# libfuse3-dev and fuse3 for the power-loss suite's FUSE file system), `deps.sh perf` what the benchmarks use
+# (bc, GNU time, pandas), `deps.sh deb` what make deb and make deb-test use (Debian's packaging tools and
+# lintian; systemd for systemd-analyze, sysusers and tmpfiles; man-db for man -l).
 set -euo pipefail
 what=${1:-build}
-pkgs=(pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev openssl ca-certificates python3 curl)
+pkgs=(pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev libsqlite3-dev libreadstat-dev openssl ca-certificates python3 curl)
 if [ "$what" = test ]; then
-  pkgs+=(chromium util-linux time r-base-core prometheus prometheus-node-exporter systemd faketime gcc libfuse3-dev fuse3)
+  pkgs+=(chromium util-linux time r-base-core prometheus prometheus-node-exporter systemd faketime gcc libfuse3-dev fuse3 pspp sqlite3)
 fi
 if [ "$what" = perf ]; then pkgs+=(bc time); fi
 if [ "$what" = deb ]; then pkgs+=(build-essential dpkg-dev debhelper lintian systemd man-db); fi
@@ -40,5 +41,10 @@ fi
 if [ "$what" != build ] && [ "$what" != deb ] && ! python3 -c 'import pandas' 2>/dev/null; then
   echo "mt: installing pandas for the stats comparison tests" >&2
   python3 -m pip install -q pandas >/dev/null 2>&1 || echo "mt: pandas could not be installed; those tests will say so and skip" >&2
+fi
+# frictionless validates the dataset's CSV and datapackage.json (mt stats dataset's tests).
+if [ "$what" = test ] && ! command -v frictionless >/dev/null; then
+  echo "mt: installing frictionless for the dataset tests" >&2
+  python3 -m pip install -q frictionless >/dev/null 2>&1 || echo "mt: frictionless could not be installed; the dataset test will say so" >&2
 fi
 exit 0

@@ -21,6 +21,7 @@ for page in man/*.1; do
 done
 put 644 man/mt-config.5 "$prefix/share/man/man5/mt-config.5"
 put 644 config/scales.yaml "$share/scales.yaml"
+put 644 config/labels.yaml "$share/labels.yaml"
 put 644 config/server.yaml.sample "$prefix/share/doc/mt/examples/server.yaml.sample"
 put 644 completions/mt.bash "$prefix/share/bash-completion/completions/mt"
 put 644 completions/_mt "$prefix/share/zsh/site-functions/_mt"

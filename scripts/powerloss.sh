@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The power-loss suite (TESTING.md): mt export, mt benchmark release and mt recover killed at chosen phases on
+# The power-loss suite (TESTING.md): mt export, benchmark release, recover and withdraw killed at chosen phases on
 # durablefs (Tests/PowerLoss/durablefs.c, a FUSE file system that keeps only what was made durable), the power
 # cut at that instant, the durable state mounted again and the command rerun; nothing the server deleted may be
 # lost. Runs the debug mt and mt-sim that `make test` builds (MT_BIN, MT_SIM_BIN to override). Needs /dev/fuse

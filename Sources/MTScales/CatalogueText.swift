@@ -73,6 +73,18 @@ enum CatalogueText {
                 if let note = score.note { out += "      source: \(note)\n" }
             }
         }
+        if let l = s.labels {
+            out += "  labels         from \(l.study)'s question page, TeachmanLab/MT-Java \(l.source)\n"
+            if !l.noAnswer.isEmpty {
+                out += "    no answer: " + l.noAnswer.map { "\($0.0) \"\($0.1)\"" }.joined(separator: ", ") + "\n"
+            }
+            if let d = l.disagrees { out += "    the page and its class disagree: \(d)\n" }
+            for item in s.items {
+                guard let i = l.items[item] else { continue }
+                out += "    \(item): \(i.text ?? "(no question text)")\n"
+                if !i.values.isEmpty { out += "      " + i.values.map { "\($0.0) \"\($0.1)\"" }.joined(separator: ", ") + "\n" }
+            }
+        }
         return out
     }
 

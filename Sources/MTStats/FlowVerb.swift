@@ -5,6 +5,13 @@ extension StatsCommand {
     /// The study design, exclusions and tables behind `mt stats flow` (and the report's diagram).
     static func studyInputs(_ o: Options, context: CommandContext) throws -> (flow: StudyFlow, title: String) {
         let (sources, catalogue, title) = try resolveInputs(o, context: context)
+        let exclusions = try exclusionList(o, context: context)
+        let design = try StudyDesign.load(catalogue: catalogue)
+        return (try StudyFlow.compute(sources, catalogue: catalogue, design: design, exclusions: exclusions), title)
+    }
+
+    /// The server's EXCLUDE_IDS (when the input is a server) and `--exclude FILE`.
+    static func exclusionList(_ o: Options, context: CommandContext) throws -> ExclusionList {
         var exclusions = ExclusionList()
         let isFile: (String) -> Bool = { $0.hasSuffix(".csv") || (FileSystem.exists($0) && !FileSystem.isDirectory($0)) }
         if !o.inputs.contains(where: isFile) {
@@ -23,8 +30,7 @@ extension StatsCommand {
             guard FileSystem.exists(file) else { throw MTError(.noInput, "\(file) does not exist", hint: "--exclude takes a file of participant ids") }
             exclusions.add(try ExclusionList.parse(FileSystem.readString(file), origin: file))
         }
-        let design = try StudyDesign.load(catalogue: catalogue)
-        return (try StudyFlow.compute(sources, catalogue: catalogue, design: design, exclusions: exclusions), title)
+        return exclusions
     }
 
     static func runFlow(_ o: Options, context: CommandContext) throws -> ExitCode {

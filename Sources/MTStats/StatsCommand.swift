@@ -12,6 +12,8 @@ public struct StatsCommand: Command {
         mt stats report [SERVER [SCALE] | FILE.csv...] --html OUT
         mt stats mend FILE... -o DIR
         mt stats flow [SERVER | FILE.csv...] [--exclude FILE] [--json]
+        mt stats dataset [SERVER | FILE.csv...] [--shape long|wide] [--items] [--include-excluded]
+                         --format csv|sav|dta|sqlite -o OUT
         """
     public static let help = """
         Input is a server's CSV files (active_data, or recovered_data with --recovered), all scales or one, or
@@ -38,6 +40,8 @@ public struct StatsCommand: Command {
           flow               the CONSORT flow of the study, per arm: screened, eligible, enrolled, excluded
                              (with reasons), included, started, completed each session, and how many were lost
                              at each step (see FLOW below).
+          dataset            the study as one table (see DATASET below), in CSV with its Frictionless
+                             datapackage.json, SPSS .sav, Stata .dta or a SQLite study database.
           mend               clean RFC 4180 copies of the original tool's CSVs in DIR (same names, UTF-8,
                              \\r\\n, mode 0600, atomic) and DIR/<name>.mend.txt: separator found, rows mended,
                              rows left out with their lines. The inputs are never changed.
@@ -56,8 +60,9 @@ public struct StatsCommand: Command {
           out of range a non-empty cell outside the catalogue's valid values; codes like 555 and -1 are valid.
           duplicates   entries minus distinct identities: participant + session + tag (+ sessionId when
                        present); else participant + session + trial_index; else participant + session; with no
-                       session, participant alone. Dedupe keeps the first entry per identity (--keep last:
-                       the last), except ELIGIBLE screenings, where the last one counts. Score and wide keep
+                       session, participant alone; TaskLog (the study design's): participant + session + task.
+                       Dedupe keeps the first entry per identity (--keep last: the last), except ELIGIBLE
+                       screenings, where the last one counts. Score and wide keep
                        the same rows (first entry), then leave out rows with an empty participant or session
                        (anonymous screenings), with a warning that counts them.
           participants distinct non-empty values of the participant column: participantRSA, participantDAO,
@@ -81,10 +86,15 @@ public struct StatsCommand: Command {
             write to OUT (atomically, mode 0600) instead of stdout; for
             mend, the folder for the copies (made if missing); an output that
             would replace an input is refused
-            """, verbs: ["score", "wide", "dedupe", "mend"]),
+            """, verbs: ["score", "wide", "dedupe", "mend", "dataset"]),
+        .choice("--shape", Dataset.Shape.allCases.map(\.rawValue), "long (one row per participant and session, the default) or wide (one per participant)",
+                verbs: ["dataset"]),
+        .flag("--items", "every item's answer beside the scores", verbs: ["dataset"]),
+        .flag("--include-excluded", "keep excluded participants, with the reason in an excluded column", verbs: ["dataset"]),
+        .choice("--format", DatasetFormat.allCases.map(\.rawValue), "the dataset's file format (required)", verbs: ["dataset"]),
         .value("--html", "OUT", "the HTML file to write (atomically, mode 0600)", verbs: ["report"]),
         .value("--exclude", "FILE", "participant ids to exclude (test accounts), added to EXCLUDE_IDS",
-               verbs: ["flow", "report"]),
+               verbs: ["flow", "report", "dataset"]),
         .global("--json", """
             flow: an array of {stage, session, arm, participants, lost}, stage by stage, the
             whole study (arm null) before each arm; session is null for screening stages.
@@ -111,6 +121,21 @@ public struct StatsCommand: Command {
           lost         the stage above minus this one (null where there is no stage above to compare)
         A participant id holding RSA ciphertext is a warning, never a participant.
 
+        DATASET
+          Columns: participant, arm (the design's condition columns), excluded (with --include-excluded), then
+          long: session and date (the session's first entry, ISO 8601 UTC) and <Scale>_<score> for every scored
+          scale of the catalogue (with --items, <Scale>_<item> too); wide: per session date_<session> and
+          <Scale>_<score or item>_<session>. Each scale keeps what dedupe keeps (its identity rule); answers
+          whose participant or session cannot be joined (no participant column, ciphertext left undecrypted, a
+          session outside the study's order, a participant not in the participant table) are left out, each
+          kind named in a warning. Exclusions (EXCLUDE_IDS, --exclude, testAccount, admin, under 18) apply as in
+          flow. Formats: csv (RFC 4180) and OUT's datapackage.json beside it (a Frictionless Table Schema: types,
+          labels, no-answer codes as missingValues, coded answers as enum constraints with their labels);
+          sav (SPSS, through ReadStat: variable and value labels, no-answer codes user-missing, UTF-8);
+          dta (Stata 14+, through ReadStat: labels, no-answer codes as extended missing .a, .b, …); sqlite (one
+          typed table per scale with each row's archive file and SHA-256, participants, sessions, the dataset as
+          the view dataset, PRAGMA user_version = 1; written under a temporary name and renamed).
+
         Quirks in the data (booleans exported as the byte \\001, ragged rows, a renamed participant column,
         ciphertext left in an *RSA column, dates that do not parse) are printed as warnings on stderr.
         """
@@ -128,7 +153,7 @@ public struct StatsCommand: Command {
           78  configuration error (an EXCLUDE_IDS item that is neither an id nor a range too)
         """
 
-    static let verbs = ["summary", "score", "wide", "dedupe", "report", "flow", "mend"]
+    static let verbs = ["summary", "score", "wide", "dedupe", "report", "flow", "mend", "dataset"]
 
     struct Options {
         var verb = "summary"
@@ -142,6 +167,8 @@ public struct StatsCommand: Command {
         var study: Study?
         var inputs: [String] = []
         var exclude: String?
+        var dataset = Dataset.Options()
+        var format: DatasetFormat?
     }
 
     static func parse(_ arguments: [String]) throws -> Options {
@@ -156,6 +183,10 @@ public struct StatsCommand: Command {
         o.scale = try p.value("--scale")
         o.study = try p.value("--study").map(Study.init)
         o.exclude = try p.value("--exclude")
+        if let s = try p.choice("--shape") { o.dataset.shape = Dataset.Shape(rawValue: s)! }
+        o.dataset.items = p.flag("--items")
+        o.dataset.includeExcluded = p.flag("--include-excluded")
+        o.format = try p.choice("--format").map { DatasetFormat(rawValue: $0)! }
         var args = try p.positionals()
         if let first = args.first, verbs.contains(first) { o.verb = first; args.removeFirst() }
         o.inputs = args
@@ -170,6 +201,12 @@ public struct StatsCommand: Command {
         if o.verb == "report" && o.html == nil {
             throw MTError.usage("report needs --html OUT (the file to write)", usage: usage)
         }
+        if o.verb == "dataset" && (o.format == nil || o.output == nil) {
+            throw MTError.usage("dataset needs --format csv|sav|dta|sqlite and -o OUT (the file to write)", usage: usage)
+        }
+        if o.format == .sqlite && o.dataset.shape == .wide {
+            throw MTError.usage("dataset: the study database holds one table per scale and the long form as its view; --shape wide is for csv, sav and dta", usage: usage)
+        }
         if o.verb == "mend" && (o.output == nil || o.inputs.isEmpty) {
             throw MTError.usage("mend needs the CSV files and -o DIR (the folder for the copies)", usage: usage)
         }
@@ -180,7 +217,9 @@ public struct StatsCommand: Command {
         let o = try parse(arguments)
         if o.verb == "mend" { return try mend(o, context: context) }
         if o.verb == "flow" { return try runFlow(o, context: context) }
+        if o.verb == "dataset" { return try runDataset(o, context: context) }
         let (sources, catalogue, title) = try resolveInputs(o, context: context)
+        let design = try StudyDesign.load(catalogue: catalogue)
         let warn: ([String]) -> Void = { ws in
             guard context.global.verbosity > .quiet else { return }
             for w in ws { context.stderr.line(Untrusted.line("warning: \(w)")) }
@@ -193,7 +232,7 @@ public struct StatsCommand: Command {
                     ? ProgressBar(output: context.stderr, label: source.scale, total: StatsTable.size(of: source.files), unit: "bytes")
                     : nil
                 defer { bar?.finish() }
-                return try StatsSummarizer.summarize(source, catalogue: catalogue, detail: o.verb == "report",
+                return try StatsSummarizer.summarize(source, catalogue: catalogue, design: design, detail: o.verb == "report",
                                                      progress: bar.map { b in { b.advance(by: $0) } })
             }
             for s in summaries { warn(s.warnings) }
@@ -217,9 +256,9 @@ public struct StatsCommand: Command {
             let source = sources[0]
             let produce: (([UInt8]) throws -> Void) throws -> StatsTransforms.Result = { write in
                 switch o.verb {
-                case "score": try StatsTransforms.scores(source, catalogue: catalogue, write: write)
-                case "wide": try StatsTransforms.wide(source, catalogue: catalogue, scores: o.scores, write: write)
-                default: try StatsTransforms.dedupe(source, catalogue: catalogue, keep: o.keep, write: write)
+                case "score": try StatsTransforms.scores(source, catalogue: catalogue, design: design, write: write)
+                case "wide": try StatsTransforms.wide(source, catalogue: catalogue, scores: o.scores, design: design, write: write)
+                default: try StatsTransforms.dedupe(source, catalogue: catalogue, keep: o.keep, design: design, write: write)
                 }
             }
             let result: StatsTransforms.Result

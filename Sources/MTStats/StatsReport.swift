@@ -42,7 +42,16 @@ enum StatsReport {
         ]
         for (label, value) in figures { h += "<div><b>\(esc(value))</b>\(label)</div>" }
         h += "</div>\n<div class=\"charts\">\n"
-        h += "<figure>\(timeline(s))<figcaption>entries over time</figcaption></figure>\n"
+        let span = window(s.perDay)
+        var caption = "entries over time"
+        if let span, span.before + span.after > 0 {
+            let all = (s.perDay.keys.min()!, s.perDay.keys.max()!)
+            func entries(_ n: Int) -> String { "\(n) entr\(n == 1 ? "y" : "ies")" }
+            let parts = (span.before > 0 ? ["\(entries(span.before)) before \(EntryDate.isoDay(span.lo))"] : [])
+                + (span.after > 0 ? ["\(entries(span.after)) after \(EntryDate.isoDay(span.hi))"] : [])
+            caption += "; left out: \(parts.joined(separator: " and ")) (all entries: \(EntryDate.isoDay(all.0)) … \(EntryDate.isoDay(all.1)))"
+        }
+        h += "<figure>\(timeline(s, span: span))<figcaption>\(esc(caption))</figcaption></figure>\n"
         h += "<figure>\(funnel(s))<figcaption>completion by session (participants; share of the first session)</figcaption></figure>\n"
         h += "</div>\n"
         h += heatTable(s)
@@ -54,17 +63,43 @@ enum StatsReport {
         return h + "</section>\n"
     }
 
-    /// Bars per day, or per month when the data spans more than two months.
-    static func timeline(_ s: ScaleSummary) -> String {
-        guard let lo = s.perDay.keys.min(), let hi = s.perDay.keys.max() else {
+    /// The axis holds the middle 98% of the entries, and reaches out from there over every day no further from
+    /// the last one taken than a month (or half the middle's span): a study whose entries are nearly all in one
+    /// season is drawn over that season, not over the years a few late entries reach, and the caption says what
+    /// was left out. Evenly spread data is drawn whole.
+    static func window(_ perDay: [Int: Int]) -> (lo: Int, hi: Int, before: Int, after: Int)? {
+        let days = perDay.keys.sorted()
+        guard !days.isEmpty else { return nil }
+        let total = Double(perDay.values.reduce(0, +))
+        func quantile(_ q: Double) -> Int {
+            var seen = 0.0
+            for (i, d) in days.enumerated() {
+                seen += Double(perDay[d]!)
+                if seen >= q * total { return i }
+            }
+            return days.count - 1
+        }
+        var lo = quantile(0.01), hi = quantile(0.99)
+        let reach = max(31, (days[hi] - days[lo]) / 2)
+        while lo > 0 && days[lo] - days[lo - 1] <= reach { lo -= 1 }
+        while hi < days.count - 1 && days[hi + 1] - days[hi] <= reach { hi += 1 }
+        let before = days[..<lo].reduce(0) { $0 + perDay[$1]! }
+        let after = days[(hi + 1)...].reduce(0) { $0 + perDay[$1]! }
+        return (days[lo], days[hi], before, after)
+    }
+
+    /// Bars per day, or per month when the shown span is more than two months.
+    static func timeline(_ s: ScaleSummary, span: (lo: Int, hi: Int, before: Int, after: Int)?) -> String {
+        guard let span else {
             return "<svg width=\"420\" height=\"60\" xmlns=\"http://www.w3.org/2000/svg\"><text x=\"10\" y=\"35\" font-size=\"13\">no dates</text></svg>"
         }
+        let (lo, hi) = (span.lo, span.hi)
         var buckets: [(String, Int)] = []
         if hi - lo <= 62 {
             buckets = (lo...hi).map { (EntryDate.isoDay($0), s.perDay[$0] ?? 0) }
         } else {
             var months: [String: Int] = [:]
-            for (d, n) in s.perDay { months[String(EntryDate.isoDay(d).prefix(7)), default: 0] += n }
+            for (d, n) in s.perDay where d >= lo && d <= hi { months[String(EntryDate.isoDay(d).prefix(7)), default: 0] += n }
             let (y0, m0, _) = EntryDate.civil(fromDays: lo), (y1, m1, _) = EntryDate.civil(fromDays: hi)
             var y = y0, m = m0
             while y < y1 || (y == y1 && m <= m1) {

@@ -19,6 +19,10 @@ struct ScaleSummary: Sendable {
     /// nil when no participant column was found (unknown, not 0).
     var duplicates: Int?
     var identity: String
+    /// Per column: whether it holds answers (the catalogue's items), the cells whose missing share counts.
+    var isItem: [Bool]
+    /// The study design's part for this table (participant table, TaskLog), nil for a questionnaire.
+    var role: StudyDesign.TableRole?
     /// Per column, as `columns`.
     var missing: [Int]
     /// Per column; nil for columns without a range rule (not items, free text, unknown to the catalogue).
@@ -100,15 +104,17 @@ struct CellCheck {
 enum StatsSummarizer {
     /// Counts one scale's files. `detail` also counts rows per day and participants per session (the report).
     /// `progress` hears of the bytes read (see `StatsTable.size(of:)` for the total).
-    static func summarize(_ source: ScaleFiles, catalogue: ScaleCatalogue, detail: Bool = false,
-                                 progress: ((Int) -> Void)? = nil) throws -> ScaleSummary {
-        let table = try StatsTable(source, catalogue: catalogue)
+    static func summarize(_ source: ScaleFiles, catalogue: ScaleCatalogue, design: StudyDesign? = nil,
+                          detail: Bool = false, progress: ((Int) -> Void)? = nil) throws -> ScaleSummary {
+        let table = try StatsTable(source, catalogue: catalogue, design: design)
         let spec = catalogue.spec(for: source.scale)
         var warnings = StatsWarnings()
-        if spec == nil {
+        let role = design?.role(of: source.scale)
+        if spec == nil && role == nil {
             warnings.note("\(source.scale): not in the scale catalogue, so no value is checked for range")
         }
         let columns = table.columns
+        let items = Set(spec.map { s in s.items.isEmpty ? s.itemColumns(columns, catalogue: catalogue) : s.items } ?? [])
         let rules: [ValueRule?] = columns.map { c in
             guard let spec, catalogue.isItem(c), c != spec.participant else { return nil }
             return spec.rule(for: c)
@@ -122,10 +128,10 @@ enum StatsSummarizer {
         } else if names.count > 1 {
             warnings.note("\(source.scale): the participant column is named \(names.joined(separator: " in some files, ")) in others (renamed between study versions); all are read as the participant")
         }
-        StatsTransforms.noteParticipant(table, catalogue: catalogue, warnings: &warnings)
-        let identity = IdentityRule(table: table)
-        let sessionCol = table.column("session")
-        let dateCol = table.column("date")
+        StatsTransforms.noteParticipant(table, catalogue: catalogue, design: design, warnings: &warnings)
+        let identity = IdentityRule(table: table, design: design)
+        let sessionCol = table.column(design?.sessionColumn(scale: source.scale, columns: columns) ?? "session")
+        let dateCol = table.column(design?.dateColumn(scale: source.scale, columns: columns) ?? "date")
 
         var missing = [Int](repeating: 0, count: columns.count)
         var outOfRange = [Int](repeating: 0, count: columns.count)
@@ -220,6 +226,7 @@ enum StatsSummarizer {
             scale: source.scale, files: source.files, columns: columns, entries: entries,
             participants: counted?.participants,
             duplicates: counted.map { entries - $0.identities }, identity: identity.description,
+            isItem: columns.map(items.contains), role: role,
             missing: missing, outOfRange: checked.enumerated().map { $0.element ? outOfRange[$0.offset] : nil },
             sessions: ordered.map { ($0, sessionCounts.count($0)!) }, firstDate: first, lastDate: last,
             perDay: perDay, participantsPerSession: perSession, warnings: warnings.messages + cellWarnings.messages)

@@ -6,7 +6,7 @@ enum StatsSummaryText {
         var out = ""
         for (k, s) in summaries.enumerated() {
             if k > 0 { out += "\n" }
-            out += "\(s.scale)  (\(s.files.count) file\(s.files.count == 1 ? "" : "s"))\n"
+            out += "\(s.scale)  (\(s.files.count) file\(s.files.count == 1 ? "" : "s"))\(s.role.map { ", the study's \($0.rawValue)" } ?? "")\n"
             let people = s.participants.map(String.init) ?? "-"
             out += "  entries \(s.entries)   participants \(people)   duplicates \(s.duplicates.map(String.init) ?? "-")  (identity: \(s.identity))\n"
             if let f = s.firstDate, let l = s.lastDate {

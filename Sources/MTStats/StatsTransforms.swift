@@ -40,12 +40,12 @@ public enum StatsTransforms {
     }
 
     /// `mt stats dedupe`: the table (union header) without repeated answers, in reading order.
-    static func dedupe(_ source: ScaleFiles, catalogue: ScaleCatalogue, keep: Keep,
+    static func dedupe(_ source: ScaleFiles, catalogue: ScaleCatalogue, keep: Keep, design: StudyDesign? = nil,
                               write: ([UInt8]) throws -> Void) throws -> Result {
-        let table = try StatsTable(source, catalogue: catalogue)
+        let table = try StatsTable(source, catalogue: catalogue, design: design)
         var warnings = StatsWarnings()
-        noteParticipant(table, catalogue: catalogue, warnings: &warnings)
-        let (kept, entries) = try keptRows(table, identity: IdentityRule(table: table), keep: keep, warnings: &warnings)
+        noteParticipant(table, catalogue: catalogue, design: design, warnings: &warnings)
+        let (kept, entries) = try keptRows(table, identity: IdentityRule(table: table, design: design), keep: keep, warnings: &warnings)
         var out = CSVWriter.row(table.columns)
         var ordinal = 0, written = 0
         var ignored = StatsWarnings() // the first pass reported them
@@ -64,17 +64,28 @@ public enum StatsTransforms {
     /// (+ sessionId) …), with the identity's columns and, per `names`, a value — the items' cells, or the
     /// catalogue's scores. Rows with an empty participant or session (anonymous screenings) are left out and
     /// counted in a warning.
+    /// One kept answer: where it came from (its id and file, for a dataset's provenance) and its date.
+    struct LongRow: Sendable {
+        var participant: String
+        var key: [String]
+        var values: [String]
+        var id = ""
+        var file = ""
+        var date: Int64?
+    }
+
     struct LongForm: Sendable {
         var names: [String]
         /// The identity's columns after the participant (session, tag, sessionId, …).
         var keyNames: [String]
-        var rows: [(participant: String, key: [String], values: [String])]
+        var rows: [LongRow]
         var entries: Int
         var warnings: [String]
     }
 
-    static func longForm(_ source: ScaleFiles, catalogue: ScaleCatalogue, scores: Bool) throws -> LongForm {
-        let table = try StatsTable(source, catalogue: catalogue)
+    static func longForm(_ source: ScaleFiles, catalogue: ScaleCatalogue, scores: Bool,
+                         design: StudyDesign? = nil) throws -> LongForm {
+        let table = try StatsTable(source, catalogue: catalogue, design: design)
         let spec = catalogue.spec(for: source.scale)
         var warnings = StatsWarnings()
         if scores && (spec?.scores.isEmpty ?? true) {
@@ -82,8 +93,8 @@ public enum StatsTransforms {
             throw MTError(.usage, "\(source.scale) has no scores in the scale catalogue",
                           hint: "scales with scores: \(scored.joined(separator: ", ")); see mt scales show \(source.scale)")
         }
-        noteParticipant(table, catalogue: catalogue, warnings: &warnings)
-        let identity = IdentityRule(table: table)
+        noteParticipant(table, catalogue: catalogue, design: design, warnings: &warnings)
+        let identity = IdentityRule(table: table, design: design)
         let (kept, entries) = try keptRows(table, identity: identity, keep: .first, warnings: &warnings)
         // Only the catalogue's items: a table's metadata, counters and free text never become item columns. Scores
         // use the scale's whole list (an absent column is unanswered); the wide form, the items the files have.
@@ -92,11 +103,13 @@ public enum StatsTransforms {
         let present = Set(table.columns)
         let items = scores ? listed : listed.filter(present.contains)
         let names: [String]
-        let compute: ([String: String], inout ScoreTally) -> [String]
+        // A row's cells are an array in `items` order (empty where the table lacks the item): no hashing per row.
+        let compute: ([String], inout ScoreTally) -> [String]
+        let itemIndex = Dictionary(items.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         if scores, let spec {
             names = spec.scores.map(\.name)
             let noAnswer = spec.noAnswer ?? NoAnswer(codes: catalogue.missingCodes)
-            let plans = spec.scores.map { ($0, $0.numerator(in: items), $0.denominator(in: items)) }
+            let plans = spec.scores.map { ($0, $0.numerator(in: items).map { itemIndex[$0]! }, $0.denominator(in: items).map { itemIndex[$0]! }) }
             compute = { cells, tally in
                 plans.enumerated().map { k, plan in
                     let (score, num, den) = plan
@@ -111,12 +124,14 @@ public enum StatsTransforms {
             }
         } else {
             names = items
-            compute = { cells, _ in items.map { cells[$0] ?? "" } }
+            compute = { cells, _ in cells }
         }
-        let wanted = Set(items)
+        let itemColumns = items.map { table.column($0) }
         let sessionCol = table.column("session")
         var tally = ScoreTally(count: names.count)
-        var rows: [(participant: String, key: [String], values: [String])] = []
+        var rows: [LongRow] = []
+        let idCol = table.column("id")
+        let dateCol = table.column(design?.dateColumn(scale: source.scale, columns: table.columns) ?? "date")
         var anonymous = 0
         var ordinal = 0
         var ignored = StatsWarnings()
@@ -125,9 +140,10 @@ public enum StatsTransforms {
             guard kept[ordinal] else { return }
             let participant = row.participant
             if participant.isEmpty || (sessionCol.map { row.isEmpty($0) } ?? false) { anonymous += 1; return }
-            var cells: [String: String] = [:]
-            for (c, name) in table.columns.enumerated() where wanted.contains(name) { cells[name] = try row.text(c) }
-            rows.append((participant, try identity.columns.map { try row.text($0) }, compute(cells, &tally)))
+            let cells = try itemColumns.map { c in try c.map { try row.text($0) } ?? "" }
+            rows.append(LongRow(participant: participant, key: try identity.columns.map { try row.text($0) },
+                                values: compute(cells, &tally), id: try idCol.map { try row.text($0) } ?? "",
+                                file: row.file, date: dateCol.flatMap { row.isEmpty($0) ? nil : EntryDate.parse(row.string($0)) }))
         }
         if anonymous > 0 {
             warnings.note("\(source.scale): \(anonymous) kept row\(anonymous == 1 ? "" : "s") with an empty participant or session (anonymous screenings) left out: no participant to put them under")
@@ -158,12 +174,15 @@ public enum StatsTransforms {
     /// One score of one row. Means are kept as exact sums and counts until the one final division, so the
     /// result is the correctly rounded value of the formula (84 / 5 gives 16.8, where 2.4 × 7 gives
     /// 16.799999999999997).
-    static func score(_ s: ScoreSpec, numerator: [String], denominator: [String], cells: [String: String],
+    /// `numerator` and `denominator` index `cells`.
+    static func score(_ s: ScoreSpec, numerator: [Int], denominator: [Int], cells: [String],
                       noAnswer: NoAnswer) -> ScoreValue {
-        func total(_ cols: [String]) -> (sum: Double, n: Double) {
+        func total(_ cols: [Int]) -> (sum: Double, n: Double) {
             var sum = 0.0, n = 0.0
             for c in cols {
-                guard let text = cells[c], let v = Double(text.trimmingCharacters(in: .whitespaces)),
+                let text = cells[c]
+                // Trimming goes through NSString: only a cell that does not parse as it is pays for it.
+                guard !text.isEmpty, let v = Double(text) ?? Double(text.trimmingCharacters(in: .whitespaces)),
                       v.isFinite, !noAnswer.excludes(v) else { continue }
                 sum += v
                 n += 1
@@ -188,16 +207,19 @@ public enum StatsTransforms {
     }
 
     /// Tells which column was taken for the participant when only its name ("…participant…") chose it.
-    static func noteParticipant(_ table: StatsTable, catalogue: ScaleCatalogue, warnings: inout StatsWarnings) {
-        for name in table.participantNames where catalogue.isGuessedParticipant(name, scale: table.scale) {
+    static func noteParticipant(_ table: StatsTable, catalogue: ScaleCatalogue, design: StudyDesign?,
+                                warnings: inout StatsWarnings) {
+        let designs = design?.participantColumn(scale: table.scale, columns: table.columns)
+        for name in table.participantNames where name != designs && catalogue.isGuessedParticipant(name, scale: table.scale) {
             warnings.note("\(table.scale): the participant column is \(name) (its name contains \"participant\"; the usual names \(catalogue.participantColumns.joined(separator: ", ")) are absent)")
         }
     }
 
     /// `mt stats score`: participant, the identity's other columns (session, tag, sessionId when the table has
     /// them), one column per score.
-    public static func scores(_ source: ScaleFiles, catalogue: ScaleCatalogue, write: ([UInt8]) throws -> Void) throws -> Result {
-        let long = try longForm(source, catalogue: catalogue, scores: true)
+    public static func scores(_ source: ScaleFiles, catalogue: ScaleCatalogue, design: StudyDesign? = nil,
+                              write: ([UInt8]) throws -> Void) throws -> Result {
+        let long = try longForm(source, catalogue: catalogue, scores: true, design: design)
         var out = CSVWriter.row(["participant"] + long.keyNames + long.names)
         for r in long.rows { CSVWriter.appendRow([r.participant] + r.key + r.values, to: &out) }
         try write(out)
@@ -208,9 +230,9 @@ public enum StatsTransforms {
     /// `<Scale>_<item>_<session>` (`…_<session>_<tag>` for a tagged answer); sessions in the catalogue's order,
     /// then as they appear. Answers that differ only by sessionId (repeated screenings) share a cell: the
     /// first counts, at ELIGIBLE the last, and a warning counts them.
-    static func wide(_ source: ScaleFiles, catalogue: ScaleCatalogue, scores: Bool,
+    static func wide(_ source: ScaleFiles, catalogue: ScaleCatalogue, scores: Bool, design: StudyDesign? = nil,
                             write: ([UInt8]) throws -> Void) throws -> Result {
-        let long = try longForm(source, catalogue: catalogue, scores: scores)
+        let long = try longForm(source, catalogue: catalogue, scores: scores, design: design)
         var warnings = long.warnings
         let sessionAt = long.keyNames.firstIndex(of: "session")
         let tagAt = long.keyNames.firstIndex(of: "tag")

@@ -96,34 +96,9 @@ struct StudyFlow: Sendable {
             throw MTError(.noInput, "no participant table (\(design.participantTables.joined(separator: ", "))) among the input",
                           hint: "export it from the server (it is @DoNotDelete), or give its CSV file")
         }
-        let pt = try StatsTable(byName[ptName]!, catalogue: catalogue)
-        guard let idCol = design.participantID.lazy.compactMap(pt.column).first else {
-            throw MTError(.dataError, "\(ptName): no participant id column (\(design.participantID.joined(separator: ", ")))")
-        }
-        let condCols = design.conditions.compactMap { c in pt.column(c).map { (c, $0) } }
-        for c in design.conditions where pt.column(c) == nil { warnings.note("\(ptName): no condition column \(c)") }
-        func flag(_ name: String?) -> Int? { name.flatMap(pt.column) }
-        let adminCol = flag(design.adminFlag), testCol = flag(design.testAccountFlag), over18Col = flag(design.over18Flag)
-        var armOf: [String: String] = [:]
-        var order: [String] = []
-        var reasonOf: [String: String] = [:]
-        try pt.forEachRow(warnings: &warnings) { row in
-            let id = row.string(idCol).trimmingCharacters(in: .whitespaces)
-            if id.isEmpty { rowWarnings.add("\(row.file): rows without a participant id are skipped", line: row.line); return }
-            if isCiphertext(id) {
-                rowWarnings.add("\(row.file): a participant id holds RSA ciphertext left undecrypted; it is not counted as a participant (run mt decrypt or mt recover with the right key)", line: row.line)
-                return
-            }
-            if armOf[id] != nil { rowWarnings.add("\(row.file): participant ids that appear twice; the first row counts", line: row.line); return }
-            let values = condCols.map { row.string($0.1).trimmingCharacters(in: .whitespaces) }
-            armOf[id] = condCols.isEmpty ? "" : (values.allSatisfy(\.isEmpty) ? "unassigned" : values.joined(separator: "/"))
-            order.append(id)
-            if let r = exclusions.reason(for: id) { reasonOf[id] = r }
-            else if let c = testCol, StudyDesign.isTrue(row.string(c)) { reasonOf[id] = "test account" }
-            else if let c = adminCol, StudyDesign.isTrue(row.string(c)) { reasonOf[id] = "admin" }
-            else if let c = over18Col, !StudyDesign.isTrue(row.string(c)) { reasonOf[id] = "under 18" }
-        }
-        let arms = condCols.isEmpty ? [] : Array(Set(armOf.values)).sorted()
+        let roster = try Roster.read(byName[ptName]!, catalogue: catalogue, design: design, exclusions: exclusions,
+                                     warnings: &warnings, rowWarnings: &rowWarnings)
+        let (armOf, order, reasonOf, arms) = (roster.armOf, roster.order, roster.reasonOf, roster.arms)
         flow.arms = arms
 
         // Progress: TaskLog when there is one, else every scale's entries.
@@ -241,5 +216,50 @@ struct StudyFlow: Sendable {
         }
         out += "(−n: lost since the stage above; progress from \(progressSource))\n"
         return out
+    }
+}
+
+/// The participant table read once for the flow and the dataset: each participant's arm (the condition columns'
+/// values joined by "/") and exclusion reason, the first that applies: the exclusion list, testAccount, admin,
+/// over18 not true.
+struct Roster: Sendable {
+    var table: String
+    var armOf: [String: String] = [:]
+    /// Participant ids in the table's order, each once.
+    var order: [String] = []
+    var reasonOf: [String: String] = [:]
+    /// The arms, sorted; empty when the design names no condition column.
+    var arms: [String] = []
+
+    static func read(_ source: ScaleFiles, catalogue: ScaleCatalogue, design: StudyDesign, exclusions: ExclusionList,
+                     warnings: inout StatsWarnings, rowWarnings: inout StatsWarnings) throws -> Roster {
+        let ptName = source.scale
+        var r = Roster(table: ptName)
+        let pt = try StatsTable(source, catalogue: catalogue)
+        guard let idCol = design.participantID.lazy.compactMap(pt.column).first else {
+            throw MTError(.dataError, "\(ptName): no participant id column (\(design.participantID.joined(separator: ", ")))")
+        }
+        let condCols = design.conditions.compactMap { c in pt.column(c).map { (c, $0) } }
+        for c in design.conditions where pt.column(c) == nil { warnings.note("\(ptName): no condition column \(c)") }
+        func flag(_ name: String?) -> Int? { name.flatMap(pt.column) }
+        let adminCol = flag(design.adminFlag), testCol = flag(design.testAccountFlag), over18Col = flag(design.over18Flag)
+        try pt.forEachRow(warnings: &warnings) { row in
+            let id = row.string(idCol).trimmingCharacters(in: .whitespaces)
+            if id.isEmpty { rowWarnings.add("\(row.file): rows without a participant id are skipped", line: row.line); return }
+            if Array(id.utf8).withUnsafeBufferPointer({ StatsSummarizer.looksLikeCiphertext($0) }) {
+                rowWarnings.add("\(row.file): a participant id holds RSA ciphertext left undecrypted; it is not counted as a participant (run mt decrypt or mt recover with the right key)", line: row.line)
+                return
+            }
+            if r.armOf[id] != nil { rowWarnings.add("\(row.file): participant ids that appear twice; the first row counts", line: row.line); return }
+            let values = condCols.map { row.string($0.1).trimmingCharacters(in: .whitespaces) }
+            r.armOf[id] = condCols.isEmpty ? "" : (values.allSatisfy(\.isEmpty) ? "unassigned" : values.joined(separator: "/"))
+            r.order.append(id)
+            if let reason = exclusions.reason(for: id) { r.reasonOf[id] = reason }
+            else if let c = testCol, StudyDesign.isTrue(row.string(c)) { r.reasonOf[id] = "test account" }
+            else if let c = adminCol, StudyDesign.isTrue(row.string(c)) { r.reasonOf[id] = "admin" }
+            else if let c = over18Col, !StudyDesign.isTrue(row.string(c)) { r.reasonOf[id] = "under 18" }
+        }
+        r.arms = condCols.isEmpty ? [] : Array(Set(r.armOf.values)).sorted()
+        return r
     }
 }

@@ -22,10 +22,14 @@ enum StudyReport {
         return h + "</div></section>\n"
     }
 
-    /// Shares of missing and out-of-range cells of one scale (over the cells that could be).
-    static func shares(_ s: ScaleSummary) -> (missing: Double, outOfRange: Double) {
-        let cells = s.entries * s.columns.count
-        let missing = cells > 0 ? Double(s.missing.reduce(0, +)) / Double(cells) : 0
+    /// Shares of missing and out-of-range cells of one scale (over the cells that could be). Missing counts the
+    /// items only: metadata such as `tag` is empty by design. nil: the table has no items (the participant
+    /// table, TaskLog, a scale the catalogue does not list).
+    static func shares(_ s: ScaleSummary) -> (missing: Double?, outOfRange: Double) {
+        let items = s.isItem.filter { $0 }.count
+        let cells = s.entries * items
+        let missingItems = zip(s.missing, s.isItem).reduce(0) { $0 + ($1.1 ? $1.0 : 0) }
+        let missing: Double? = items == 0 ? nil : cells > 0 ? Double(missingItems) / Double(cells) : 0
         let checked = s.outOfRange.compactMap { $0 }
         let checkedCells = s.entries * checked.count
         let out = checkedCells > 0 ? Double(checked.reduce(0, +)) / Double(checkedCells) : 0
@@ -34,7 +38,7 @@ enum StudyReport {
 
     static func overview(_ summaries: [ScaleSummary]) -> String {
         var h = "<table class=\"heat overview\"><caption>every scale: flagged (⚑) when it has duplicates, more than "
-        h += "\(Int(missingThreshold * 100))% of its cells missing, or more than \(Int(outOfRangeThreshold * 100))% out of range</caption>\n"
+        h += "\(Int(missingThreshold * 100))% of its item cells missing, or more than \(Int(outOfRangeThreshold * 100))% out of range</caption>\n"
         h += "<tr><th>scale</th><th>entries</th><th>participants</th><th>duplicates</th><th>missing</th><th>out of range</th></tr>\n"
         for s in summaries {
             let (m, o) = shares(s)
@@ -44,7 +48,7 @@ enum StudyReport {
             h += "<tr><td><a href=\"#\(esc(s.scale))\">\(esc(s.scale))</a></td><td>\(s.entries)</td>"
             h += "<td>\(s.participants.map(String.init) ?? "–")</td>"
             h += flagged((s.duplicates ?? 0) > 0, s.duplicates.map(String.init) ?? "–")
-            h += flagged(m > missingThreshold, pct(m))
+            h += flagged((m ?? 0) > missingThreshold, m.map(pct) ?? "–")
             h += flagged(o > outOfRangeThreshold, s.outOfRange.allSatisfy { $0 == nil } ? "–" : pct(o))
             h += "</tr>\n"
         }

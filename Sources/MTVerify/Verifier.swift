@@ -109,7 +109,8 @@ struct Verifier {
         do {
             let read = try withdrawals.read()
             for e in read.entries { withdrawn[e.scale, default: []].insert(e.id) }
-            report.findings += withdrawalFindings(archives, replacements: read.replacements, withdrawn: withdrawn)
+            report.findings += withdrawalFindings(archives, replacements: read.replacements, withdrawn: withdrawn,
+                                                  rewritten: Set(read.entries.map(\.archive)))
         } catch {
             report.findings.append(VerifyFinding(.ledgerUnreadable, path: withdrawals.path, message: error.asMTError.message,
                                                  hint: "restore ledger/withdrawals.tsv from a backup"))
@@ -266,10 +267,11 @@ struct Verifier {
         return (out, Dictionary(entries.map { ($0.scale, 1) }, uniquingKeysWith: +))
     }
 
-    /// Withdrawals: no archive still holds a withdrawn entry; each rewritten archive's newest replacement is the
-    /// checksum SHA256SUMS holds for it now (which the checksum check holds against the file); no journal is left.
+    /// Withdrawals: no archive still holds a withdrawn entry; every archive an entry was withdrawn from has a
+    /// replacement line, and its newest is the checksum SHA256SUMS holds for it now (which the checksum check holds
+    /// against the file); no journal is left.
     func withdrawalFindings(_ archives: [ArchiveSummary], replacements: [WithdrawalLedger.Replacement],
-                            withdrawn: [String: Set<Int64>]) -> [VerifyFinding] {
+                            withdrawn: [String: Set<Int64>], rewritten: Set<String>) -> [VerifyFinding] {
         var out: [VerifyFinding] = []
         let hint = "run mt withdraw \(s) again: it finishes an interrupted withdrawal"
         for a in archives {
@@ -286,6 +288,12 @@ struct Verifier {
         for (name, r) in newest.sorted(by: { $0.key < $1.key }) where sums[name] != r.newSHA256 {
             out.append(VerifyFinding(.withdrawalUnfinished, path: layout.checksums, scale: ArchiveName.parse(name)?.scale,
                                      message: "\(name) was rewritten by a withdrawal (ledger/withdrawals.tsv line \(r.line): SHA-256 \(r.newSHA256)) but SHA256SUMS holds \(sums[name] ?? "no line") for it",
+                                     hint: hint))
+        }
+        let present = Set(archives.map(\.name.fileName))
+        for name in rewritten.subtracting(newest.keys).sorted() where present.contains(name) {
+            out.append(VerifyFinding(.withdrawalUnfinished, path: layout.withdrawals, scale: ArchiveName.parse(name)?.scale,
+                                     message: "entries were withdrawn from \(name), but ledger/withdrawals.tsv has no line recording its old and new SHA-256",
                                      hint: hint))
         }
         let journal = layout.withdrawalJournal

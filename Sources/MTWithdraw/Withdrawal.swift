@@ -19,6 +19,9 @@ struct WithdrawalPlan: Sendable, Equatable {
 
     var entries: [WithdrawalLedger.Entry] = []
     var archives: [String] = []
+    /// Each archive's SHA-256 when the withdrawal was planned: the old checksum of its replacement line, which a
+    /// run killed after the rename (when the file and SHA256SUMS already show the new one) still records.
+    var archiveSHA256: [String: String] = [:]
     var csvs: [CSVPlan] = []
     var isEmpty: Bool { entries.isEmpty && csvs.isEmpty }
 
@@ -37,6 +40,7 @@ struct WithdrawalPlan: Sendable, Equatable {
                 .array([.string(e.participant), .string(e.scale), .int(e.id), .string(String(e.hash, radix: 16)), .string(e.archive)])
             })),
             ("archives", .array(archives.map(JSONValue.string))),
+            ("archiveSHA256", .object(archiveSHA256.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })),
             ("csvs", .array(csvs.map { c in .object([("path", .string(c.path)), ("scale", .string(c.scale)),
                                                     ("ids", .array(c.ids.map { .int($0) }))]) })),
         ])
@@ -55,6 +59,10 @@ struct WithdrawalPlan: Sendable, Equatable {
         for a in v["archives"]?.arrayValues ?? [] {
             guard let name = a.stringValue, ArchiveName.parse(name) != nil else { throw bad }
             plan.archives.append(name)
+        }
+        for (name, sha) in v["archiveSHA256"]?.objectFields ?? [] {
+            guard ArchiveName.parse(name) != nil, let sha = sha.stringValue, sha.count == 64 else { throw bad }
+            plan.archiveSHA256[name] = sha
         }
         for c in v["csvs"]?.arrayValues ?? [] {
             guard let p = c["path"]?.stringValue, p.hasPrefix("active_data/") || p.hasPrefix("recovered_data/"),
@@ -130,6 +138,7 @@ struct Withdrawal {
             }
         }
         plan.archives = archives.sorted()
+        for name in plan.archives { plan.archiveSHA256[name] = try Self.fileSHA256(layout.raw + "/" + name) }
         let ids = plan.ids
         for file in try CSVScan.files(layout: layout) {
             guard let scale = file.scale else { continue }
@@ -192,9 +201,11 @@ struct Withdrawal {
         try ledger.record(plan.entries.filter { !recorded.contains("\($0.scale)/\($0.id)/\($0.archive)") }, now: now)
 
         let ids = plan.ids
+        let replaced = Set(try ledger.read().replacements.map { "\($0.archive)/\($0.newSHA256)" })
         for name in plan.archives {
             guard let archive = ArchiveName.parse(name) else { continue }
-            try rewrite(archive, without: ids[archive.scale] ?? [], ledger: ledger, now: now)
+            try rewrite(archive, without: ids[archive.scale] ?? [], planned: plan.archiveSHA256[name],
+                        replaced: replaced, ledger: ledger, now: now)
         }
         for c in plan.csvs { try rewriteCSV(c) }
         for scale in ids.keys.sorted() { try rewriteWrittenSet(scale: scale, without: ids[scale]!) }
@@ -205,8 +216,10 @@ struct Withdrawal {
     /// The archive without the withdrawn entries, through the same path as export's: a temporary file in raw_data,
     /// fsynced, read back whole (gzip CRC, the SHA-256 of what is inside), renamed over the old file (its folder
     /// fsynced), then its new line in SHA256SUMS and the replacement in the withdrawal ledger. An archive already
-    /// rewritten (a killed run) only gets the ledger lines it lacks.
-    func rewrite(_ archive: ArchiveName, without ids: Set<Int64>, ledger: WithdrawalLedger, now: Date) throws {
+    /// rewritten (a killed run) only gets the ledger lines it lacks: its checksum in SHA256SUMS, and a replacement
+    /// line from `planned` (its checksum before the withdrawal) to the file's, unless one names that file already.
+    func rewrite(_ archive: ArchiveName, without ids: Set<Int64>, planned: String?, replaced: Set<String>,
+                 ledger: WithdrawalLedger, now: Date) throws {
         let path = layout.archivePath(archive)
         guard FileSystem.exists(path) else { return }
         var kept: [UInt8] = [UInt8(ascii: "[")]
@@ -220,10 +233,11 @@ struct Withdrawal {
         kept.append(UInt8(ascii: "]"))
         let sums = try ChecksumLedger(layout: layout).read()
         let current = try Self.fileSHA256(path)
+        let old = planned ?? sums[archive.fileName] ?? current
         guard removed > 0 else {
-            // Renamed in place by a run that was killed before its ledger lines: they are added now.
-            if let old = sums[archive.fileName], old != current {
-                try ChecksumLedger(layout: layout).append(archive: archive.fileName, sha256: current)
+            // Renamed in place by a run that was killed before its ledger lines: the missing ones are added now.
+            if sums[archive.fileName] != current { try ChecksumLedger(layout: layout).append(archive: archive.fileName, sha256: current) }
+            if old != current && !replaced.contains("\(archive.fileName)/\(current)") {
                 try ledger.recordReplacement(archive: archive.fileName, old: old, new: current, now: now)
             }
             return
@@ -245,7 +259,7 @@ struct Withdrawal {
             let new = try Self.fileSHA256(tmp)
             try FileSystem.renameDurably(tmp, to: path)
             try ChecksumLedger(layout: layout).append(archive: archive.fileName, sha256: new)
-            try ledger.recordReplacement(archive: archive.fileName, old: sums[archive.fileName] ?? current, new: new, now: now)
+            try ledger.recordReplacement(archive: archive.fileName, old: old, new: new, now: now)
         } catch {
             unlink(tmp)
             throw error

@@ -106,6 +106,14 @@ import Testing
         try FileSystem.writeAtomically(Array(text2.utf8), to: f.layout.checksums)
         let v3 = try Run.mt(["--config", f.config, "verify", "sim"])
         #expect(v3.code == 1 && v3.stdout.contains("withdrawal-unfinished"), "\(v3.stdout)")
+
+        // A rewritten archive whose replacement line is missing (a run killed between its new checksum and that
+        // line, before the rerun recorded it) is a finding too.
+        try FileSystem.writeAtomically(Array((text2.split(separator: "\n").dropLast().joined(separator: "\n") + "\n").utf8), to: f.layout.checksums)
+        let kept = text.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.contains(restored.newSHA256) }
+        try FileSystem.writeAtomically(Array(kept.joined(separator: "\n").utf8), to: f.layout.withdrawals)
+        let v4 = try Run.mt(["--config", f.config, "verify", "sim"])
+        #expect(v4.code == 1 && v4.stdout.contains("no line recording its old and new SHA-256"), "\(v4.stdout)")
     }
 
     /// Withdrawn while still on the server: the next export deletes a deleteable scale's entries of the

@@ -16,6 +16,22 @@ import Testing
         #expect(CSVCell.text(.object([("k", .null)])) == #"{"k":null}"#)
     }
 
+    /// Issue 25: MySQL BIT(1) booleans arrive as one-byte strings; a NUL in a cell stops R's read.csv.
+    @Test func controlBytesNeverReachACell() {
+        #expect(CSVCell.text(.string("\u{0}")) == "0")
+        #expect(CSVCell.text(.string("\u{1}")) == "1")
+        #expect(CSVCell.text(.string("a\u{0}b\u{7}c")) == "a\u{FFFD}b\u{FFFD}c")
+        #expect(CSVCell.text(.string("\u{1}\u{1}")) == "\u{FFFD}\u{FFFD}")
+        // TAB, LF and CR are text (quoted where RFC 4180 asks); DEL and C1 are not C0.
+        #expect(CSVCell.text(.string("a\tb\r\nc\u{7F}\u{85}")) == "a\tb\r\nc\u{7F}\u{85}")
+        #expect(CSVCell.text(.string("Français 中文 🙂")) == "Français 中文 🙂")
+        #expect(CSVCell.hasControlByte("x\u{1}") && !CSVCell.hasControlByte("x\ty\n") && !CSVCell.hasControlByte("1"))
+        // The one owner: an entry's CSV row, as export, decrypt and recover write it.
+        let entry = JSONValue.object([("admin", .string("\u{1}")), ("over18", .string("\u{0}")), ("id", .number("7"))])
+        let doc = String(decoding: EntryCSV.document([entry]), as: UTF8.self)
+        #expect(doc == "admin,id,over18\r\n1,7,0\r\n")
+    }
+
     @Test func headerIsSortedByCodePointLikePython() {
         #expect(CSVCell.sortedHeader(["b", "B", "a", "_x", "Z", "é"]) == ["B", "Z", "_x", "a", "b", "é"])
     }

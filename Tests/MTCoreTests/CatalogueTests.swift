@@ -173,3 +173,31 @@ import Testing
     }
 }
 
+
+/// Labels from the studies' question pages (config/labels.yaml, written by scripts/labels.py from MT-Java).
+@Suite struct CatalogueLabelTests {
+    @Test func r34OASaysWhatItsPageShowsAndWhereItDisagreesWithItsClass() throws {
+        let c = try ScaleCatalogue.standard(study: Study("r34"), environment: ["MT_CATALOGUE": Products.packageRoot + "/config/scales.yaml"])
+        let l = try #require(c.spec(for: "OA")?.labels)
+        #expect(l.source == "r34/src/main/resources/templates/questions/OA.html")
+        #expect(l.label("anxious_freq", 0) == "No anxiety" && l.label("anxious_freq", 4) == "Constant anxiety")
+        #expect(l.label("anxious_freq", 555) == "Prefer not to answer")
+        #expect(l.items["avoid"]?.text?.contains("how often did you avoid situations") == true)
+        #expect(l.disagrees?.contains("OA.java skips NO_ANSWER = -1") == true)
+        // The shared base takes the page of the study its definition cites (r01 for OA).
+        let base = try ScaleCatalogue.standard(environment: ["MT_CATALOGUE": Products.packageRoot + "/config/scales.yaml"])
+        #expect(base.spec(for: "OA")?.labels?.study == "r01")
+        #expect(base.spec(for: "OA")?.labels?.label("anxious_freq", 0) == "No anxiety")
+    }
+
+    @Test func aBrokenLabelsFileNamesItsLine() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let f = try dir.write("labels.yaml", "studies:\n  r34:\n    OA:\n      items: {}\n")
+        #expect(throws: MTError.self) { _ = try ScaleLabels.load(path: f) }
+        let g = try dir.write("labels2.yaml", "studies:\n  r34:\n    OA:\n      source: x.html\n      noAnswer: {many: Prefer not}\n")
+        do { _ = try ScaleLabels.load(path: g); Issue.record("accepted a non-numeric code") } catch let e as MTError {
+            #expect(e.message.contains("labels2.yaml:5"), "\(e.message)")
+        }
+    }
+}

@@ -13,6 +13,15 @@ enum Tools {
         }
         return nil
     }()
+
+    /// A reader mt did not write, which `scripts/deps.sh test` installs: a missing one fails the test, naming the
+    /// package, never skips it.
+    static func require(_ name: String, package: String) -> String? {
+        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init) + ["/usr/bin", "/bin"]
+        if let found = dirs.map({ "\($0)/\(name)" }).first(where: FileManager.default.isExecutableFile) { return found }
+        Issue.record("\(name) is not installed: run scripts/deps.sh test (Debian package \(package))")
+        return nil
+    }
 }
 
 /// `mt stats` run as the built binary.

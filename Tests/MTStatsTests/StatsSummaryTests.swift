@@ -102,6 +102,62 @@ enum Fixtures {
         #expect(try rule("participant_id,session") == "participant_id + session")
     }
 
+    /// Issue 25: TaskLog's identity is participant, session and task, its dates are `date_completed`; the
+    /// participant table is the study design's, not "not in the scale catalogue"; `tag` never counts as missing.
+    @Test func theStudyDesignsTablesAndItemOnlyMissingShares() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let cat = try Fixtures.catalogue()
+        let design = try StudyDesign.load(catalogue: cat)
+        let log = try dir.write("TaskLog_Jan_01_2020.csv", """
+            date_completed,id,participantdao_id,session_name,task_name
+            "Mon, 06 Jan 2020 10:00:00 +0000",1,7,PRE,OA
+            "Mon, 06 Jan 2020 10:05:00 +0000",2,7,PRE,DASS21_AS
+            "Tue, 07 Jan 2020 10:00:00 +0000",3,7,SESSION1,OA
+            "Tue, 07 Jan 2020 11:00:00 +0000",4,7,SESSION1,OA
+
+            """)
+        let t = try StatsSummarizer.summarize(ScaleFiles(scale: "TaskLog", files: [log]), catalogue: cat, design: design)
+        #expect(t.identity == "participantdao_id + session_name + task_name")
+        #expect(t.duplicates == 1)
+        #expect(t.firstDate.map(EntryDate.iso) == "2020-01-06T10:00:00Z")
+        #expect(t.sessions.map(\.0) == ["PRE", "SESSION1"])
+        #expect(t.role == .taskLog && t.warnings.isEmpty, "\(t.warnings)")
+        let people = try dir.write("ParticipantExportDAO_Jan_01_2020.csv", "id,admin,cbmCondition\r\n1,0,POSITIVE\r\n")
+        let p = try StatsSummarizer.summarize(ScaleFiles(scale: "ParticipantExportDAO", files: [people]), catalogue: cat, design: design)
+        #expect(p.role == .participantTable && p.warnings.isEmpty, "\(p.warnings)")
+        #expect(p.participants == 1 && p.duplicates == 0)
+        #expect(StudyReport.shares(p).missing == nil)
+        #expect(String(decoding: StatsSummaryText.table([p]), as: UTF8.self).hasPrefix("ParticipantExportDAO  (1 file), the study's participant table\n"))
+        // Two OA entries, every tag empty, one item missing of ten: 10%, not the 5 tags' share.
+        let oa = try dir.write("OA_Jan_01_2020.csv", """
+            anxious_freq,anxious_sev,avoid,interfere,interfere_social,participant,session,tag\r
+            1,2,3,4,,7,PRE,\r
+            1,2,3,4,0,8,PRE,\r
+
+            """)
+        let o = try StatsSummarizer.summarize(ScaleFiles(scale: "OA", files: [oa]), catalogue: cat, design: design)
+        #expect(StudyReport.shares(o).missing == 0.1)
+        #expect(StudyReport.overview([o]).contains("<td>10%</td>"))
+    }
+
+    /// The report's timeline spans where the data is, and its caption says what it left out.
+    @Test func timelineFollowsTheData() throws {
+        var perDay: [Int: Int] = [:]
+        for d in 17_600..<17_700 { perDay[d] = 10 }  // 2018: 1,000 entries
+        perDay[20_700] = 3                          // 2026: three late arrivals
+        let w = StatsReport.window(perDay)!
+        #expect(w.lo == 17_600 && w.hi == 17_699 && w.before == 0 && w.after == 3)
+        let two = StatsReport.window([5: 1, 900: 1])! // two entries: nothing to leave out
+        #expect(two.lo == 5 && two.hi == 900 && two.before + two.after == 0)
+        var s = ScaleSummary(scale: "OA", files: [], columns: [], identity: "", isItem: [], missing: [], outOfRange: [])
+        s.perDay = perDay
+        s.entries = 1003
+        let html = StatsReport.section(s, catalogue: try Fixtures.catalogue())
+        #expect(html.contains("left out: 3 entries after 2018-06-17 (all entries: 2018-03-10 … 2026-09-04)"), "\(html)")
+        #expect(!html.contains("2026-09</text>"))
+    }
+
     @Test func quirksAreWarningsNeverCrashes() throws {
         let dir = try TempDir()
         defer { dir.remove() }

@@ -245,8 +245,9 @@ struct GeneratedStudy {
             listed |= {t.strip() for t in line.split(",") if t.strip()}
         def reason(r):
             if r["id"] in listed: return "test account"
-            if r["admin"] == "\x01": return "admin"
-            if r["over18"] != "\x01": return "under 18"
+            # mt writes a one-byte boolean as 1; CSVs of older versions hold the byte itself
+            if r["admin"] in ("1", "\x01"): return "admin"
+            if r["over18"] not in ("1", "\x01"): return "under 18"
             return None
         pt["reason"] = pt.apply(reason, axis=1)
         tl = load("TaskLog")

@@ -48,7 +48,11 @@ import Testing
         #expect(text.contains("ParticipantExportDAO,over18,exclusion flag (participant table),"))
         #expect(text.contains("TaskLog,session_name,session (TaskLog),"))
         let md = try Run.mt(["scales", "codebook"] + csvs)
-        #expect(md.code == 0 && md.stdout.contains("## ParticipantExportDAO") && md.stdout.contains("\\001"))
+        // One-byte booleans reach the CSVs as 0/1 (issue 25), so the codebook sees whole numbers, not a byte.
+        #expect(md.code == 0 && md.stdout.contains("## ParticipantExportDAO") && !md.stdout.contains("\\001"))
+        #expect(text.contains(",integer,0–1,2,0,"), "\(text)")
+        #expect(text.contains("TaskLog,task_name,task (TaskLog),,,,participantdao_id + session_name + task_name,yes,"), "\(text)")
+        #expect(text.contains("ParticipantExportDAO,id,participant id (participant table),,,,id,yes,"))
         let html = try Run.mt(["scales", "codebook"] + csvs + ["--format", "html"])
         #expect(html.code == 0 && html.stdout.hasPrefix("<!DOCTYPE html>") && html.stdout.contains("<h2>TaskLog</h2>"))
         // A server's active_data gives the same entries.

@@ -142,6 +142,22 @@ import Testing
         #expect(r.stdout.contains("archive-json: \(legacy): the archive does not hold the server's JSON"))
     }
 
+    /// A CSV written before the rule "no C0 control byte in a cell" (one-byte booleans as the bytes themselves).
+    @Test func controlBytesInACell() throws {
+        let f = try LabFixture()
+        defer { f.dir.remove() }
+        let people = f.layout.active + "/ParticipantExportDAO_Nov_30_2026.csv"
+        try FileSystem.writeAtomically(Array("admin,id\r\n\u{1},20\r\n\u{0},21\r\n1,22\r\n".utf8), to: people)
+        let r = try f.mt(["verify", "lab"])
+        #expect(r.code == 1)
+        #expect(r.stdout.contains("csv-control: \(people):2: 2 cell(s) hold a control byte (NUL, or another below 0x20 but TAB, LF, CR) in admin (lines 2, 3)"), "\(r.stdout)")
+        #expect(r.stdout.contains("fix: the file was written before that rule or by another tool: mt recover"))
+        // The same values as mt writes them now (and free text with TAB and newlines) are accepted.
+        try FileSystem.writeAtomically(Array("admin,id,note\r\n1,20,\"a\tb\r\nc\"\r\n0,21,\r\n".utf8), to: people)
+        let ok = try f.mt(["verify", "lab"])
+        #expect(!ok.stdout.contains("csv-control"), "\(ok.stdout)")
+    }
+
     @Test func archiveOnlySetUpSkipsCoverageWithANote() throws {
         let f = try LabFixture(privateKey: false)
         defer { f.dir.remove() }

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""The power-loss suite: mt export, mt benchmark release and mt recover killed at chosen phases on durablefs,
-the power cut at that instant, the durable state mounted again, the command rerun to completion, and then:
-every entry the server deleted (its own ledger) is in the active CSVs exactly once with its decrypted content,
-and `mt verify` exits 0. A control run kills alone (no power cut) on the same harness.
+"""The power-loss suite: mt export, mt benchmark release, mt recover and mt withdraw killed at chosen phases on
+durablefs, the power cut at that instant, the durable state mounted again, the command rerun to completion, and
+then: every entry the server deleted (its own ledger) is in the active CSVs exactly once with its decrypted
+content (a withdrawn participant's nowhere: no archive, no CSV), and `mt verify` exits 0. Control runs kill
+alone (no power cut) on the same harness.
 
 Run by scripts/powerloss.sh (make powerloss). Needs /dev/fuse and root (or a user allowed to mount FUSE),
 cc and libfuse3-dev, fuse3 (fusermount3), openssl, the debug mt (.build/debug/mt) and mt-sim
@@ -12,10 +13,13 @@ Environment: MT_POWERLOSS_ROUNDS (export rounds from an empty PATH and as many f
 20), MT_POWERLOSS_EXTRA (rounds of release and of recover; default 10), MT_POWERLOSS_CONTROL (control rounds,
 one per export phase; default 13), MT_POWERLOSS_KEEP=1 keeps the temporary folder, MT_POWERLOSS_ONLY (a
 regular expression on round titles: only those rounds run).
-`powerloss.py --oplog` prints every file-system operation of one clean export (to choose triggers by).
+`powerloss.py --oplog` prints every file-system operation of one clean export (to choose triggers by);
+`powerloss.py --oplog withdraw` those of one clean withdrawal after an export and a recovery.
 """
 import base64
 import csv
+import gzip
+import hashlib
 import json
 import os
 import re
@@ -40,6 +44,8 @@ PER_SCALE = 500
 PARTICIPANTS = 40              # distinct ciphertexts (mt decrypts each once)
 PASSWORD = "powerloss-pass"
 ZONE_EST = -5 * 3600
+WITHDRAWN = "1007"             # the participant the withdraw rounds remove (as the CSVs show them, decrypted)
+WD_NEW = 50                    # entries per scale of the export after a withdrawal
 
 
 class Failure(Exception):
@@ -89,10 +95,19 @@ class Harness:
         os.chmod(self.private, 0o600)
         run(["openssl", "rsa", "-in", self.private, "-pubout", "-out", self.public])
         self.ciphers = []
+        self.plain = {}
         for p in range(PARTICIPANTS):
             c = run(["openssl", "pkeyutl", "-encrypt", "-pubin", "-inkey", self.public,
                      "-pkeyopt", "rsa_padding_mode:pkcs1"], input=str(1000 + p).encode()).stdout
             self.ciphers.append(base64.b64encode(c).decode())
+
+    def decrypt(self, text):
+        """participantRSA decrypted with the study key by the openssl CLI (each ciphertext once)."""
+        if text not in self.plain:
+            r = run(["openssl", "pkeyutl", "-decrypt", "-inkey", self.private, "-pkeyopt", "rsa_padding_mode:pkcs1"],
+                    input=base64.b64decode(text), check=False)
+            self.plain[text] = r.stdout.decode(errors="replace") if r.returncode == 0 else None
+        return self.plain[text]
 
     def entry(self, scale, i, text="answer"):
         """The entry the server holds and what mt's CSV must show for it (decrypted participantRSA)."""
@@ -156,8 +171,9 @@ class Harness:
         if not os.path.exists(self.ledger):
             return []
         out = []
+        # mt-sim(1), --ledger: scale TAB id TAB the UTC time of the delete
         for line in open(self.ledger).read().splitlines():
-            scale, i = line.split("\t")
+            scale, i = line.split("\t")[:2]
             out.append((scale, int(i)))
         return out
 
@@ -279,6 +295,21 @@ def tree(root):
         for n in files:
             p = os.path.join(d, n)
             out[os.path.relpath(p, root)] = os.lstat(p).st_size
+    return out
+
+
+def file_sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def sha256sums(data):
+    """raw_data/SHA256SUMS: archive -> checksum (the last line of a name counts)."""
+    out = {}
+    path = os.path.join(data, "raw_data/SHA256SUMS")
+    for line in open(path).read().splitlines() if os.path.exists(path) else []:
+        digest, _, name = line.partition("  ")
+        out[name] = digest
     return out
 
 
@@ -462,7 +493,8 @@ class Suite:
         """An earlier completed export, everything durable (it is copied as the backing folder); and the same
         as if it had run yesterday (its CSVs under yesterday's names), so that the next run starts new CSVs."""
         h = self.h
-        self.template_expected = h.serve(h.batch(self.ids()))
+        self.template_batch = h.batch(self.ids())
+        self.template_expected = h.serve(self.template_batch)
         backing = self.fresh_backing()
         h.mount(backing)
         try:
@@ -577,6 +609,165 @@ class Suite:
             problems.append(cut_report(log))
         self.report(title, problems)
 
+    # ------------------------------------------------------------ withdraw rounds
+    def make_withdraw_template(self):
+        """The earlier completed export with a recovery beside it (so that recovered CSVs hold the participant
+        too), everything durable; the withdrawn participant's entries and everyone else's."""
+        h = self.h
+        backing = self.fresh_backing(self.template)
+        h.mount(backing)
+        try:
+            r = h.mt("recover", "sim")
+            if r.returncode != 0:
+                raise Failure(f"the withdraw template's recover exited {r.returncode}: {r.stderr.decode(errors='replace')}")
+            self.wd_sums = sha256sums(h.data())
+        finally:
+            h.unmount()
+        self.wd_template = backing
+        self.wd_withdrawn = {k for k, x in self.template_expected.items() if x["participantRSA"] == WITHDRAWN}
+
+    def withdraw_round(self, phase, trigger, cut=True):
+        title = f"withdraw phase={phase}" + ("" if cut else " (kill -9 alone)")
+        if not self.wanted(title):
+            return
+        h = self.h
+        problems = []
+        log = ""
+        withdraw = ["withdraw", "sim", WITHDRAWN, "--yes"]
+        try:
+            before = len(h.ledger_lines())
+            # the next export: the server sends the withdrawn entries again (as if their DELETE had been lost)
+            # and new entries of the others
+            resent = {s: [(e, x) for e, x in self.template_batch[s] if (s, e["id"]) in self.wd_withdrawn] for s in SCALES}
+            fresh = {s: [(e, x) for e, x in entries if x["participantRSA"] != WITHDRAWN]
+                     for s, entries in h.batch(self.ids(WD_NEW), WD_NEW, "after the withdrawal").items()}
+            served = h.serve({s: resent[s] + fresh[s] for s in SCALES})
+            new = {k: served[k] for k in served if k not in self.wd_withdrawn}
+            others = {k: x for k, x in self.template_expected.items() if k not in self.wd_withdrawn} | new
+            backing, log = self.crash(self.fresh_backing(self.wd_template), trigger, cut, withdraw)
+            h.mount(backing)
+            try:
+                journal = os.path.join(h.data(), "state/withdrawal.json")
+                if os.path.exists(journal):
+                    r = h.mt("export")
+                    if r.returncode != 75:
+                        problems.append(f"mt export with the withdrawal's journal left exited {r.returncode}, not 75")
+                r = h.mt(*withdraw)
+                if r.returncode not in (0, 1):
+                    problems.append(f"the rerun of withdraw exited {r.returncode}: {r.stderr.decode(errors='replace')[-1500:]}")
+                if os.path.exists(journal):
+                    problems.append("state/withdrawal.json is still there after the rerun")
+                left = [f"{d}/{n}" for d in ("raw_data", "active_data", "recovered_data", "state")
+                        if os.path.isdir(os.path.join(h.data(), d))
+                        for n in os.listdir(os.path.join(h.data(), d)) if ".withdraw-" in n or ".tmp-" in n]
+                if left:
+                    problems.append(f"temporary files left after the rerun: {', '.join(sorted(left))}")
+                self.complete_exports(problems, runs=1)
+                r = h.mt("recover", "sim")
+                if r.returncode != 0:
+                    problems.append(f"mt recover after the withdrawal exited {r.returncode}: {r.stderr.decode(errors='replace')[-1500:]}")
+                problems += self.withdrawn_nowhere(others)
+                problems += self.withdrawal_ledger()
+                deleted = set(h.ledger_lines()[before:])
+                undeleted = [k for k in served if k not in deleted]
+                if undeleted:
+                    problems.append(f"still on the server after the export: {describe(undeleted)}")
+                self.verify(problems)
+            finally:
+                h.unmount()
+        except Failure as e:
+            problems.append(str(e))
+        if problems and log:
+            problems.append(cut_report(log))
+        self.report(title, problems)
+
+    def withdrawn_nowhere(self, others):
+        """No archive (every entry's participantRSA decrypted), active or recovered CSV holds the withdrawn
+        participant; each of the others' entries is in the archives, the active CSVs and the newest recovered
+        CSVs exactly once with its content."""
+        h = self.h
+        problems = []
+        archived, held = {}, {}
+        raw = os.path.join(h.data(), "raw_data")
+        for name in sorted(os.listdir(raw)):
+            # archives are named TIME_SCALE.json.gz (or .json)
+            scale = next((s for s in SCALES if name.endswith((f"_{s}.json.gz", f"_{s}.json"))), None)
+            if scale is None or name.startswith("."):
+                continue
+            with open(os.path.join(raw, name), "rb") as f:
+                body = f.read()
+            try:
+                entries = json.loads(gzip.decompress(body) if name.endswith(".gz") else body)
+            except (OSError, ValueError) as e:
+                problems.append(f"raw_data/{name} cannot be read: {e}")
+                continue
+            for e in entries:
+                k = (scale, e["id"])
+                if h.decrypt(e["participantRSA"]) == WITHDRAWN or k in self.wd_withdrawn:
+                    held.setdefault(name, []).append(k)
+                archived.setdefault(k, []).append((name, e))
+        for name, keys in held.items():
+            problems.append(f"raw_data/{name} still holds the withdrawn participant's {describe(keys)}")
+        missing = [k for k in others if k not in archived]
+        if missing:
+            problems.append(f"LOST from the archives: {describe(missing)}")
+        twice = [k for k, v in archived.items() if len(v) > 1]
+        if twice:
+            problems.append(f"TWICE in the archives: {describe(twice)}")
+        wrong = [k for k in others if k in archived and (archived[k][0][1]["text"] != others[k]["text"]
+                 or h.decrypt(archived[k][0][1]["participantRSA"]) != others[k]["participantRSA"])]
+        if wrong:
+            problems.append(f"WRONG content in the archives: {describe(wrong)}")
+        for folder in ("active_data", "recovered_data"):
+            p, _ = check_rows(h, others, set(others), folder=folder)
+            problems += [f"{folder}: " + q.replace("deleted from the server, in no CSV", "archived, in no CSV") for q in p]
+            d = os.path.join(h.data(), folder)
+            for name in sorted(n for n in os.listdir(d) if n.endswith(".csv")) if os.path.isdir(d) else []:
+                with open(os.path.join(d, name), newline="", encoding="utf-8") as f:
+                    hits = [row["id"] for row in csv.DictReader(f) if row.get("participantRSA") == WITHDRAWN]
+                if hits:
+                    problems.append(f"{folder}/{name} still holds the withdrawn participant: ids {', '.join(hits[:10])}")
+        return problems
+
+    def withdrawal_ledger(self):
+        """ledger/withdrawals.tsv names each withdrawn entry once, by an HMAC of the participant (never the id),
+        and each rewritten archive with its checksum before the withdrawal and its checksum now."""
+        h = self.h
+        path = os.path.join(h.data(), "ledger/withdrawals.tsv")
+        if not os.path.exists(path):
+            return ["ledger/withdrawals.tsv is missing"]
+        entries, replaced = [], {}
+        for line in open(path, encoding="utf-8").read().splitlines():
+            f = line.split("\t")
+            if len(f) == 7 and f[1] == "entry":
+                entries.append((f[3], int(f[4]), f[2], f[6]))
+            elif len(f) == 5 and f[1] == "archive":
+                replaced.setdefault(f[2], []).append((f[3], f[4]))
+        problems = []
+        named = [(s, i) for s, i, _, _ in entries]
+        if set(named) != self.wd_withdrawn:
+            gone = self.wd_withdrawn - set(named)
+            extra = set(named) - self.wd_withdrawn
+            problems.append("the withdrawal ledger does not name exactly the withdrawn entries"
+                            + (f"; lacks {describe(gone)}" if gone else "") + (f"; names others {describe(extra)}" if extra else ""))
+        dup = [k for k in set(named) if named.count(k) > 1]
+        if dup:
+            problems.append(f"the withdrawal ledger names entries twice: {describe(dup)}")
+        who = {p for _, _, p, _ in entries}
+        if len(who) != 1 or not re.fullmatch(r"[0-9a-f]{64}", next(iter(who), "")):
+            problems.append(f"the withdrawal ledger's participant column is not one HMAC: {sorted(who)[:3]}")
+        now = sha256sums(h.data())
+        for name in sorted({a for _, _, _, a in entries}):
+            reps = replaced.get(name)
+            if not reps:
+                problems.append(f"the withdrawal ledger records no replacement of raw_data/{name}")
+                continue
+            actual = file_sha256(os.path.join(h.data(), "raw_data", name))
+            if reps[0][0] != self.wd_sums.get(name) or reps[-1][1] != actual or now.get(name) != actual:
+                problems.append(f"raw_data/{name}: replaced {reps}, its checksum before {self.wd_sums.get(name)}, "
+                                f"in SHA256SUMS now {now.get(name)}, of the file {actual}")
+        return problems
+
     # ------------------------------------------------------------ the layer itself
     def selftest(self):
         """The classic durability bugs must be caught by durablefs, the right patterns spared."""
@@ -681,6 +872,26 @@ RECOVER_PHASES = [
     ("done", None),
 ]
 
+WITHDRAW_PHASES = [
+    # after an export and a recovery (one archive, active and recovered CSV of each scale, DD first)
+    ("ledger", "fsync:data/ledger/withdrawals.tsv:1"),          # the journal durable, its entry lines not
+    ("archive-temp", "fsync:data/raw_data/*_DD.json.gz.withdraw-*:1"),
+    ("archive-rename", "rename:data/raw_data/*_DD.json.gz:1"),  # the rewritten archive fsynced, not renamed
+    ("checksum", "write:data/raw_data/SHA256SUMS:1"),          # renamed over the old one, no new checksum
+    ("archive-ledger", "fsync:data/ledger/withdrawals.tsv:2"),  # new checksum durable, the replacement line not
+    ("archive-checksum", "fsync:data/raw_data/SHA256SUMS:2"),  # QOL's: renamed, its checksum not durable
+    ("csv", "rename:data/active_data/DD_*.csv:1"),             # the committed length lowered, CSV not rewritten
+    ("csv-folder", "fsyncdir:data/active_data:1"),             # rewritten and renamed, the folder not fsynced
+    ("recovered-csv", "rename:data/recovered_data/QOL_*.csv:1"),
+    ("written-set", "rename:data/state/written_DD.tsv:1"),
+    ("journal-removed", "unlink:data/state/withdrawal.json:1"),
+    ("done", None),
+]
+WITHDRAW_CONTROL = [
+    ("archive-rename", "rename:data/raw_data/*_QOL.json.gz:1"),
+    ("archive-ledger", "write:data/ledger/withdrawals.tsv:2"),  # DD's new checksum appended, its replacement line not
+]
+
 
 def main():
     if not os.path.exists("/dev/fuse"):
@@ -705,6 +916,18 @@ def main():
     try:
         h.build()
         h.keys()
+        if sys.argv[1:] == ["--oplog", "withdraw"]:
+            # the operations of one clean withdrawal after an export and a recovery, to choose triggers by
+            suite.make_template()
+            suite.make_withdraw_template()
+            h.mount(suite.fresh_backing(suite.wd_template), verbose=True)
+            try:
+                r = h.mt("withdraw", "sim", WITHDRAWN, "--yes")
+            finally:
+                h.unmount()
+            print(h.fs_output())
+            print(f"mt withdraw exited {r.returncode}")
+            return r.returncode
         if sys.argv[1:] == ["--oplog"]:
             # the operations of one clean export from an empty PATH, to choose triggers by
             h.serve(h.batch(suite.ids()))
@@ -741,6 +964,11 @@ def main():
         for i in range(EXTRA):
             phase, trigger = RECOVER_PHASES[i % len(RECOVER_PHASES)]
             suite.recover_round(phase, trigger)
+        suite.make_withdraw_template()
+        for phase, trigger in WITHDRAW_PHASES:
+            suite.withdraw_round(phase, trigger)
+        for phase, trigger in WITHDRAW_CONTROL:
+            suite.withdraw_round(phase, trigger, cut=False)
     except KeyboardInterrupt:
         print("powerloss: interrupted", file=sys.stderr)
         suite.failed += 1

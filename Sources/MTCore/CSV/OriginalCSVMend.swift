@@ -100,7 +100,7 @@ public enum OriginalCSVMend {
             var fields: [String] = []
             while try reader.next(into: &fields) {
                 if fields == [""] { continue } // a blank line is no entry
-                CSVWriter.appendRow(fields, to: &out)
+                CSVWriter.appendRow(fields.lazy.map(CSVCell.analystText), to: &out)
                 report.rowsWritten += 1
                 if out.count >= 1 << 20 {
                     try FileSystem.writeAll(fd, out, path: csv)

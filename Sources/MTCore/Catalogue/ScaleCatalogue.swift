@@ -159,6 +159,8 @@ public struct ScaleSpec: Sendable, Equatable {
     public var origin: String
     /// The studies whose server has this table (empty: not recorded).
     public var studies: [String]
+    /// Question texts and answer labels from the study's question page (config/labels.yaml), when known.
+    public var labels: ScaleLabels?
 
     public init(name: String, title: String, deleteable: Bool = true, participant: String? = nil, items: [String],
                 metadata: [String] = [], rules: [ValueRule] = [], scores: [ScoreSpec] = [], noAnswer: NoAnswer? = nil,
@@ -265,11 +267,15 @@ public struct ScaleCatalogue: Sendable {
     public static func standard(server: ServerConfig? = nil, study: Study? = nil,
                                 environment: [String: String]) throws -> ScaleCatalogue {
         let chosen = study ?? server?.study.map(Study.init)
-        let base = try load(path: locate(environment: environment))
-        guard let extra = server?.catalogue else { return try base.resolved(for: chosen) }
+        let path = try locate(environment: environment)
+        let base = try load(path: path)
+        let labelsFile = labelsPath(besides: path)
+        let labels = FileSystem.exists(labelsFile) ? try ScaleLabels.load(path: labelsFile) : [:]
+        guard let extra = server?.catalogue else { return try base.resolved(for: chosen).labelled(by: labels) }
         let lab = try load(path: extra)
         let labHas = chosen.map { c in lab.studies.contains { $0.study == c } } ?? false
         return try base.resolved(for: chosen, required: !labHas).overridden(by: lab.resolved(for: chosen, required: false))
+            .labelled(by: labels)
     }
 
     /// Where the shipped catalogue is: `$MT_CATALOGUE`, then next to the installed binary

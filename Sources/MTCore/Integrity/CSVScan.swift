@@ -49,6 +49,9 @@ public enum CSVScan {
             let rsaColumns = inspect ? header.indices.filter { header[$0].hasSuffix("RSA") } : []
             var badLines: [Int] = []
             var badCount = 0
+            var controlLines: [Int] = []
+            var controlCount = 0, controlRows = 0
+            var controlColumns = Set<String>()
             var fields: [String] = []
             while try reader.next(into: &fields) {
                 s.rows += 1
@@ -59,6 +62,15 @@ public enum CSVScan {
                 }
                 let id = idColumn.flatMap { Int64(fields[$0]) }
                 if let id { s.ids.append(.init(id: id, line: reader.rowLine)) }
+                let before = controlCount
+                for c in fields.indices where CSVCell.hasControlByte(fields[c]) {
+                    controlCount += 1
+                    controlColumns.insert(header[c])
+                }
+                if controlCount > before {
+                    controlRows += 1
+                    if controlLines.count < 5 { controlLines.append(reader.rowLine) }
+                }
                 for c in rsaColumns where looksLikeCiphertext(fields[c]) {
                     s.findings.append(VerifyFinding(
                         .ciphertextLeft, path: path, line: reader.rowLine, scale: scale, id: id,
@@ -80,6 +92,13 @@ public enum CSVScan {
                     .csvColumns, path: path, line: badLines.first, scale: scale,
                     message: "\(badCount) row(s) do not have the header's \(header.count) columns (lines \(badLines.map(String.init).joined(separator: ", "))\(badCount > badLines.count ? ", …" : ""))",
                     hint: "the file was edited or cut short; rebuild the scale's CSV with mt recover"))
+            }
+            if controlCount > 0 {
+                let columns = controlColumns.sorted().prefix(5).joined(separator: ", ")
+                s.findings.append(VerifyFinding(
+                    .csvControl, path: path, line: controlLines.first, scale: scale,
+                    message: "\(controlCount) cell(s) hold a control byte (NUL, or another below 0x20 but TAB, LF, CR) in \(columns)\(controlColumns.count > 5 ? ", …" : "") (lines \(controlLines.map(String.init).joined(separator: ", "))\(controlRows > controlLines.count ? ", …" : "")): R's read.csv stops at a NUL; mt writes one-byte booleans as 0/1 and other control bytes as U+FFFD",
+                    hint: "the file was written before that rule or by another tool: mt recover rebuilds the scale's CSV from the archives under it (mt stats mend FILE -o DIR for the original tool's files)"))
             }
         } catch let e as CSVParseError {
             s.findings.append(VerifyFinding(.csvUnreadable, path: path, line: e.line, scale: scale, message: e.message,

@@ -17,6 +17,7 @@ public struct VerifyFinding: Sendable, Equatable {
         case csvUnreadable = "csv-parse"
         case csvColumns = "csv-columns"
         case csvOriginal = "csv-original"
+        case csvControl = "csv-control"
         case shelveArchive = "archive-shelve"
         case ciphertextLeft = "ciphertext-left"
         case benchmarkUnreadable = "benchmark-unreadable"

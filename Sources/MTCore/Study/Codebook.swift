@@ -21,13 +21,22 @@ public struct CodebookEntry: Sendable, Equatable {
     public var missing: Int
     public var firstDate: String
     public var lastDate: String
+    /// From the study's question page (config/labels.yaml): the question as the participant saw it, the labels
+    /// of its coded answers and no-answer codes (`0=No anxiety; …; 555=Prefer not to answer (no answer)`), the
+    /// page they were read from, and where the page and its Java class disagree.
+    public var question = ""
+    public var labels = ""
+    public var labelSource = ""
+    public var disagrees = ""
 
     public static let header = ["scale", "column", "role", "valid", "noAnswer", "scores", "identity", "inIdentity",
-                                "type", "range", "distinct", "missing", "firstDate", "lastDate"]
+                                "type", "range", "distinct", "missing", "firstDate", "lastDate",
+                                "question", "labels", "labelSource", "disagrees"]
 
     public var fields: [String] {
         [scale, column, role, valid, noAnswer, scores, identity, inIdentity ? "yes" : "no",
-         type, range, inData ? String(distinct) : "", inData ? String(missing) : "", firstDate, lastDate]
+         type, range, inData ? String(distinct) : "", inData ? String(missing) : "", firstDate, lastDate,
+         question, labels, labelSource, disagrees]
     }
 }
 
@@ -86,21 +95,18 @@ public enum Codebook {
 
     /// The role of a column of the study's own tables (participant table, TaskLog), from the `designs:` block.
     static func studyRole(_ scale: String, _ column: String, design: StudyDesign?) -> String? {
-        guard let d = design else { return nil }
-        if d.participantTables.contains(scale) {
+        guard let d = design, let role = d.role(of: scale) else { return nil }
+        if role == .participantTable {
             if d.participantID.contains(column) { return "participant id (participant table)" }
             if d.conditions.contains(column) { return "arm (participant table)" }
             if [d.adminFlag, d.testAccountFlag, d.over18Flag].contains(column) { return "exclusion flag (participant table)" }
             return "metadata (participant table)"
         }
-        if d.taskLogTables.contains(scale) {
-            for (names, role) in [(d.taskLogParticipant, "participant"), (d.taskLogSession, "session"),
-                                  (d.taskLogTask, "task"), (d.taskLogDate, "date")] where names.contains(column) {
-                return "\(role) (TaskLog)"
-            }
-            return "metadata (TaskLog)"
+        for (names, part) in [(d.taskLogParticipant, "participant"), (d.taskLogSession, "session"),
+                              (d.taskLogTask, "task"), (d.taskLogDate, "date")] where names.contains(column) {
+            return "\(part) (TaskLog)"
         }
-        return nil
+        return "metadata (TaskLog)"
     }
 
     public static func build(_ sources: [ScaleFiles], catalogue: ScaleCatalogue,
@@ -108,11 +114,11 @@ public enum Codebook {
         var out: [CodebookEntry] = []
         var warnings = StatsWarnings()
         for source in sources {
-            let table = try StatsTable(source, catalogue: catalogue)
+            let table = try StatsTable(source, catalogue: catalogue, design: design)
             let spec = catalogue.spec(for: source.scale)
-            let identity = IdentityRule(table: table)
+            let identity = IdentityRule(table: table, design: design)
             var observed = [Observed](repeating: Observed(), count: table.columns.count)
-            let dateCol = table.column("date")
+            let dateCol = table.column(design?.dateColumn(scale: source.scale, columns: table.columns) ?? "date")
             try table.forEachRow(warnings: &warnings) { row in
                 let rowDate = dateCol.flatMap { row.isEmpty($0) ? nil : EntryDate.parse(row.string($0)) }
                 for c in table.columns.indices {
@@ -140,6 +146,13 @@ public enum Codebook {
                     e.role = isMeta ? "metadata" : (spec.items.contains(name) ? "item" : "item (not in the catalogue)")
                     if !isMeta, let rule = spec.rule(for: name) { (e.valid, e.noAnswer) = describe(rule) }
                     let scoreColumns = items.isEmpty ? spec.items : items
+                    if !isMeta, let l = spec.labels, let item = l.items[name] {
+                        e.question = item.text ?? ""
+                        e.labels = (item.values.map { "\($0.0)=\($0.1)" } + l.noAnswer.map { "\($0.0)=\($0.1) (no answer)" })
+                            .joined(separator: "; ")
+                        e.labelSource = "TeachmanLab/MT-Java " + l.source
+                        e.disagrees = l.disagrees ?? ""
+                    }
                     e.scores = spec.scores.filter { s in
                         !isMeta && (s.numerator(in: scoreColumns).contains(name) || s.denominator(in: scoreColumns).contains(name))
                     }.map(\.name).joined(separator: ", ")

@@ -103,7 +103,52 @@ public struct StudyDesign: Sendable, Equatable {
             sources: Array(Set(blocks.values.map(\.1))).sorted())
     }
 
-    /// A participant-table boolean: the byte \001 (the export's bytea), true, True, TRUE, t or 1.
+    /// What the design makes of a table that is not a questionnaire.
+    public enum TableRole: String, Sendable {
+        case participantTable = "participant table"
+        case taskLog = "TaskLog"
+    }
+
+    /// The one answer to "is this table the participant table or the TaskLog?", for stats and the codebook.
+    public func role(of scale: String) -> TableRole? {
+        if participantTables.contains(scale) { return .participantTable }
+        if taskLogTables.contains(scale) { return .taskLog }
+        return nil
+    }
+
+    /// The identity of a TaskLog row besides its participant: the session and the task (a participant does
+    /// each task of a session once; its `participantdao_id` alone would make every later task a duplicate).
+    /// nil for other tables, whose identity is the catalogue's rule.
+    public func identityColumns(scale: String, columns: [String]) -> [String]? {
+        guard role(of: scale) == .taskLog else { return nil }
+        return [taskLogSession, taskLogTask].compactMap { $0.first(where: columns.contains) }
+    }
+
+    /// The column dating a table's entries: `date`, or, in a TaskLog without one, its completion date
+    /// (`date_completed`, `dateCompleted`, …).
+    public func dateColumn(scale: String, columns: [String]) -> String {
+        if role(of: scale) == .taskLog, !columns.contains("date"), let d = taskLogDate.first(where: columns.contains) { return d }
+        return "date"
+    }
+
+    /// The participant column of the design's own tables: the participant table's `id`, TaskLog's
+    /// `participantdao_id` (or its other names); nil for other tables.
+    public func participantColumn(scale: String, columns: [String]) -> String? {
+        switch role(of: scale) {
+        case .participantTable: participantID.first(where: columns.contains)
+        case .taskLog: taskLogParticipant.first(where: columns.contains)
+        case nil: nil
+        }
+    }
+
+    /// The column naming an entry's session: TaskLog's `session_name` (or its other names), `session` elsewhere.
+    public func sessionColumn(scale: String, columns: [String]) -> String {
+        if role(of: scale) == .taskLog, let c = taskLogSession.first(where: columns.contains) { return c }
+        return "session"
+    }
+
+    /// A participant-table boolean: 1 (as mt writes a one-byte boolean), the byte \001 (CSVs written before
+    /// that rule), true, True, TRUE or t.
     public static func isTrue(_ cell: String) -> Bool {
         ["\u{1}", "true", "True", "TRUE", "t", "1"].contains(cell.trimmingCharacters(in: .whitespaces))
     }

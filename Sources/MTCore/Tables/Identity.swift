@@ -1,7 +1,7 @@
 /// The identity of an answer (mt-stats(1), "duplicates"; the original's rule): participant + `session` + `tag` (+ `sessionId`
 /// when present); else participant + `session` + `trial_index` when present; else participant + `session`;
-/// with no `session`, participant alone. "Present" means the table has the column. dedupe, score, wide and the
-/// summary's duplicate count all use this one rule.
+/// with no `session`, participant alone. "Present" means the table has the column. dedupe, score, wide, the
+/// summary's duplicate count and the dataset all use this one rule; the study design's TaskLog has its own.
 public struct IdentityRule: Sendable {
     /// Table columns of the key besides the participant, in order.
     public let columns: [Int]
@@ -9,11 +9,14 @@ public struct IdentityRule: Sendable {
     /// The participant column(s) as found, for messages.
     public let participant: String
 
-    public init(table: StatsTable) {
+    /// `design`: the study's own tables keep the identity the design gives them (TaskLog: session + task).
+    public init(table: StatsTable, design: StudyDesign? = nil) {
         participant = table.participantNames.isEmpty ? "participant" : table.participantNames.joined(separator: "/")
         func col(_ n: String) -> Int? { table.column(n) }
         var names: [String]
-        if col("session") == nil {
+        if let own = design?.identityColumns(scale: table.scale, columns: table.columns) {
+            names = own
+        } else if col("session") == nil {
             names = []
         } else if col("tag") != nil {
             names = ["session", "tag"]

@@ -146,7 +146,8 @@ public struct StatsTable: Sendable {
     public let participantColumns: [String?]
     private let fileHeaders: [[String]]
 
-    public init(_ source: ScaleFiles, catalogue: ScaleCatalogue) throws {
+    /// `design`: the participant table's participant is its id column (the design's `participantId`).
+    public init(_ source: ScaleFiles, catalogue: ScaleCatalogue, design: StudyDesign? = nil) throws {
         scale = source.scale
         files = source.files
         var columns: [String] = []
@@ -162,7 +163,8 @@ public struct StatsTable: Sendable {
                 index[h] = columns.count
                 columns.append(h)
             }
-            participants.append(catalogue.participantColumn(in: header, scale: source.scale))
+            participants.append(design?.participantColumn(scale: source.scale, columns: header)
+                                ?? catalogue.participantColumn(in: header, scale: source.scale))
         }
         self.columns = columns
         self.fileHeaders = headers

@@ -40,6 +40,9 @@ public struct ExportCommand: Command {
         run stops there (nothing more fetched or deleted). A scale the server lists with entries but whose
         answer holds none is a warning in the log and the summary (exit 0): nothing was sent, nothing is lost.
         A log file that cannot be written is said once on stderr, told in the alert mail, and the run exits 1.
+        Critical events are mailed once a run; the same alerts again only after ALERT_REPEAT (default 1h, 0:
+        every run), a new one at once, and the end of all alerts once ("resolved"; PATH/state/alerts.json).
+        A first run on an empty PATH is not an alert. A misspelt key (DELET_MODE) is critical and exits 1.
         Benchmark marks written as 50.0 or "50" are read with a warning and written back as whole numbers.
 
         Silent on success when stderr is not a terminal (cron); the summary table (or --json) is printed
@@ -60,7 +63,7 @@ public struct ExportCommand: Command {
           1   partial: leftovers still on the server, entries held back because their id is already written
               with other content (ids restarted?), a scale whose deleteability changed, values that could
               not be decrypted (ciphertext kept), a log file that could not be written (said once on stderr
-              and in the alert mail)
+              and in the alert mail), a misspelt key in the server's block (DELET_MODE: not in force)
           64  usage error, or a named scale the server does not list
           65  an archive needed to finish an interrupted CSV append is corrupt, or the key does not match
           69  a server was unreachable or answered unexpectedly (status, HTML, not JSON, wrong shape, unsafe
@@ -73,7 +76,8 @@ public struct ExportCommand: Command {
           75  another run holds the data directory lock (one info line; cron tries again), or a withdrawal
               is unfinished (state/withdrawal.json; run mt withdraw again)
           77  a key or config file holding a secret is readable by others
-          78  configuration error (unknown or not READY server, no password, key cannot be loaded)
+          78  configuration error (unknown or not READY server, no password, key cannot be loaded, a URL
+              with user:password@)
         """
 
     public static func run(_ arguments: [String], context: CommandContext) throws -> ExitCode {

@@ -39,7 +39,8 @@ struct ServerExport {
     static func run(server: ServerConfig, options: ExportOptions, context: CommandContext, seams: ExportSeams) -> ServerOutcome {
         var outcome = ServerOutcome(server: server.name)
         let logging: RunLogging
-        do { logging = try context.makeLogging(for: server) } catch {
+        // ExportNeeds first: the check `mt config check` makes, so that the two never disagree.
+        do { try ExportNeeds.checkDataDirectory(server); logging = try context.makeLogging(for: server) } catch {
             outcome.error = ExportStepError.disk(error.asMTError).asMTError
             context.stderr.line(Untrusted.message("mt export: server \(server.name): \(outcome.error!.description)"))
             return outcome
@@ -50,11 +51,21 @@ struct ServerExport {
             let e = error.asMTError
             if e.exitCode == .tempFail { log.info("\(e.message)") } else { log.critical("\(e.message)") }
             outcome.error = e
-            outcome.alertSent = logging.sendAlerts(subject: "mt export: \(server.name) needs attention")
+            let subject = "mt export: \(server.name) needs attention"
+            // Locked by another run: that run owns the alert state. A lock that cannot be taken at all (a symlink)
+            // fails every 5 minutes: it repeats like any other alert.
+            outcome.alertSent = e.exitCode == .tempFail || options.dryRun
+                ? logging.sendAlerts(subject: subject)
+                : logging.sendRepeatingAlerts(subject: subject, resolvedSubject: "mt export: \(server.name): resolved",
+                                              footer: "The run did not start (exit \(e.exitCode.rawValue)): nothing was fetched or deleted.")
             return outcome
         }
         defer { lock.release() }
         let started = seams.now()
+        // Under cron nobody sees a terminal warning: a key the admin meant but misspelt (DELET_MODE) is critical,
+        // so it is in error.log and the alert mail, and the run exits 1.
+        for m in server.misspeltKeys { log.critical("\(m)") }
+        outcome.misspeltKeys = server.misspeltKeys
         do {
             var run = try ServerExport(server: server, options: options, context: context, logging: logging, seams: seams)
             outcome.scales = try run.exportScales()
@@ -65,8 +76,25 @@ struct ServerExport {
             outcome.error = e
         }
         outcome.recordFailed = !ExportRunRecord.record(outcome, server: server, options: options, started: started, log: log)
-        outcome.alertSent = logging.sendAlerts(subject: "mt export: \(server.name) needs attention")
+        let subject = "mt export: \(server.name) needs attention"
+        outcome.alertSent = options.dryRun
+            ? logging.sendAlerts(subject: subject, footer: alertFooter(outcome))
+            : logging.sendRepeatingAlerts(subject: subject, resolvedSubject: "mt export: \(server.name): resolved",
+                                          footer: alertFooter(outcome))
         return outcome
+    }
+
+    /// What the alert mail may say of the run beyond its log lines: only what is true of it.
+    static func alertFooter(_ outcome: ServerOutcome) -> String? {
+        let failed = outcome.scales.filter { if case .failed = $0.status { true } else { false } }.map(\.scale)
+        var parts: [String] = []
+        if !failed.isEmpty {
+            parts.append("Nothing more was deleted from \(failed.count == 1 ? "the scale" : "the scales") that failed (\(failed.map { Untrusted.text($0) }.joined(separator: ", "))) after the failure; the next run tries again.")
+        }
+        if let e = outcome.error {
+            parts.append("The run stopped before its scales were done (exit \(e.exitCode.rawValue)); nothing was deleted after that; the next run tries again.")
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: "\n")
     }
 
     init(server: ServerConfig, options: ExportOptions, context: CommandContext, logging: RunLogging, seams: ExportSeams) throws {
@@ -92,6 +120,12 @@ struct ServerExport {
         } else {
             keys = try KeyRing.load(paths: server.privateFiles, passphrase: try server.passphraseForKeys(), environment: context.environment,
                                     allowReadable: context.global.allowReadableSecrets)
+        }
+        // A data directory with nothing of an earlier export (no state, archive or CSV) is a first run: its missing
+        // benchmark is expected. One that had any of them and lost benchMark.json is not.
+        // The alert state is not export's: a first run that failed before its benchmark leaves only that.
+        let firstRun = [layout.state, layout.raw, layout.active].allSatisfy {
+            ((try? FileSystem.list($0)) ?? []).allSatisfy { $0 == (AlertRepeat.path(root: layout.root) as NSString).lastPathComponent }
         }
         try DataIdentity.claim(server: server, layout: layout, write: !options.dryRun)
         if !options.dryRun {
@@ -119,7 +153,11 @@ struct ServerExport {
             benchmark = empty
             if !options.dryRun {
                 try ExportStepError.onDisk { try empty.write(path: layout.benchmark) }
-                logging.logger.critical("no benchmark file at \(layout.benchmark): created an empty one; every entry on the server counts as new (if this server was exported before, restore the old benchMark.json)")
+                if firstRun {
+                    logging.logger.info("first run on the empty data directory \(layout.root): created \(layout.benchmark); every entry on the server counts as new")
+                } else {
+                    logging.logger.critical("no benchmark file at \(layout.benchmark): created an empty one; every entry on the server counts as new (if this server was exported before, restore the old benchMark.json)")
+                }
             }
         }
     }

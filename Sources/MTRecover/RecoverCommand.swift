@@ -12,9 +12,10 @@ public struct RecoverCommand: Command {
         Rebuilds recovered_data/<Scale>_recovered_<DATE>.csv and README_<Scale>_recovered_<DATE>.txt in the
         server's PATH from its raw archives: the gzip archives mt export writes and the original tool's
         raw_data/<Scale>_<Mon_DD_YYYY>_<HH_MM_SS>.json files (several arrays per file are read), ordered by the
-        time in their names. SERVER . (or none) means every server of the configuration; SCALE . (or none) every
-        scale with archives. Scale names match exactly. DATE follows the server's DATE_FORMAT; a rerun the same
-        day replaces that day's files atomically.
+        time in their names. SERVER . (or none) means every READY server, as for mt export (one that cannot be
+        recovered, such as one without a key, is named on stderr and the others still run; the exit code is the
+        worst); SCALE . (or none) every scale with archives. Scale names match exactly. DATE follows the
+        server's DATE_FORMAT; a rerun the same day replaces that day's files atomically.
 
         Every scale is rebuilt from every archive, oldest first, keeping the first copy of each entry: for a
         non-deleteable scale its full snapshots and after= increments plus rows only older archives hold, as
@@ -72,49 +73,64 @@ public struct RecoverCommand: Command {
         let config = try context.loadConfig()
         var codes: [ExitCode] = []
         var reports: [JSONValue] = []
-        for server in try config.select(serverArg, readyOnly: false) {
-            let layout = DataLayout(server: server)
-            let lock = try DirectoryLock(directory: layout.root)
-            defer { lock.release() }
-            let keys = try KeyRing.load(paths: keyPaths.isEmpty ? server.privateFiles : keyPaths,
-                                        passphrase: keyPaths.isEmpty ? try server.passphraseForKeys() : nil,
-                                        environment: context.environment,
-                                        allowReadable: context.global.allowReadableSecrets,
-                                        prompt: context.stderrIsTerminal)
-            let scales = try scaleArg.map { [$0] } ?? Recovery.scales(layout: layout)
-            // A named scale with nothing but shelve archives stops with the same explanation; say it once.
-            let named = scaleArg.map { (try? layout.archives(scale: $0))?.isEmpty == false }
-            for shelve in ShelveArchive.list(layout) where named == nil || (named == true && shelve.scale == scaleArg) {
-                context.stderr.line("mt recover: \(server.name): \(shelve.explanation); \(ShelveArchive.hint)")
-            }
-            if scales.isEmpty { context.stderr.line("mt recover: \(server.name): no archives in \(layout.raw)") }
-            let date = LocalTime.strftime(server.dateFormat, Date())
-            for scale in scales {
+        let servers = try config.selectExported(serverArg)
+        for server in servers {
+            // One server that cannot be recovered (no key, locked) must not hide the others: it is named, and
+            // the exit code is the worst of all.
+            do {
+                let layout = DataLayout(server: server)
+                let lock = try DirectoryLock(directory: layout.root)
+                defer { lock.release() }
+                let keys: KeyRing
                 do {
-                    let deleteable = forceStatic ? false : forceDeleteable ? true
-                        : try Recovery.isDeleteable(scale: scale, layout: layout)
-                    let session = try DecryptionSession(keys: keys, extraFields: fields)
-                    let stderr = context.stderr
-                    let report = try Recovery.recover(
-                        layout: layout, scale: scale, deleteable: deleteable, date: date, session: session,
-                        progress: context.stderrIsTerminal ? { total in
-                            ProgressBar(output: stderr, label: "\(server.name) \(scale)", total: total, unit: "entries")
-                        } : nil)
-                    reports.append(report.json)
-                    codes.append(report.failureCount > 0 ? .problems : .ok)
-                    if !context.global.json {
-                        context.stdout.line("\(server.name) \(scale): \(report.entriesWritten) entries from \(report.archives.count) archive(s)"
-                            + " → \(report.csv) (\(report.duplicatesDropped) duplicate(s) dropped, \(report.failureCount) decryption failure(s))")
-                    }
-                    if report.failureCount > 0 {
-                        context.stderr.line("mt recover: \(server.name) \(scale): \(report.failureCount) value(s) could not be decrypted; ciphertext kept, listed in \(report.readme)")
-                    }
-                } catch {
-                    let e = error.asMTError
-                    if scaleArg != nil { throw e }
-                    context.stderr.line(Untrusted.message("mt recover: \(server.name) \(scale): \(e.description)"))
-                    codes.append(e.exitCode)
+                    keys = try KeyRing.load(paths: keyPaths.isEmpty ? server.privateFiles : keyPaths,
+                                            passphrase: keyPaths.isEmpty ? try server.passphraseForKeys() : nil,
+                                            environment: context.environment,
+                                            allowReadable: context.global.allowReadableSecrets,
+                                            prompt: context.stderrIsTerminal)
+                } catch let e as MTError {
+                    throw MTError(e.exitCode, "server \(server.name): \(e.message)", hint: e.hint)
                 }
+                let scales = try scaleArg.map { [$0] } ?? Recovery.scales(layout: layout)
+                // A named scale with nothing but shelve archives stops with the same explanation; say it once.
+                let named = scaleArg.map { (try? layout.archives(scale: $0))?.isEmpty == false }
+                for shelve in ShelveArchive.list(layout) where named == nil || (named == true && shelve.scale == scaleArg) {
+                    context.stderr.line("mt recover: \(server.name): \(shelve.explanation); \(ShelveArchive.hint)")
+                }
+                if scales.isEmpty { context.stderr.line("mt recover: \(server.name): no archives in \(layout.raw)") }
+                let date = LocalTime.strftime(server.dateFormat, Date())
+                for scale in scales {
+                    do {
+                        let deleteable = forceStatic ? false : forceDeleteable ? true
+                            : try Recovery.isDeleteable(scale: scale, layout: layout)
+                        let session = try DecryptionSession(keys: keys, extraFields: fields)
+                        let stderr = context.stderr
+                        let report = try Recovery.recover(
+                            layout: layout, scale: scale, deleteable: deleteable, date: date, session: session,
+                            progress: context.stderrIsTerminal ? { total in
+                                ProgressBar(output: stderr, label: "\(server.name) \(scale)", total: total, unit: "entries")
+                            } : nil)
+                        reports.append(report.json)
+                        codes.append(report.failureCount > 0 ? .problems : .ok)
+                        if !context.global.json {
+                            context.stdout.line("\(server.name) \(scale): \(report.entriesWritten) entries from \(report.archives.count) archive(s)"
+                                + " → \(report.csv) (\(report.duplicatesDropped) duplicate(s) dropped, \(report.failureCount) decryption failure(s))")
+                        }
+                        if report.failureCount > 0 {
+                            context.stderr.line("mt recover: \(server.name) \(scale): \(report.failureCount) value(s) could not be decrypted; ciphertext kept, listed in \(report.readme)")
+                        }
+                    } catch {
+                        let e = error.asMTError
+                        if scaleArg != nil { throw e }
+                        context.stderr.line(Untrusted.message("mt recover: \(server.name) \(scale): \(e.description)"))
+                        codes.append(e.exitCode)
+                    }
+                }
+            } catch {
+                let e = error.asMTError
+                if servers.count == 1 { throw e }
+                context.stderr.line(Untrusted.message("mt recover: \(e.description)"))
+                codes.append(e.exitCode)
             }
         }
         if context.global.json {

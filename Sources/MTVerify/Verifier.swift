@@ -359,12 +359,14 @@ struct Verifier {
         for c in csvs {
             guard let scale = c.scale else { continue }
             if c.recovered {
-                var seen: [Int64: Int] = [:]
+                // mt recover keeps every content of an id on purpose; the rows a release accepted are no duplicates.
+                var seen: [Int64: [(String, Int)]] = [:]
                 for o in c.ids {
-                    if let first = seen[o.id] {
-                        out.append(duplicate(scale: scale, id: o.id, at: [(c.path, first), (c.path, o.line)]))
-                    } else { seen[o.id] = o.line }
+                    seen[o.id, default: []].append((c.path, o.line))
                     recovered[scale, default: []].insert(o.id)
+                }
+                for id in seen.keys.sorted() where seen[id]!.count > max(1, released(scale, id)) {
+                    out.append(duplicate(scale: scale, id: id, at: seen[id]!))
                 }
             } else {
                 for o in c.ids { active[scale, default: [:]][o.id, default: []].append((c.path, o.line)) }

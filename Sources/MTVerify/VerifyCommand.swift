@@ -8,8 +8,10 @@ public struct VerifyCommand: Command {
         mt verify [SERVER|.] [--remote] [--json]
         """
     public static let help = """
-        Checks the data directory of SERVER (every server when none is named, or with .) and lists every finding
-        with the file, line and id concerned and what to run about it. Nothing is changed.
+        Checks the data directory of SERVER (every READY server when none is named, or with ., as mt export
+        takes them; a server that cannot be checked is named on stderr and the others are still checked, the
+        exit code the worst of all) and lists every finding with the file, line and id concerned and what to
+        run about it. Nothing is changed.
 
           archives      each raw_data archive reads back whole: gzip CRC and length, JSON (the original tool's
                         .json files may hold several arrays one after another)
@@ -55,13 +57,24 @@ public struct VerifyCommand: Command {
         let remote = p.flag("--remote")
         let args = try p.positionals(max: 1)
         let config = try context.loadConfig()
-        let reports = try config.select(args.first, readyOnly: false).map { server in
-            try Verifier(server: server, remote: remote,
-                         progressOutput: context.stderrIsTerminal ? context.stderr : nil).run()
+        let servers = try config.selectExported(args.first)
+        var reports: [VerifyReport] = []
+        var failures: [ExitCode] = []
+        // One server that cannot be checked (no data directory yet) must not hide the others: it is named, and
+        // the exit code is the worst of all.
+        for server in servers {
+            do {
+                reports.append(try Verifier(server: server, remote: remote,
+                                            progressOutput: context.stderrIsTerminal ? context.stderr : nil).run())
+            } catch {
+                let e = error.asMTError
+                if servers.count == 1 { throw e }
+                context.stderr.line(Untrusted.message("mt verify: \(e.description)"))
+                failures.append(e.exitCode)
+            }
         }
         VerifyPrinter(context: context).print(reports)
         let remoteFailures = reports.compactMap(\.remoteError?.exitCode)
-        if !remoteFailures.isEmpty { return ExitCode.worst(remoteFailures) }
-        return reports.allSatisfy(\.ok) ? .ok : .problems
+        return ExitCode.worst(failures + remoteFailures + [reports.allSatisfy(\.ok) ? .ok : .problems])
     }
 }

@@ -6,9 +6,12 @@ struct ConfigCommand: Command {
     static let summary = "check the configuration without contacting any server"
     static let usage = "mt config [check|path] [SERVER]"
     static let help = """
-        check (default)  read the configuration and check every block (or SERVER's): keys known, SERVER a
-                         valid https:// URL (or loopback http://), password found and its file private,
-                         PATH creatable and writable, PRIVATE_FILE keys readable and private, CA files present.
+        check (default)  read the configuration and check every block (or SERVER's): keys known (a key close
+                         to a known one, such as DELET_MODE, is a problem: the key meant is not in force),
+                         SERVER a valid https:// URL (or loopback http://) without user:password@, password
+                         found and its file private, PRIVATE_FILE keys readable and private, CA files present,
+                         and what mt export checks before it fetches, by the same code: PATH creatable along
+                         its whole chain and writable, METRICS_FILE's folder present and writable.
                          Nothing is sent over the network.
         path             print which configuration file would be used and where mt looked.
 
@@ -20,8 +23,10 @@ struct ConfigCommand: Command {
     ]
     static let exitStatus = """
         EXIT STATUS
-          0   all good (warnings are printed)
+          0   all good (warnings, such as an unknown key like no known one, are printed)
           64  usage error
+          73  PATH cannot be created: a file or a symlink stands on its way (mt export stops with 73 too)
+          74  PATH cannot be created or written (permissions, read-only; mt export stops with 74 too)
           77  a secret is readable by others
           78  a problem was found
         """
@@ -50,6 +55,6 @@ struct ConfigCommand: Command {
                 for n in s.notes { context.stdout.line("  note: \(n)") }
             }
         }
-        return report.servers.allSatisfy(\.problems.isEmpty) ? .ok : .config
+        return ExitCode.worst(report.servers.map(\.exit))
     }
 }

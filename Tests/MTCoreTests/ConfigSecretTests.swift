@@ -43,6 +43,13 @@ import Testing
         ("list as a value", "  CA_FILE: [a, b]", ["server.yaml:10", "CA_FILE", "must be a single value", "line 10: CA_FILE: [a, b]"]),
         ("credentials in the URL", "  CATALOGUE: c.yaml\nbad:\n  SERVER: ftp://u:\(planted[3])@h/\n  PATH: d",
          ["server.yaml:12", "server bad", "SERVER", "<redacted>@h/", "line 12: SERVER: ftp://<redacted>@h/"]),
+        // A valid scheme with userinfo would be printed wherever the URL is: refused at load, pointing to PASS_FILE.
+        ("password in the SERVER URL", "  CATALOGUE: c.yaml\nbad:\n  SERVER: http://u:\(planted[3])@127.0.0.1/api/\n  PATH: d",
+         ["server.yaml:12", "server bad", "SERVER", "user name or password in the URL", "http://<redacted>@127.0.0.1/api/", "PASS_FILE", "USER"]),
+        ("password in the SMTP_SERVER URL", "  CATALOGUE: c.yaml\nbad:\n  SERVER: https://h/api/\n  PATH: d\n  ALERT_EMAIL: a@b\n  SMTP_SERVER: smtp://u:\(planted[3])@mail.example.edu:587",
+         ["server.yaml:15", "server bad", "SMTP_SERVER", "smtp://<redacted>@mail.example.edu:587", "SMTP_PASS_FILE", "SMTP_USER"]),
+        ("password typed into SMTP_PASS_FILE", "  CATALOGUE: c.yaml\nbad:\n  SERVER: https://h/api/\n  PATH: d\n  ALERT_EMAIL: a@b\n  SMTP_SERVER: smtp://mail.example.edu:587\n  SMTP_PASS_FILE: \(planted[3])",
+         ["server.yaml:16", "server bad", "SMTP_PASS_FILE names no file", "\(planted[3].count) characters"]),
     ]
 
     static func load(_ text: String, in dir: TempDir, mode: mode_t = 0o600) throws -> MTConfig {
@@ -110,5 +117,33 @@ import Testing
         for m in messages {
             for pw in Self.planted { #expect(!m.contains(pw), "shows a password: \(m)") }
         }
+    }
+
+    /// A password typed where its file's path belongs (PASS_FILE: the password): the value, the path made of it
+    /// and the line holding it are never shown, only the value's length; and in a log record or the alert mail
+    /// the message reads as one line, without a literal `\u{a}`.
+    @Test func aSecretFileThatNamesNoFileIsShownByItsLength() throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let pw = Self.planted[3]
+        for text in ["lab:\n  SERVER: https://h/\n  PATH: d\n  PASS_FILE: \(pw)\n",
+                     "lab:\n  SERVER: https://h/\n  PATH: d\n  PASS_FILE: \"sub/\(pw)\"\n",
+                     "defaults:\n  PASS_FILE: \(pw)\nlab:\n  SERVER: https://h/\n  PATH: d\n"] {
+            let c = try Self.load(text, in: dir)
+            let problem = try #require(c.servers[0].passwordProblem)
+            #expect(problem.exitCode == .config)
+            let shown = problem.description
+            #expect(!shown.contains(pw), "shows the password: \(shown)")
+            #expect(shown.contains("server lab: PASS_FILE names no file"), "\(shown)")
+            #expect(shown.contains("characters"), "\(shown)")
+            #expect(shown.contains("server.yaml:"), "\(shown)")
+            let record = Untrusted.record(shown)
+            #expect(!record.contains("\\u{a}") && !record.contains("\n"), "\(record)")
+            #expect(throws: MTError.self) { try c.servers[0].requirePassword() }
+        }
+        // A config error that quotes its line (message, then "  line N: …" on the next line) reads as one record.
+        #expect(Untrusted.record("server.yaml:3: DELETE_MODE must be true or false\n  line 3: DELETE_MODE: maybe")
+                == "server.yaml:3: DELETE_MODE must be true or false; line 3: DELETE_MODE: maybe")
+        #expect(Untrusted.record("a\u{1b}[2J") == "a\\u{1b}[2J")
     }
 }

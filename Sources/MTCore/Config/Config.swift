@@ -7,14 +7,15 @@ import Yams
 public struct MTConfig: Sendable {
     public var file: String
     public var servers: [ServerConfig]
-    /// Unknown keys and other things worth a look, each naming file, block and key.
+    /// Unknown keys that resemble no known one, each naming file, block and key. A key that is close to a known
+    /// one is a misspelling whose setting is silently not in force: that is `ServerConfig.misspeltKeys`, a problem.
     public var warnings: [String]
 
     public static let knownKeys: Set<String> = [
         "READY", "DELETE_MODE", "SERVER", "USER", "PASS", "PASS_FILE", "PRIVATE_FILE", "DATE_FORMAT", "TIME_FORMAT",
         "PATH", "ALERT_EMAIL", "SMTP_SERVER", "SMTP_USER", "SMTP_PASS", "SMTP_PASS_FILE", "SMTP_FROM", "SMTP_CA_FILE",
         "CONNECT_TIMEOUT", "TIMEOUT", "LOW_SPEED_TIME", "CONCURRENCY", "MAX_CONCURRENCY", "RETRIES", "CA_FILE", "ALLOW_HTTP", "CATALOGUE",
-        "MAX_RESPONSE", "STUDY", "EXCLUDE_IDS", "METRICS_FILE", "SERVER_MAX_RECORDS", "KEY_PASSPHRASE_FILE",
+        "MAX_RESPONSE", "STUDY", "EXCLUDE_IDS", "METRICS_FILE", "SERVER_MAX_RECORDS", "KEY_PASSPHRASE_FILE", "ALERT_REPEAT",
     ]
 
     public func server(named name: String) throws -> ServerConfig {
@@ -34,6 +35,17 @@ public struct MTConfig: Sendable {
                           hint: "set READY: true in its block when the server should be exported")
         }
         return [s]
+    }
+
+    /// For commands that read what export wrote (verify, recover): `.` or nothing means every READY server, as
+    /// for export (a block that is not READY may have no data directory yet); a named server is taken as it is.
+    public func selectExported(_ name: String?) throws -> [ServerConfig] {
+        guard name == nil || name == "." else { return try select(name, readyOnly: false) }
+        let ready = servers.filter(\.ready)
+        guard !ready.isEmpty else {
+            throw MTError(.config, "\(file): no server block is READY", hint: "name the server to use: \(servers.map(\.name).joined(separator: ", "))")
+        }
+        return ready
     }
 
     public static func load(path: String, environment: [String: String], allowReadableSecrets: Bool) throws -> MTConfig {
@@ -69,12 +81,17 @@ public struct MTConfig: Sendable {
         var owners: [String: (name: String, line: Int)] = [:]
         for (name, block, blockLine) in blocks {
             let b = Block(name: name, line: blockLine, source: source, folder: folder, mapping: block, defaults: defaults)
+            var misspelt: [String] = []
             for key in b.keys where !knownKeys.contains(key) {
-                let hint = Suggest.closest(to: key, in: Array(knownKeys)).map { " (did you mean \($0)?)" } ?? ""
-                warnings.append("\(file):\(b.line(key)): server \(name): unknown key \(key) is ignored\(hint)")
+                if let close = Suggest.closest(to: key, in: Array(knownKeys)) {
+                    misspelt.append("\(file):\(b.line(key)): server \(name): unknown key \(key) is ignored (did you mean \(close)?): \(close) is not in force, its default applies")
+                } else {
+                    warnings.append("\(file):\(b.line(key)): server \(name): unknown key \(key) is ignored")
+                }
             }
             if b.hasInline("PASS") || b.hasInline("SMTP_PASS") { holdsSecret = true }
-            let server = try b.server(environment: environment, allowReadableSecrets: allowReadableSecrets)
+            var server = try b.server(environment: environment, allowReadableSecrets: allowReadableSecrets)
+            server.misspeltKeys = misspelt
             let key = canonicalPath(server.path)
             if let other = owners[key] {
                 throw MTError(.config, "\(file):\(b.line("PATH")): servers \(other.name) (line \(other.line)) and \(name) (line \(blockLine)) share the data directory \(key)",
@@ -202,6 +219,14 @@ private struct Block {
         return nil
     }
 
+    /// A URL carrying `user:password@` would be printed wherever the URL is (`mt config check`, `mt status`,
+    /// HTTP errors, logs, mail, the run record), so it is refused here, where every value is read, and the
+    /// refusal shows it without the userinfo.
+    func refuseUserinfo(_ key: String, _ url: String, hint: String) throws {
+        guard ConfigSource.withoutUserinfo(url) != url else { return }
+        throw fail(key, "holds a user name or password in the URL (\(ConfigSource.withoutUserinfo(url))), which would be shown wherever the URL is", hint: hint)
+    }
+
     /// The first line of the file a `*_FILE` key names: a path, or `credential:NAME` (`Credential`).
     func secretFile(_ key: String, _ value: String, environment: [String: String],
                     allowReadable: Bool) throws -> (Secret, String) {
@@ -215,7 +240,10 @@ private struct Block {
         } else {
             path = resolve(value)
             guard FileSystem.exists(path) else {
-                throw fail(key, "names \(path), which does not exist", hint: "create it with the password on one line, mode 600")
+                // The value may be the secret itself, typed where its file's path belongs: neither the value nor the
+                // path made of it is shown, nor the line that holds it.
+                throw MTError(.config, "\(file):\(line(key)): server \(name): \(key) names no file (its value, \(value.count) characters, is not shown in case it is the secret itself)",
+                              hint: "\(key) takes the path of a file holding the secret on one line (mode 600), or credential:NAME; create that file, or correct the path")
             }
             try FileSystem.checkPrivate(path, what: "password file", allowReadable: allowReadable)
         }
@@ -232,6 +260,7 @@ private struct Block {
         guard url.hasPrefix("https://") || url.hasPrefix("http://") else {
             throw fail("SERVER", "must start with https:// (got '\(ConfigSource.withoutUserinfo(url))')")
         }
+        try refuseUserinfo("SERVER", url, hint: "remove user:password@ from the URL; give the user as USER and the password in a file named by PASS_FILE (mode 600), or in \(ServerConfig.passwordVariable(for: name))")
         guard let path = try string("PATH") else { throw fail("PATH", "is missing", hint: "the folder where this server's data is kept") }
         var pass: (Secret, String)?
         var passwordProblem: MTError?
@@ -250,11 +279,18 @@ private struct Block {
             guard smtp.hasPrefix("smtp://") || smtp.hasPrefix("smtps://") else {
                 throw fail("SMTP_SERVER", "must start with smtp:// or smtps:// (got '\(ConfigSource.withoutUserinfo(smtp))')")
             }
+            try refuseUserinfo("SMTP_SERVER", smtp, hint: "remove user:password@ from the URL; give the user as SMTP_USER and the password in a file named by SMTP_PASS_FILE (mode 600)")
             let smtpPass = try secret(inline: "SMTP_PASS", file: "SMTP_PASS_FILE", env: nil, environment: environment,
                                       allowReadable: allowReadableSecrets)
             alert = AlertConfig(to: to, from: try string("SMTP_FROM") ?? "mt@\(ProcessInfo.processInfo.hostName)",
                                 smtpURL: smtp, user: try string("SMTP_USER"), password: smtpPass?.0,
                                 caFile: try string("SMTP_CA_FILE").map(resolve))
+            if let text = try string("ALERT_REPEAT") {
+                guard let seconds = DurationText.parse(text) else {
+                    throw fail("ALERT_REPEAT", "must be a duration such as 1h, 30m, 2h30m or 0 (every run mails), not '\(text)'")
+                }
+                alert?.repeatInterval = seconds
+            }
         }
         let dateFormat = try string("DATE_FORMAT") ?? "%b_%d_%Y"
         let timeFormat = try string("TIME_FORMAT") ?? "%H_%M_%S"

@@ -9,6 +9,12 @@ public struct ConfigCheck: Sendable {
         public var apiBase: String
         public var problems: [String] = []
         public var notes: [String] = []
+        /// The exit codes of problems that are not plain configuration errors (78): what mt export would exit
+        /// with for the same fault (a file where PATH's folder belongs: 73).
+        public var codes: [ExitCode] = []
+
+        /// 0, or the worst of 78 and the codes above.
+        public var exit: ExitCode { problems.isEmpty ? .ok : ExitCode.worst(codes + [.config]) }
     }
 
     public var file: String
@@ -21,6 +27,7 @@ public struct ConfigCheck: Sendable {
 
     static func check(_ s: ServerConfig) -> ServerReport {
         var r = ServerReport(name: s.name, ready: s.ready, deleteMode: s.deleteMode, apiBase: s.apiBase)
+        r.problems += s.misspeltKeys
         var urlRules = HTTPOptions()
         urlRules.allowInsecureHTTP = s.allowHTTP
         do { try HTTPClient.checkURL(s.exportURL, options: urlRules) } catch {
@@ -44,14 +51,12 @@ public struct ConfigCheck: Sendable {
         } else if let src = s.passwordSource {
             r.notes.append("password from \(src)")
         }
-        if FileSystem.exists(s.path) {
-            if access(s.path, W_OK) != 0 { r.problems.append("PATH \(s.path) is not writable by this user") }
-        } else {
-            let parent = (s.path as NSString).deletingLastPathComponent
+        // The very checks mt export makes before it fetches anything (ExportNeeds).
+        let needs = ExportNeeds.problems(s)
+        r.problems += needs.map(\.description)
+        r.codes += needs.map(\.exitCode)
+        if needs.isEmpty && !FileSystem.exists(s.path) {
             r.notes.append("PATH \(s.path) does not exist yet; the first run creates it")
-            if FileSystem.exists(parent), access(parent, W_OK) != 0 {
-                r.problems.append("PATH \(s.path) cannot be created: \(parent) is not writable")
-            }
         }
         if s.privateFiles.isEmpty {
             r.notes.append("no PRIVATE_FILE: export archives only; decrypt where the key lives (mt recover)")

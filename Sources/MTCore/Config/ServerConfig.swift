@@ -10,6 +10,9 @@ public struct AlertConfig: Sendable, Equatable {
     public var user: String?
     public var password: Secret?
     public var caFile: String?
+    /// ALERT_REPEAT: how long mt export keeps quiet about alerts it has mailed and that still occur (0: every run
+    /// mails). A new alert is mailed at once; the end of all alerts is mailed once ("resolved").
+    public var repeatInterval: Double = 3600
 
     public init(to: [String], from: String, smtpURL: String, user: String? = nil, password: Secret? = nil,
                 caFile: String? = nil) {
@@ -63,6 +66,10 @@ public struct ServerConfig: Sendable, Equatable {
     public var study: String?
     /// EXCLUDE_IDS: participant ids and ranges that `mt stats flow` excludes (test accounts), as ExclusionList reads them.
     public var excludeIDs: String?
+    /// Unknown keys of this block (or of `defaults`) that are close to a known key (`DELET_MODE`): the key meant
+    /// is not in force. `mt config check` counts each as a problem (78); `mt export` logs each at critical (the
+    /// error log and the alert mail) and the server's run exits at least 1.
+    public var misspeltKeys: [String] = []
     /// The config file this block came from, for messages.
     public var configFile: String
     /// KEY_PASSPHRASE_FILE: the passphrase of protected PRIVATE_FILE keys (a file or a systemd credential);

@@ -96,6 +96,53 @@ public enum FileSystem {
         Durable.folders.record(path)
     }
 
+    /// What `makeDirectories(path)` needs, found without creating anything: every level that exists is a folder
+    /// (not a link, not a file), and the deepest existing level is one this user may write in. The errors are the
+    /// ones `makeDirectories` would throw, so a check cannot say ok where the creation then fails.
+    public static func checkCanMakeDirectories(_ path: String) throws {
+        let path = normalized(path)
+        var levels = [path]
+        while let last = levels.last {
+            let parent = (last as NSString).deletingLastPathComponent
+            if parent.isEmpty || parent == last { break }
+            levels.append(parent)
+        }
+        var deepest: String?
+        for level in levels.reversed() {
+            var st = stat()
+            guard lstat(level, &st) == 0 else {
+                if errno == ENOENT { break }
+                throw failure("cannot look at \(level)", path: level, errno: errno, folder: true)
+            }
+            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw wrongTypeError(level) }
+            deepest = level
+        }
+        guard let deepest else { return }
+        guard access(deepest, W_OK | X_OK) == 0 else {
+            let what = deepest == path ? "cannot write in folder \(path)" : "cannot create folder \(path) in \(deepest)"
+            throw failure(what, path: deepest, errno: errno, folder: true,
+                          hint: "check that the parent folder exists and is writable by this user")
+        }
+    }
+
+    /// What `writeAtomically(to: path)` needs, found without writing: its folder exists and this user may write
+    /// in it, and `path` is not a folder.
+    public static func checkCanWriteAtomically(_ path: String) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        let folder = dir.isEmpty ? "." : dir
+        guard isDirectory(folder) else {
+            throw MTError(exists(folder) ? .cantCreate : .noInput, "cannot write \(path): its folder \(folder) \(exists(folder) ? "is not a folder" : "does not exist")",
+                          hint: "create the folder, or correct the path")
+        }
+        guard access(folder, W_OK | X_OK) == 0 else {
+            throw failure("cannot write \(path) in \(folder)", path: folder, errno: errno, folder: true,
+                          hint: "make \(folder) writable by this user")
+        }
+        if isDirectory(path) {
+            throw MTError(.cantCreate, "\(path) is a folder where a file belongs: mt never removes it; move it aside")
+        }
+    }
+
     /// What this process has made durable, each name with the inode it was made durable for: a folder or file
     /// that was removed and made again under the same name is a new one, and is synced again.
     enum Durable {

@@ -8,15 +8,28 @@ public struct AlertMailer: Sendable {
 
     public init(config: AlertConfig) { self.config = config }
 
-    public static func body(server: ServerConfig, messages: [String]) -> String {
+    /// The alert mail: what was logged, where the details are, and `footer`, what the caller knows to be true
+    /// of the run (nothing is said of scales that failed unless one did).
+    public static func body(server: ServerConfig, messages: [String], footer: String? = nil) -> String {
         """
         mt on \(ProcessInfo.processInfo.hostName) logged \(messages.count) critical event(s) for server \
         \(server.name) (\(server.apiBase)).
 
         \(messages.joined())
         Details are in \(server.logsDirectory)/break_down.log and DEBUG.log.
-        Nothing was deleted from the server for a scale that failed; the next run will try again.
-        """
+        """ + (footer.map { "\n" + $0 + "\n" } ?? "")
+    }
+
+    /// The one mail that says the alerts mailed before no longer occur.
+    public static func resolvedBody(server: ServerConfig, was: [AlertRepeat.Active], footer: String? = nil) -> String {
+        let since = was.map(\.since).min().map { LocalTime.stamp(Date(timeIntervalSince1970: $0)) } ?? "?"
+        return """
+        mt on \(ProcessInfo.processInfo.hostName): the \(was.count) alert(s) of server \(server.name) \
+        (\(server.apiBase)) mailed since \(since) no longer occur; this run logged nothing critical.
+
+        They were (as last mailed):
+        \(was.map(\.text).joined())
+        """ + (footer.map { "\n" + $0 + "\n" } ?? "")
     }
 
     /// The RFC 5322 message, CRLF line ends, UTF-8.

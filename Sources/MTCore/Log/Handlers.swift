@@ -35,7 +35,7 @@ public struct ConsoleLogHandler: LogHandler {
         if let s = all["scale"] { where_ += (where_.isEmpty ? "" : " ") + "\(s)" }
         let prefix = event.level >= .warning ? "\(event.level.rawValue): " : ""
         // One event, one line: a value that slipped through unescaped cannot start a line of its own.
-        output.line(Untrusted.line("mt: \(prefix)\(where_.isEmpty ? "" : where_ + ": ")\(event.message)"))
+        output.line(Untrusted.record("mt: \(prefix)\(where_.isEmpty ? "" : where_ + ": ")\(event.message)"))
     }
 }
 

@@ -12,6 +12,6 @@ enum LogLine {
         let rest = all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
         let level = event.level.rawValue.uppercased().padding(toLength: 8, withPad: " ", startingAt: 0)
         // One record per line, whatever the message quotes: the log files, and the alert mail built from them.
-        return Untrusted.line("\(LocalTime.stamp(now)) \(level) \(command) \(server) \(scale) \(event.message)\(rest)") + "\n"
+        return Untrusted.record("\(LocalTime.stamp(now)) \(level) \(command) \(server) \(scale) \(event.message)\(rest)") + "\n"
     }
 }

@@ -40,6 +40,18 @@ public enum Untrusted {
         return s.unicodeScalars.map { escaped($0) ?? String($0) }.joined()
     }
 
+    /// A message as one log record (a log file's line, the console under a logger, the alert mail): the line
+    /// breaks a message has of its own making (a quoted config line, a hint on the next line) become `; ` with
+    /// the indentation after them dropped, so the record reads as a sentence; everything else as in `line`.
+    /// Text from outside is escaped where it is quoted (`text`), so no newline of its own reaches this.
+    public static func record(_ s: String) -> String {
+        guard s.contains("\n") else { return line(s) }
+        let parts = s.split(separator: "\n", omittingEmptySubsequences: true)
+            .map { $0.drop { $0 == " " || $0 == "\t" } }
+            .filter { !$0.isEmpty }
+        return line(parts.joined(separator: "; "))
+    }
+
     private static func escaped(_ c: Unicode.Scalar) -> String? {
         if c.value >= 0x20 && c.value < 0x7F { return nil } // printable ASCII, nearly every character of a log
         switch c.properties.generalCategory {

@@ -123,6 +123,7 @@ public enum ExportMetrics {
         for file in order {
             let text = self.text(files[file]!.map(Server.read))
             do {
+                try ExportNeeds.checkMetricsFile(file)
                 // node_exporter runs as its own user: the file must be readable by it whatever the umask (it holds
                 // no secrets). The temporary name does not end in .prom, so the collector never reads a half file.
                 try FileSystem.writeAtomically(to: file, mode: 0o644) { fd in

@@ -67,6 +67,8 @@ public struct ServerOutcome: Sendable, Equatable {
     /// A failure that stopped the whole server (lock, config, list of scales).
     public var error: MTError?
     public var alertSent = false
+    /// Misspelt keys of the server's block (`ServerConfig.misspeltKeys`): the run went on without them (1).
+    public var misspeltKeys: [String] = []
     /// The server's backlog as its list of scales gave it at the start of the run (sum of `size` over deleteable
     /// scales), and the limit it was held against; nil when the list was not read.
     public var backlog: Backlog?
@@ -76,7 +78,8 @@ public struct ServerOutcome: Sendable, Equatable {
     public init(server: String) { self.server = server }
 
     public var exit: ExitCode {
-        ExitCode.worst(scales.map(\.exit) + [error?.exitCode ?? .ok, recordFailed ? .problems : .ok])
+        ExitCode.worst(scales.map(\.exit) + [error?.exitCode ?? .ok, recordFailed ? .problems : .ok,
+                                              misspeltKeys.isEmpty ? .ok : .problems])
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Durations as `mt status --max-age` and `mt custody --threshold` take them: `90s`, `30m`, `2h`, `1d`, `1h30m`; a bare number is seconds.
+/// Durations as `mt status --max-age`, `mt custody --threshold` and ALERT_REPEAT take them: `90s`, `30m`, `2h`, `1d`,
+/// `1h30m`; a bare number is seconds.
 public enum DurationText {
     public static func parse(_ text: String) -> Double? {
         if let n = Double(text), n >= 0, n.isFinite { return n }

@@ -123,7 +123,7 @@ import Testing
         o.connectTimeout = 5
         o.timeout = 10
         var lastError: Error?
-        for _ in 0..<50 { // wait for s_server to listen
+        for _ in 0..<300 { // wait for s_server to listen (up to 30 s: a loaded CI machine starts it slowly)
             do { _ = try HTTPClient(options: o).get("https://127.0.0.1:\(port)/"); lastError = nil; break } catch {
                 lastError = error
                 if let t = error as? HTTPTransportError, t.isTLS { break }

@@ -20,6 +20,6 @@ import Testing
     }
 
     @Test func thePageEscapesWhatItQuotes() {
-        #expect(CustodyPage.escape("<b>&\"'") == "&lt;b&gt;&amp;&quot;&#39;")
+        #expect(HTMLText.escape("<b>&\"'") == "&lt;b&gt;&amp;&quot;&#39;")
     }
 }

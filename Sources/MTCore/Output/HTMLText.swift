@@ -1,5 +1,5 @@
-/// Text placed in an HTML page (the stats report, the codebook): data from participants and servers is never
-/// markup.
+/// Text placed in an HTML page (the stats report, the codebook, the custody page): data from participants and
+/// servers is never markup.
 public enum HTMLText {
     public static func escape(_ s: String) -> String {
         var out = ""
@@ -9,6 +9,7 @@ public enum HTMLText {
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
+            case "'": out += "&#39;"
             default: out.unicodeScalars.append(c)
             }
         }

@@ -3,14 +3,14 @@
 # `deps.sh test` adds what the test suites use (a browser for the HTML report test, GNU time, R and pandas
 # for reading mended CSVs, PSPP, sqlite3 and frictionless for reading the dataset mt did not write, promtool and
 # node_exporter for the metrics file, systemd-analyze for the units, faketime for clock steps, a C compiler,
-# libfuse3-dev and fuse3 for the power-loss suite's FUSE file system), `deps.sh perf` what the benchmarks use
-# (bc, GNU time, pandas), `deps.sh deb` what make deb and make deb-test use (Debian's packaging tools and
-# lintian; systemd for systemd-analyze, sysusers and tmpfiles; man-db for man -l).
+# libfuse3-dev and fuse3 for the power-loss suite's FUSE file system, man-db to render the man pages),
+# `deps.sh perf` what the benchmarks use (bc, GNU time, pandas), `deps.sh deb` what make deb and make deb-test
+# use (Debian's packaging tools and lintian; systemd for systemd-analyze, sysusers and tmpfiles; man-db for man -l).
 set -euo pipefail
 what=${1:-build}
 pkgs=(pkg-config libcurl4-openssl-dev libssl-dev zlib1g-dev libsqlite3-dev libreadstat-dev openssl ca-certificates python3 curl)
 if [ "$what" = test ]; then
-  pkgs+=(chromium util-linux time r-base-core prometheus prometheus-node-exporter systemd faketime gcc libfuse3-dev fuse3 pspp sqlite3)
+  pkgs+=(chromium util-linux time r-base-core prometheus prometheus-node-exporter systemd faketime gcc libfuse3-dev fuse3 pspp sqlite3 man-db)
 fi
 if [ "$what" = perf ]; then pkgs+=(bc time); fi
 if [ "$what" = deb ]; then pkgs+=(build-essential dpkg-dev debhelper lintian systemd man-db); fi

@@ -215,4 +215,16 @@ import Testing
         let undocumented = MTConfig.knownKeys.subtracting(heads.map(String.init))
         #expect(undocumented.isEmpty, "keys without a paragraph in man/mt-config.5: \(undocumented.sorted())")
     }
+
+    /// Every man page renders without a warning from man(1), as lintian renders them for the package (an unbreakable
+    /// line of JSON made `make deb` fail): `man --warnings` at 80 columns says nothing.
+    @Test func everyManPageRendersWithoutAWarning() throws {
+        let pages = try FileSystem.list(Products.packageRoot + "/man").filter { $0.hasSuffix(".1") || $0.hasSuffix(".5") }.sorted()
+        #expect(pages.count > 10)
+        for page in pages {
+            let r = try Run.program("/usr/bin/man", ["--warnings", "-E", "UTF-8", "-l", "-Tutf8", "-Z", Products.packageRoot + "/man/" + page],
+                                    environment: ["LC_ALL": "C.UTF-8", "MANWIDTH": "80", "MANROFFSEQ": ""])
+            #expect(r.code == 0 && r.stderr.isEmpty, "man/\(page): \(r.stderr)")
+        }
+    }
 }

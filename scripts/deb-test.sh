@@ -17,10 +17,22 @@ dpkg-query -W -f='${Status}' mt 2>/dev/null | grep -q "install ok installed" && 
 [ -e /etc/mt ] && fail "/etc/mt exists on this machine; it is not this test's to touch"
 [ -n "$(ls -A /var/lib/mt 2>/dev/null)" ] && fail "/var/lib/mt holds data on this machine"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+installed=0
+# A failed check must not leave this test's install behind: the next run on this machine (CI's among them) would
+# refuse to start. Only what this test made goes: the package, and the config and data file it wrote.
+cleanup() {
+  rm -rf "$tmp"
+  if [ "$installed" = 1 ]; then
+    rm -f /var/lib/mt/kept /etc/mt/config.yaml
+    apt-get purge -y -qq mt > /dev/null 2>&1 || true
+    rmdir /etc/mt /var/lib/mt 2> /dev/null || true
+  fi
+}
+trap cleanup EXIT
 
 step "installing $deb"
 export DEBIAN_FRONTEND=noninteractive
+installed=1
 apt-get install -y -qq --no-install-recommends "./$deb" > "$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; fail "apt-get install"; }
 dpkg-query -W -f='${Version}\n' mt | grep -qx "$version" || fail "installed version is not VERSION's $version"
 

@@ -66,6 +66,8 @@ soak: test-deps
 	$(SWIFT) build --build-tests
 	MT_SOAK_RUNS=288 $(SWIFT) test --skip-build --filter SimulatedDayTests
 
+# ClockStepTests preload libfaketime into mt, whose clock interposition deadlocks against the sanitizers' own
+# runtime at start-up (mt hangs before main); they run in make test, against the plain build.
 # mt's tests under AddressSanitizer (leaks of the test runners themselves suppressed), then ThreadSanitizer.
 # The end-to-end tests run against the plain debug mt-sim: it is the test bench, not the code under test, and
 # building SwiftNIO and BoringSSL twice more would cost CI a quarter of an hour.
@@ -74,8 +76,8 @@ TSAN = TSAN_OPTIONS=halt_on_error=1
 SIMBIN = MT_SIM_BIN=$(CURDIR)/Sim/.build/debug/mt-sim
 sanitize: test-deps
 	$(SWIFT) build $(SIMTLS) --product mt-sim
-	$(ASAN) $(SIMBIN) $(SWIFT) test --sanitize=address --scratch-path .build-asan
-	$(TSAN) $(SIMBIN) $(SWIFT) test --sanitize=thread --scratch-path .build-tsan
+	$(ASAN) $(SIMBIN) $(SWIFT) test --sanitize=address --scratch-path .build-asan --skip ClockStepTests
+	$(TSAN) $(SIMBIN) $(SWIFT) test --sanitize=thread --scratch-path .build-tsan --skip ClockStepTests
 
 # libFuzzer on every reader of outside input, 300 s per target (FUZZ_SECONDS to change).
 FUZZ_SECONDS ?= 300

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// File-system primitives with durability: every byte `mt` keeps goes through here.
 ///
@@ -151,19 +150,22 @@ public enum FileSystem {
         /// Files whose name is durable in their (durable) folder.
         static let files = Names()
 
-        final class Names: Sendable {
-            private let names = Mutex<[String: ino_t]>([:])
+        // safe: `names` is reached under `lock` only. NSLock rather than Synchronization.Mutex, whose futex
+        // ThreadSanitizer cannot see (it reported every use as a race).
+        final class Names: @unchecked Sendable {
+            private let lock = NSLock()
+            private var names: [String: ino_t] = [:]
 
             func holds(_ path: String) -> Bool {
                 var st = stat()
                 guard lstat(path, &st) == 0 else { return false }
-                return names.withLock { $0[path] == st.st_ino }
+                return lock.withLock { names[path] == st.st_ino }
             }
 
             func record(_ path: String) {
                 var st = stat()
                 guard lstat(path, &st) == 0 else { return }
-                names.withLock { $0[path] = st.st_ino }
+                lock.withLock { names[path] = st.st_ino }
             }
         }
     }
